@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+// Typed errors: an error-code category for stream failures, and the usage error for bad options.
+#ifndef SSE_CLIENT_ERROR_HPP
+#define SSE_CLIENT_ERROR_HPP
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace sse {
+
+/// What went wrong with a stream. Zero is success, so `std::error_code{}` means "no error".
+enum class errc {
+  network = 1,  ///< connect, DNS, reset, clean end of body: the transport ended
+  tls,          ///< certificate verification or handshake failure
+  http_status,  ///< the server answered with a status other than 200
+  content_type, ///< 200 but not text/event-stream
+  too_large,    ///< a line or an event exceeded the configured maximum size
+  idle_timeout, ///< no byte arrived within the idle timeout
+  parse,        ///< the stream could not be parsed (reserved; the parser accepts any bytes)
+  closed,       ///< the stream ended for good (204, a terminal event, max attempts, close())
+};
+
+namespace detail {
+class error_category_impl final : public std::error_category {
+public:
+  const char* name() const noexcept override { return "sse"; }
+  std::string message(int value) const override {
+    switch (static_cast<errc>(value)) {
+    case errc::network:
+      return "network error";
+    case errc::tls:
+      return "TLS error";
+    case errc::http_status:
+      return "unexpected HTTP status";
+    case errc::content_type:
+      return "unexpected Content-Type";
+    case errc::too_large:
+      return "event or line too large";
+    case errc::idle_timeout:
+      return "idle timeout";
+    case errc::parse:
+      return "parse error";
+    case errc::closed:
+      return "stream closed";
+    }
+    return "unknown sse error";
+  }
+};
+} // namespace detail
+
+/// The category of every `sse::errc` code.
+inline const std::error_category& error_category() noexcept {
+  static const detail::error_category_impl category;
+  return category;
+}
+
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// A failure handed to `on_error`: never thrown out of the loop thread.
+struct error {
+  /// `code == sse::errc::tls` works; the category is `sse::error_category()`.
+  std::error_code code;
+  /// The HTTP status when a response arrived, else 0.
+  int http_status = 0;
+  /// Response headers (name, value) when a response arrived.
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// The first bytes of a non-stream response body (up to 4 KiB), for diagnostics.
+  std::string body;
+  /// libcurl's message or ours, for people.
+  std::string message;
+  /// 1 for the first connection attempt, counting up while attempts keep failing.
+  unsigned attempt = 0;
+  /// A reconnect is already scheduled.
+  bool will_retry = false;
+  /// When `will_retry`, the delay before that reconnect.
+  std::chrono::milliseconds retry_delay{0};
+};
+
+/// A configuration mistake, thrown when a client is built; the message names the field.
+class usage_error : public std::invalid_argument {
+public:
+  using std::invalid_argument::invalid_argument;
+};
+
+} // namespace sse
+
+namespace std {
+template <>
+struct is_error_code_enum<sse::errc> : true_type {};
+} // namespace std
+
+#endif // SSE_CLIENT_ERROR_HPP

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+// Incremental text/event-stream parser: bytes in any split, events out.
+#ifndef SSE_CLIENT_PARSER_HPP
+#define SSE_CLIENT_PARSER_HPP
+
+#include <sse/detail/scan.hpp>
+#include <sse/detail/utf8.hpp>
+#include <sse/error.hpp>
+#include <sse/event.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace sse {
+
+/// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
+constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
+
+/// Options for `sse::parser`.
+struct parser_options {
+  /// Longest line, and largest data buffer, the parser accepts before failing with
+  /// `errc::too_large`. Bounds the parser's memory.
+  std::size_t max_event_size = default_max_event_size;
+};
+
+/// Parses a text/event-stream exactly as the WHATWG HTML standard's "Server-sent events" section
+/// says, one chunk at a time in any split. It does no I/O and holds no lock; one parser serves one
+/// stream at a time on one thread. Sinks run inside `feed()`; they may call `halt()` but must not
+/// call `feed()` or `reset()`.
+class parser {
+public:
+  using event_sink = std::function<void(const event&)>;
+  using comment_sink = std::function<void(std::string_view text)>;
+  using retry_sink = std::function<void(std::chrono::milliseconds delay)>;
+  using field_sink = std::function<void(std::string_view name, std::string_view value)>;
+
+  explicit parser(parser_options options = {}) : options_(options) {}
+
+  /// Each dispatched event. The reference is valid during the call only; its buffers are reused,
+  /// so a warm parser allocates nothing per event.
+  void on_event(event_sink sink) { on_event_ = std::move(sink); }
+  /// Each comment line's text after the colon (a leading space is kept).
+  void on_comment(comment_sink sink) { on_comment_ = std::move(sink); }
+  /// Each valid `retry:` field (ASCII digits only), as a reconnection time.
+  void on_retry(retry_sink sink) { on_retry_ = std::move(sink); }
+  /// Each field the standard does not define; they are otherwise ignored.
+  void on_unknown_field(field_sink sink) { on_unknown_field_ = std::move(sink); }
+
+  /// Parses the next bytes of the stream. Returns `errc::too_large` once a line or the data
+  /// buffer exceeds `max_event_size`; from then on the parser ignores input until `reset()`.
+  std::error_code feed(std::string_view bytes);
+
+  /// Ends the current stream: an incomplete event is discarded, as at end of stream, and the
+  /// next byte fed starts a new stream (a BOM is skipped again). The last event ID is kept, so
+  /// the next connection resumes from it.
+  void reset() noexcept;
+
+  /// Makes the running `feed()` return after the current event, dropping the rest of its chunk.
+  /// For a sink that is about to abandon the stream (close or restart).
+  void halt() noexcept { halted_ = true; }
+
+  /// The last event ID string: set by the `id` field at dispatch, kept across `reset()`.
+  const std::string& last_event_id() const noexcept { return last_event_id_; }
+  /// Presets the last event ID (e.g. restored from storage before the first connection).
+  void set_last_event_id(std::string id) {
+    last_event_id_ = std::move(id);
+    id_buffer_ = last_event_id_;
+  }
+
+  /// The error that stopped the parser, or an empty code.
+  std::error_code error() const noexcept { return error_; }
+  const parser_options& options() const noexcept { return options_; }
+
+private:
+  void feed_text(std::string_view text);
+  void process_line(std::string_view line);
+  void process_field(std::string_view name, std::string_view value);
+  void dispatch();
+  void fail(errc code) noexcept {
+    error_ = make_error_code(code);
+    halted_ = true;
+  }
+
+  parser_options options_;
+  event_sink on_event_;
+  comment_sink on_comment_;
+  retry_sink on_retry_;
+  field_sink on_unknown_field_;
+
+  detail::utf8_decoder decoder_;
+  std::uint8_t bom_matched_ = 0; // bytes of a leading BOM seen so far
+  bool stream_started_ = false;  // past the point where a BOM may appear
+  bool after_cr_ = false;        // the last line ended with CR: a leading LF is its CRLF's half
+  bool halted_ = false;
+  std::error_code error_;
+
+  std::string line_;      // a line cut by a chunk boundary
+  std::string data_;      // WHATWG data buffer
+  std::string type_;      // WHATWG event type buffer
+  std::string id_buffer_; // WHATWG last event ID buffer
+  std::string last_event_id_;
+  event event_; // reused for each dispatch so a warm parser does not allocate
+};
+
+inline std::error_code parser::feed(std::string_view bytes) {
+  if (error_) {
+    return error_;
+  }
+  halted_ = false;
+  if (!stream_started_) {
+    // WHATWG (UTF-8 decode): one leading BOM is skipped, even when it arrives a byte at a time.
+    static constexpr std::string_view bom{"\xEF\xBB\xBF", 3};
+    while (!bytes.empty() && bom_matched_ < bom.size()) {
+      if (bytes.front() != bom[bom_matched_]) {
+        // Not a BOM after all: the bytes held back are ordinary input.
+        stream_started_ = true;
+        decoder_.decode(bom.substr(0, bom_matched_),
+                        [this](std::string_view text) { feed_text(text); });
+        break;
+      }
+      ++bom_matched_;
+      bytes.remove_prefix(1);
+    }
+    if (bom_matched_ == bom.size()) {
+      stream_started_ = true;
+    }
+    if (!stream_started_) {
+      return {};
+    }
+  }
+  decoder_.decode(bytes, [this](std::string_view text) { feed_text(text); });
+  return error_;
+}
+
+inline void parser::reset() noexcept {
+  decoder_.reset();
+  bom_matched_ = 0;
+  stream_started_ = false;
+  after_cr_ = false;
+  halted_ = false;
+  error_.clear();
+  line_.clear();
+  data_.clear();
+  type_.clear();
+  // An `id:` of an event that was never completed does not count.
+  id_buffer_ = last_event_id_;
+}
+
+inline void parser::feed_text(std::string_view text) {
+  if (halted_) {
+    return;
+  }
+  const char* p = text.data();
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  if (after_cr_ && n > 0) {
+    // WHATWG: CRLF is one line end, also when CR ended the previous chunk.
+    after_cr_ = false;
+    if (p[0] == '\n') {
+      i = 1;
+    }
+  }
+  while (i < n && !halted_) {
+    const std::size_t end = detail::find_line_end(p, i, n);
+    const std::size_t length = end - i;
+    if (line_.size() + length > options_.max_event_size) {
+      fail(errc::too_large);
+      return;
+    }
+    if (end == n) {
+      line_.append(p + i, length); // the line goes on in the next chunk
+      return;
+    }
+    std::string_view line(p + i, length);
+    if (!line_.empty()) {
+      line_.append(p + i, length);
+      line = line_;
+    }
+    i = end + 1;
+    if (p[end] == '\r') {
+      if (i == n) {
+        after_cr_ = true; // dispatch now; an LF starting the next chunk is not a new line
+      } else if (p[i] == '\n') {
+        ++i;
+      }
+    }
+    process_line(line);
+    line_.clear();
+  }
+}
+
+inline void parser::process_line(std::string_view line) {
+  if (line.empty()) {
+    dispatch();
+    return;
+  }
+  if (line.front() == ':') {
+    if (on_comment_) {
+      on_comment_(line.substr(1));
+    }
+    return;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    process_field(line, {}); // the whole line is the field name, the value is empty
+    return;
+  }
+  std::string_view value = line.substr(colon + 1);
+  if (!value.empty() && value.front() == ' ') {
+    value.remove_prefix(1); // only one leading space
+  }
+  process_field(line.substr(0, colon), value);
+}
+
+inline void parser::process_field(std::string_view name, std::string_view value) {
+  if (name == "data") {
+    if (data_.size() + value.size() + 1 > options_.max_event_size) {
+      fail(errc::too_large);
+      return;
+    }
+    data_.append(value);
+    data_.push_back('\n');
+  } else if (name == "event") {
+    type_.assign(value);
+  } else if (name == "id") {
+    if (value.find('\0') == std::string_view::npos) {
+      id_buffer_.assign(value);
+    }
+  } else if (name == "retry") {
+    if (value.empty()) {
+      return;
+    }
+    std::uint64_t ms = 0;
+    for (const char c : value) {
+      if (c < '0' || c > '9') {
+        return; // WHATWG: only ASCII digits, otherwise the field is ignored
+      }
+      // Saturate instead of overflowing: a huge retry means "wait as long as allowed".
+      ms = ms > (UINT64_MAX - 9) / 10 ? UINT64_MAX : ms * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (on_retry_) {
+      constexpr auto max_ms = static_cast<std::uint64_t>(INT64_MAX);
+      on_retry_(std::chrono::milliseconds(static_cast<std::int64_t>(ms > max_ms ? max_ms : ms)));
+    }
+  } else if (on_unknown_field_) {
+    on_unknown_field_(name, value);
+  }
+}
+
+inline void parser::dispatch() {
+  // WHATWG "dispatch the event", step by step.
+  last_event_id_ = id_buffer_;
+  if (data_.empty()) {
+    type_.clear();
+    return;
+  }
+  data_.pop_back(); // the LF after the last data line
+  event_.data.swap(data_);
+  event_.type.assign(type_.empty() ? std::string_view("message") : std::string_view(type_));
+  event_.id.assign(last_event_id_);
+  data_.clear();
+  type_.clear();
+  if (on_event_) {
+    on_event_(event_);
+  }
+  // Hand the data's capacity back to the buffer: no allocation for the next event.
+  data_.swap(event_.data);
+  data_.clear();
+}
+
+} // namespace sse
+#endif // SSE_CLIENT_PARSER_HPP

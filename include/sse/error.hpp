@@ -23,6 +23,7 @@ enum class errc {
   idle_timeout, ///< no byte arrived within the idle timeout
   parse,        ///< the stream could not be parsed (reserved; the parser accepts any bytes)
   closed,       ///< the stream ended for good (204, a terminal event, max attempts, close())
+  listener,     ///< a callback threw; the stream goes on
 };
 
 namespace detail {
@@ -47,6 +48,8 @@ public:
       return "parse error";
     case errc::closed:
       return "stream closed";
+    case errc::listener:
+      return "a callback threw";
     }
     return "unknown sse error";
   }

@@ -73,12 +73,18 @@ public:
     id_buffer_ = last_event_id_;
   }
 
+  /// Whether bytes of an event not yet dispatched were seen: a stream ending now cuts an event.
+  bool has_partial_event() const noexcept {
+    return !line_.empty() || !data_.empty() || !type_.empty() || id_buffer_ != last_event_id_;
+  }
+
   /// The error that stopped the parser, or an empty code.
   std::error_code error() const noexcept { return error_; }
   const parser_options& options() const noexcept { return options_; }
 
 private:
-  void feed_text(std::string_view text);
+  void feed_bytes(std::string_view bytes);
+  bool append_to_line(std::string_view text);
   void process_line(std::string_view line);
   void process_field(std::string_view name, std::string_view value);
   void dispatch();
@@ -120,8 +126,7 @@ inline std::error_code parser::feed(std::string_view bytes) {
       if (bytes.front() != bom[bom_matched_]) {
         // Not a BOM after all: the bytes held back are ordinary input.
         stream_started_ = true;
-        decoder_.decode(bom.substr(0, bom_matched_),
-                        [this](std::string_view text) { feed_text(text); });
+        feed_bytes(bom.substr(0, bom_matched_));
         break;
       }
       ++bom_matched_;
@@ -134,7 +139,7 @@ inline std::error_code parser::feed(std::string_view bytes) {
       return {};
     }
   }
-  decoder_.decode(bytes, [this](std::string_view text) { feed_text(text); });
+  feed_bytes(bytes);
   return error_;
 }
 
@@ -152,34 +157,60 @@ inline void parser::reset() noexcept {
   id_buffer_ = last_event_id_;
 }
 
-inline void parser::feed_text(std::string_view text) {
-  if (halted_) {
+// One pass over the raw bytes finds line ends and validates UTF-8 together: a line made of
+// valid text is processed where it lies, and only a line that continues in the next chunk or
+// holds an invalid sequence (which U+FFFD replaces) is copied to line_.
+inline void parser::feed_bytes(std::string_view bytes) {
+  const char* p = bytes.data();
+  const std::size_t n = bytes.size();
+  if (n == 0) {
     return;
   }
-  const char* p = text.data();
-  const std::size_t n = text.size();
   std::size_t i = 0;
-  if (after_cr_ && n > 0) {
+  if (after_cr_) {
     // WHATWG: CRLF is one line end, also when CR ended the previous chunk.
     after_cr_ = false;
     if (p[0] == '\n') {
       i = 1;
     }
   }
+  if (decoder_.has_pending() && i < n) {
+    // A character cut by the previous chunk boundary (its line goes on in line_).
+    i += decoder_.complete(p + i, n - i, [this](std::string_view text) { append_to_line(text); });
+  }
+  std::size_t start = i; // where the current line's bytes in this chunk begin
   while (i < n && !halted_) {
-    const std::size_t end = detail::find_line_end(p, i, n);
-    const std::size_t length = end - i;
-    if (line_.size() + length > options_.max_event_size) {
+    const std::size_t end = detail::find_special(p, i, n);
+    if (end == n) {
+      break;
+    }
+    if (static_cast<unsigned char>(p[end]) >= 0x80) {
+      const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
+      i = end + seq.size;
+      if (seq.kind == detail::utf8_sequence::valid) {
+        continue; // the line goes on
+      }
+      if (!append_to_line(std::string_view(p + start, end - start))) {
+        return;
+      }
+      if (seq.kind == detail::utf8_sequence::truncated) {
+        decoder_.hold(p + end, seq.size); // completed by the next chunk
+        return;
+      }
+      // WHATWG: each maximal invalid subpart becomes one U+FFFD.
+      if (!append_to_line(detail::replacement_character)) {
+        return;
+      }
+      start = i;
+      continue;
+    }
+    std::string_view line(p + start, end - start);
+    if (line_.size() + line.size() > options_.max_event_size) {
       fail(errc::too_large);
       return;
     }
-    if (end == n) {
-      line_.append(p + i, length); // the line goes on in the next chunk
-      return;
-    }
-    std::string_view line(p + i, length);
     if (!line_.empty()) {
-      line_.append(p + i, length);
+      line_.append(line);
       line = line_;
     }
     i = end + 1;
@@ -192,7 +223,21 @@ inline void parser::feed_text(std::string_view text) {
     }
     process_line(line);
     line_.clear();
+    start = i;
   }
+  if (!halted_) {
+    append_to_line(std::string_view(p + start, n - start)); // the line goes on in the next chunk
+  }
+}
+
+// Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
+inline bool parser::append_to_line(std::string_view text) {
+  if (line_.size() + text.size() > options_.max_event_size) {
+    fail(errc::too_large);
+    return false;
+  }
+  line_.append(text);
+  return true;
 }
 
 inline void parser::process_line(std::string_view line) {

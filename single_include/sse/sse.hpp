@@ -32,6 +32,7 @@ enum class errc {
   idle_timeout, ///< no byte arrived within the idle timeout
   parse,        ///< the stream could not be parsed (reserved; the parser accepts any bytes)
   closed,       ///< the stream ended for good (204, a terminal event, max attempts, close())
+  listener,     ///< a callback threw; the stream goes on
 };
 
 namespace detail {
@@ -56,6 +57,8 @@ public:
       return "parse error";
     case errc::closed:
       return "stream closed";
+    case errc::listener:
+      return "a callback threw";
     }
     return "unknown sse error";
   }
@@ -144,7 +147,7 @@ inline bool operator!=(const event& a, const event& b) {
 
 // ---- sse/detail/scan.hpp ----
 // SPDX-License-Identifier: MIT
-// Byte scans the parser's hot loop needs: the next line end, the next non-ASCII byte.
+// The byte scan the parser's hot loop needs: the next line end or non-ASCII byte.
 #ifndef SSE_CLIENT_DETAIL_SCAN_HPP
 #define SSE_CLIENT_DETAIL_SCAN_HPP
 
@@ -154,6 +157,7 @@ inline bool operator!=(const event& a, const event& b) {
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 namespace sse::detail {
@@ -162,50 +166,61 @@ inline unsigned count_trailing_zeros(std::uint32_t mask) noexcept {
   return static_cast<unsigned>(__builtin_ctz(mask));
 }
 
-/// Index of the first CR or LF in [p + from, p + size), or `size` when there is none.
-inline std::size_t find_line_end(const char* p, std::size_t from, std::size_t size) noexcept {
-  std::size_t i = from;
-#if defined(__SSE2__)
-  const __m128i lf = _mm_set1_epi8('\n');
-  const __m128i cr = _mm_set1_epi8('\r');
-  for (; i + 16 <= size; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-    if (mask != 0) {
-      return i + count_trailing_zeros(static_cast<std::uint32_t>(mask));
-    }
-  }
-#endif
-  for (; i < size; ++i) {
-    if (p[i] == '\n' || p[i] == '\r') {
-      return i;
-    }
-  }
-  return size;
+/// Whether the parser must stop at this byte: CR or LF end a line, a byte >= 0x80 starts a
+/// sequence the UTF-8 decoder has to check.
+inline bool is_special_byte(char c) noexcept {
+  return c == '\n' || c == '\r' || static_cast<unsigned char>(c) >= 0x80;
 }
 
-/// Index of the first byte >= 0x80 in [p + from, p + size), or `size` when all are ASCII.
-inline std::size_t find_non_ascii(const char* p, std::size_t from, std::size_t size) noexcept {
+/// Index of the first CR, LF or byte >= 0x80 in [p + from, p + size), or `size` when there is
+/// none. One pass finds both line ends and UTF-8 to validate, so the bytes are read once.
+inline std::size_t find_special(const char* p, std::size_t from, std::size_t size) noexcept {
   std::size_t i = from;
 #if defined(__SSE2__)
+  constexpr std::size_t prefetch_distance = 1024;
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
+  // A lane is special when its top bit is set: compare results are 0xFF, and a byte >= 0x80
+  // already has it, so OR-ing the byte in covers the non-ASCII case.
+  const auto special = [&](std::size_t at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+    return _mm_or_si128(v, _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+  };
+  // 64 bytes a step while nothing is special: one branch per cache line keeps long data lines
+  // near memory speed; the 16-byte loop below then finds the exact position.
+  for (; i + 64 <= size; i += 64) {
+    // Input not yet in cache (a large buffer rather than a fresh socket read) streams in
+    // faster when asked for ahead.
+    if (i + prefetch_distance < size) {
+      _mm_prefetch(p + i + prefetch_distance, _MM_HINT_T0);
+    }
+    const __m128i any = _mm_or_si128(_mm_or_si128(special(i), special(i + 16)),
+                                     _mm_or_si128(special(i + 32), special(i + 48)));
+    if (_mm_movemask_epi8(any) != 0) {
+      break;
+    }
+  }
   for (; i + 16 <= size; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const int mask = _mm_movemask_epi8(v);
+    const int mask = _mm_movemask_epi8(special(i));
     if (mask != 0) {
       return i + count_trailing_zeros(static_cast<std::uint32_t>(mask));
     }
   }
 #else
+  // Eight bytes a step: a word has a zero byte iff (w - 0x01..) & ~w & 0x80.. is not zero.
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  const auto has_zero = [](std::uint64_t w) { return (w - ones) & ~w & highs; };
   for (; i + 8 <= size; i += 8) {
     std::uint64_t word;
     std::memcpy(&word, p + i, sizeof word);
-    if ((word & 0x8080808080808080ULL) != 0) {
+    if ((has_zero(word ^ (ones * '\n')) | has_zero(word ^ (ones * '\r')) | (word & highs)) != 0) {
       break;
     }
   }
 #endif
   for (; i < size; ++i) {
-    if (static_cast<unsigned char>(p[i]) >= 0x80) {
+    if (is_special_byte(p[i])) {
       return i;
     }
   }
@@ -216,10 +231,9 @@ inline std::size_t find_non_ascii(const char* p, std::size_t from, std::size_t s
 #endif // SSE_CLIENT_DETAIL_SCAN_HPP
 // ---- sse/detail/utf8.hpp ----
 // SPDX-License-Identifier: MIT
-// Incremental UTF-8 decoder (WHATWG Encoding "UTF-8 decode"): invalid input becomes U+FFFD.
+// UTF-8 validation (WHATWG Encoding "UTF-8 decode"): invalid input becomes U+FFFD.
 #ifndef SSE_CLIENT_DETAIL_UTF8_HPP
 #define SSE_CLIENT_DETAIL_UTF8_HPP
-
 
 #include <cstddef>
 #include <cstdint>
@@ -230,121 +244,99 @@ namespace sse::detail {
 /// U+FFFD REPLACEMENT CHARACTER, UTF-8 encoded.
 inline constexpr std::string_view replacement_character{"\xEF\xBF\xBD", 3};
 
-/// Turns bytes, in any split, into pieces of valid UTF-8. Valid runs are passed through without
-/// copying; each maximal invalid subpart becomes one U+FFFD, exactly as the WHATWG decoder does,
-/// and a sequence cut by a chunk boundary is completed from the next chunk.
+/// What the bytes starting at a byte >= 0x80 are.
+struct utf8_sequence {
+  enum kind_t : std::uint8_t {
+    valid,     ///< a whole character of `size` bytes
+    invalid,   ///< a maximal invalid subpart of `size` bytes: one U+FFFD
+    truncated, ///< a valid start of `size` bytes cut off by the end of the input
+  };
+  kind_t kind;
+  std::size_t size;
+};
+
+/// Classifies the sequence at `p[i]` (i < n) exactly as the WHATWG "UTF-8 decoder" would
+/// consume it, looking at no byte past `p[n - 1]`.
+inline utf8_sequence check_utf8_sequence(const char* p, std::size_t i, std::size_t n) noexcept {
+  const auto lead = static_cast<std::uint8_t>(p[i]);
+  // Length from the lead byte, and the range the second byte must fall in (WHATWG's
+  // "UTF-8 lower/upper boundary").
+  std::size_t size = 0;
+  std::uint8_t lower = 0x80;
+  std::uint8_t upper = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    size = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    size = 3;
+    lower = lead == 0xE0 ? 0xA0 : 0x80; // no overlong forms
+    upper = lead == 0xED ? 0x9F : 0xBF; // no surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    size = 4;
+    lower = lead == 0xF0 ? 0x90 : 0x80; // no overlong forms
+    upper = lead == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
+  } else {
+    return {utf8_sequence::invalid, 1}; // not a lead byte: one U+FFFD for it alone
+  }
+  for (std::size_t k = 1; k < size; ++k) {
+    if (i + k == n) {
+      return {utf8_sequence::truncated, k};
+    }
+    const auto byte = static_cast<std::uint8_t>(p[i + k]);
+    if (byte < lower || byte > upper) {
+      return {utf8_sequence::invalid, k}; // byte k is not part of it: it starts over
+    }
+    lower = 0x80;
+    upper = 0xBF;
+  }
+  return {utf8_sequence::valid, size};
+}
+
+/// Holds a character cut by a chunk boundary until the next chunk completes (or breaks) it.
 class utf8_decoder {
 public:
-  /// Calls `out(std::string_view)` with consecutive valid pieces covering `in`.
-  template <typename Out>
-  void decode(std::string_view in, Out&& out);
+  /// Whether the last chunk ended inside a character.
+  bool has_pending() const noexcept { return pending_size_ != 0; }
 
-  /// Drops a sequence left incomplete by the last chunk (a new stream starts).
+  /// Keeps the `size` bytes of a `truncated` sequence (at most 3).
+  void hold(const char* p, std::size_t size) noexcept {
+    pending_size_ = 0;
+    for (std::size_t k = 0; k < size && k < sizeof pending_; ++k) {
+      pending_[pending_size_++] = p[k];
+    }
+  }
+
+  /// Completes the held character with the first bytes of `p[0, n)`, n > 0: calls `out` with
+  /// the character or, when it turns out invalid, U+FFFD. Returns how many bytes of `p` it
+  /// used; the byte that broke the sequence is not used (WHATWG: it is processed again).
+  template <typename Out>
+  std::size_t complete(const char* p, std::size_t n, Out&& out) {
+    char joined[4];
+    std::size_t size = pending_size_;
+    for (std::size_t k = 0; k < size; ++k) {
+      joined[k] = pending_[k];
+    }
+    for (std::size_t k = 0; k < n && size < sizeof joined; ++k) {
+      joined[size++] = p[k];
+    }
+    const utf8_sequence seq = check_utf8_sequence(joined, 0, size);
+    const std::size_t held = pending_size_;
+    if (seq.kind == utf8_sequence::truncated) {
+      hold(joined, size); // still not whole: the chunk was shorter than the rest of it
+      return n;
+    }
+    pending_size_ = 0;
+    out(seq.kind == utf8_sequence::valid ? std::string_view(joined, seq.size)
+                                         : replacement_character);
+    return seq.size - held;
+  }
+
+  /// Drops a held character (a new stream starts).
   void reset() noexcept { pending_size_ = 0; }
 
 private:
-  // Bytes of a sequence cut by the end of the previous chunk, how long it will be, and the
-  // range the next byte must fall in (WHATWG's "UTF-8 lower/upper boundary").
-  char pending_[4] = {};
+  char pending_[3] = {};
   std::uint8_t pending_size_ = 0;
-  std::uint8_t sequence_size_ = 0;
-  std::uint8_t lower_ = 0x80;
-  std::uint8_t upper_ = 0xBF;
 };
-
-template <typename Out>
-void utf8_decoder::decode(std::string_view in, Out&& out) {
-  const char* p = in.data();
-  const std::size_t n = in.size();
-  std::size_t i = 0;
-
-  // Finish the sequence the previous chunk cut short.
-  while (pending_size_ != 0 && i < n) {
-    const auto byte = static_cast<std::uint8_t>(p[i]);
-    if (byte < lower_ || byte > upper_) {
-      // WHATWG: emit U+FFFD for the incomplete sequence and reprocess this byte as a new one.
-      pending_size_ = 0;
-      out(replacement_character);
-      break;
-    }
-    pending_[pending_size_++] = p[i++];
-    lower_ = 0x80;
-    upper_ = 0xBF;
-    if (pending_size_ == sequence_size_) {
-      out(std::string_view(pending_, pending_size_));
-      pending_size_ = 0;
-    }
-  }
-
-  std::size_t start = i; // first byte of the valid run not yet handed out
-  while (i < n) {
-    i = find_non_ascii(p, i, n);
-    if (i == n) {
-      break;
-    }
-    const auto lead = static_cast<std::uint8_t>(p[i]);
-    std::uint8_t lower = 0x80;
-    std::uint8_t upper = 0xBF;
-    std::size_t size = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      size = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      size = 3;
-      lower = lead == 0xE0 ? 0xA0 : 0x80; // no overlong forms
-      upper = lead == 0xED ? 0x9F : 0xBF; // no surrogates
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      size = 4;
-      lower = lead == 0xF0 ? 0x90 : 0x80; // no overlong forms
-      upper = lead == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
-    } else {
-      // Not a lead byte: one U+FFFD for it alone.
-      if (i > start) {
-        out(std::string_view(p + start, i - start));
-      }
-      out(replacement_character);
-      start = ++i;
-      continue;
-    }
-    std::size_t j = i + 1;
-    bool valid = true;
-    for (; j < i + size; ++j) {
-      if (j == n) {
-        // The chunk ends inside the sequence: keep its bytes for the next chunk.
-        if (i > start) {
-          out(std::string_view(p + start, i - start));
-        }
-        pending_size_ = 0;
-        for (std::size_t k = i; k < n; ++k) {
-          pending_[pending_size_++] = p[k];
-        }
-        sequence_size_ = static_cast<std::uint8_t>(size);
-        lower_ = lower;
-        upper_ = upper;
-        return;
-      }
-      const auto byte = static_cast<std::uint8_t>(p[j]);
-      if (byte < lower || byte > upper) {
-        valid = false;
-        break;
-      }
-      lower = 0x80;
-      upper = 0xBF;
-    }
-    if (!valid) {
-      // The maximal subpart [i, j) becomes one U+FFFD; byte j starts over.
-      if (i > start) {
-        out(std::string_view(p + start, i - start));
-      }
-      out(replacement_character);
-      start = i = j;
-      continue;
-    }
-    i = j;
-  }
-  if (n > start) {
-    out(std::string_view(p + start, n - start));
-  }
-}
 
 } // namespace sse::detail
 #endif // SSE_CLIENT_DETAIL_UTF8_HPP
@@ -414,12 +406,18 @@ public:
     id_buffer_ = last_event_id_;
   }
 
+  /// Whether bytes of an event not yet dispatched were seen: a stream ending now cuts an event.
+  bool has_partial_event() const noexcept {
+    return !line_.empty() || !data_.empty() || !type_.empty() || id_buffer_ != last_event_id_;
+  }
+
   /// The error that stopped the parser, or an empty code.
   std::error_code error() const noexcept { return error_; }
   const parser_options& options() const noexcept { return options_; }
 
 private:
-  void feed_text(std::string_view text);
+  void feed_bytes(std::string_view bytes);
+  bool append_to_line(std::string_view text);
   void process_line(std::string_view line);
   void process_field(std::string_view name, std::string_view value);
   void dispatch();
@@ -461,8 +459,7 @@ inline std::error_code parser::feed(std::string_view bytes) {
       if (bytes.front() != bom[bom_matched_]) {
         // Not a BOM after all: the bytes held back are ordinary input.
         stream_started_ = true;
-        decoder_.decode(bom.substr(0, bom_matched_),
-                        [this](std::string_view text) { feed_text(text); });
+        feed_bytes(bom.substr(0, bom_matched_));
         break;
       }
       ++bom_matched_;
@@ -475,7 +472,7 @@ inline std::error_code parser::feed(std::string_view bytes) {
       return {};
     }
   }
-  decoder_.decode(bytes, [this](std::string_view text) { feed_text(text); });
+  feed_bytes(bytes);
   return error_;
 }
 
@@ -493,34 +490,60 @@ inline void parser::reset() noexcept {
   id_buffer_ = last_event_id_;
 }
 
-inline void parser::feed_text(std::string_view text) {
-  if (halted_) {
+// One pass over the raw bytes finds line ends and validates UTF-8 together: a line made of
+// valid text is processed where it lies, and only a line that continues in the next chunk or
+// holds an invalid sequence (which U+FFFD replaces) is copied to line_.
+inline void parser::feed_bytes(std::string_view bytes) {
+  const char* p = bytes.data();
+  const std::size_t n = bytes.size();
+  if (n == 0) {
     return;
   }
-  const char* p = text.data();
-  const std::size_t n = text.size();
   std::size_t i = 0;
-  if (after_cr_ && n > 0) {
+  if (after_cr_) {
     // WHATWG: CRLF is one line end, also when CR ended the previous chunk.
     after_cr_ = false;
     if (p[0] == '\n') {
       i = 1;
     }
   }
+  if (decoder_.has_pending() && i < n) {
+    // A character cut by the previous chunk boundary (its line goes on in line_).
+    i += decoder_.complete(p + i, n - i, [this](std::string_view text) { append_to_line(text); });
+  }
+  std::size_t start = i; // where the current line's bytes in this chunk begin
   while (i < n && !halted_) {
-    const std::size_t end = detail::find_line_end(p, i, n);
-    const std::size_t length = end - i;
-    if (line_.size() + length > options_.max_event_size) {
+    const std::size_t end = detail::find_special(p, i, n);
+    if (end == n) {
+      break;
+    }
+    if (static_cast<unsigned char>(p[end]) >= 0x80) {
+      const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
+      i = end + seq.size;
+      if (seq.kind == detail::utf8_sequence::valid) {
+        continue; // the line goes on
+      }
+      if (!append_to_line(std::string_view(p + start, end - start))) {
+        return;
+      }
+      if (seq.kind == detail::utf8_sequence::truncated) {
+        decoder_.hold(p + end, seq.size); // completed by the next chunk
+        return;
+      }
+      // WHATWG: each maximal invalid subpart becomes one U+FFFD.
+      if (!append_to_line(detail::replacement_character)) {
+        return;
+      }
+      start = i;
+      continue;
+    }
+    std::string_view line(p + start, end - start);
+    if (line_.size() + line.size() > options_.max_event_size) {
       fail(errc::too_large);
       return;
     }
-    if (end == n) {
-      line_.append(p + i, length); // the line goes on in the next chunk
-      return;
-    }
-    std::string_view line(p + i, length);
     if (!line_.empty()) {
-      line_.append(p + i, length);
+      line_.append(line);
       line = line_;
     }
     i = end + 1;
@@ -533,7 +556,21 @@ inline void parser::feed_text(std::string_view text) {
     }
     process_line(line);
     line_.clear();
+    start = i;
   }
+  if (!halted_) {
+    append_to_line(std::string_view(p + start, n - start)); // the line goes on in the next chunk
+  }
+}
+
+// Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
+inline bool parser::append_to_line(std::string_view text) {
+  if (line_.size() + text.size() > options_.max_event_size) {
+    fail(errc::too_large);
+    return false;
+  }
+  line_.append(text);
+  return true;
 }
 
 inline void parser::process_line(std::string_view line) {

@@ -1,26 +1,403 @@
 // SPDX-License-Identifier: MIT
+// sse::parser: the spec cases in tests/data/parser_cases.json in every split, plus behaviour the
+// table cannot express (reset, halt, limits, timing).
 #include <sse/sse.hpp>
 
+#include "support/parser_harness.hpp"
+#include "support/reference_parser.hpp"
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <cstddef>
+#include <fstream>
+#include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
 
-std::vector<sse::event> parse_whole(std::string_view stream) {
-  std::vector<sse::event> events;
-  sse::parser parser;
-  parser.on_event([&](const sse::event& e) { events.push_back(e); });
-  parser.feed(stream);
-  return events;
+using sse_test::parse_record;
+
+struct spec_case {
+  std::string name;
+  std::string stream;
+  std::size_t max_size = sse::default_max_event_size;
+  parse_record expected;
+  // Which optional expectations the case states; the others are not compared.
+  bool has_comments = false;
+  bool has_retries = false;
+  bool has_unknown_fields = false;
+  bool has_last_event_id = false;
+};
+
+std::string from_hex(const std::string& hex) {
+  std::string bytes;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  return bytes;
+}
+
+std::vector<spec_case> load_cases() {
+  std::ifstream file(SSE_CLIENT_TEST_DATA_DIR "/parser_cases.json", std::ios::binary);
+  REQUIRE(file.good());
+  const nlohmann::json cases = nlohmann::json::parse(file);
+  std::vector<spec_case> out;
+  for (const auto& c : cases) {
+    spec_case sc;
+    sc.name = c.at("name").get<std::string>();
+    sc.stream = c.contains("input_hex") ? from_hex(c.at("input_hex").get<std::string>())
+                                        : c.at("input").get<std::string>();
+    sc.max_size = c.value("max_event_size", sse::default_max_event_size);
+    for (const auto& e : c.at("events")) {
+      sc.expected.events.push_back({e.value("type", std::string("message")),
+                                    e.at("data").get<std::string>(), e.value("id", std::string())});
+    }
+    if (c.contains("comments")) {
+      sc.has_comments = true;
+      sc.expected.comments = c.at("comments").get<std::vector<std::string>>();
+    }
+    if (c.contains("retries")) {
+      sc.has_retries = true;
+      sc.expected.retries = c.at("retries").get<std::vector<std::int64_t>>();
+    }
+    if (c.contains("unknown_fields")) {
+      sc.has_unknown_fields = true;
+      for (const auto& f : c.at("unknown_fields")) {
+        sc.expected.unknown_fields.emplace_back(f.at(0).get<std::string>(),
+                                                f.at(1).get<std::string>());
+      }
+    }
+    if (c.contains("last_event_id")) {
+      sc.has_last_event_id = true;
+      sc.expected.last_event_id = c.at("last_event_id").get<std::string>();
+    }
+    sc.expected.too_large = c.value("error", std::string()) == "too_large";
+    out.push_back(std::move(sc));
+  }
+  return out;
+}
+
+// The expectation with the parts a case does not state taken from the actual record.
+parse_record expected_for(const spec_case& sc, const parse_record& actual) {
+  parse_record expected = sc.expected;
+  if (!sc.has_comments) {
+    expected.comments = actual.comments;
+  }
+  if (!sc.has_retries) {
+    expected.retries = actual.retries;
+  }
+  if (!sc.has_unknown_fields) {
+    expected.unknown_fields = actual.unknown_fields;
+  }
+  if (!sc.has_last_event_id) {
+    expected.last_event_id = actual.last_event_id;
+  }
+  return expected;
 }
 
 } // namespace
 
-TEST_CASE("parser: two events with persisting id", "[parser][whatwg]") {
-  const auto events = parse_whole("id: 1\ndata: a\n\ndata: b\ndata: c\n\n");
+TEST_CASE("parser: spec cases, fed whole, byte by byte and at random splits", "[parser][whatwg]") {
+  const std::vector<spec_case> cases = load_cases();
+  REQUIRE(cases.size() >= 100);
+  std::mt19937_64 rng(20240611);
+  for (const spec_case& sc : cases) {
+    INFO("case: " << sc.name << "\nstream: \"" << sse_test::escape(sc.stream) << "\"");
+    const parse_record whole = sse_test::run_parser(sc.stream, {}, sc.max_size);
+    INFO("got:\n" << sse_test::describe(whole));
+    CHECK(whole == expected_for(sc, whole));
+    // The reference parser, written from the prose alone, must agree on every case.
+    CHECK(sse_test::reference_parse(sc.stream, sc.max_size) == whole);
+    CHECK(sse_test::run_parser(sc.stream, sse_test::byte_cuts(sc.stream.size()), sc.max_size) ==
+          whole);
+    for (int i = 0; i < 100; ++i) {
+      const auto cuts = sse_test::random_cuts(sc.stream.size(), rng);
+      const parse_record split = sse_test::run_parser(sc.stream, cuts, sc.max_size);
+      if (split != whole) {
+        std::string at;
+        for (const auto cut : cuts) {
+          at += std::to_string(cut) + " ";
+        }
+        FAIL("split at " << at << "gives\n" << sse_test::describe(split));
+      }
+    }
+  }
+}
+
+TEST_CASE("parser: every two-chunk split of a mixed stream agrees", "[parser][whatwg]") {
+  const std::string stream = "\xEF\xBB\xBF: hi\r\nid: \xF0\x9F\x98\x80\rdata: a\xE2\x82\r\n"
+                             "event: t\ndata\r\r\nretry: 5\n\xC3\xA9: x\n\n\xEF\xBB\xBF\n"
+                             "data: \xED\xA0\x80z\r";
+  const parse_record whole = sse_test::run_parser(stream, {});
+  REQUIRE(whole.events.size() == 1);
+  CHECK(whole == sse_test::reference_parse(stream, sse::default_max_event_size));
+  for (std::size_t a = 0; a <= stream.size(); ++a) {
+    for (std::size_t b = a; b <= stream.size(); ++b) {
+      INFO("cuts " << a << " " << b);
+      REQUIRE(sse_test::run_parser(stream, {a, b}) == whole);
+    }
+  }
+}
+
+TEST_CASE("parser: CR at chunk end dispatches before the next chunk arrives", "[parser][whatwg]") {
+  sse::parser parser;
+  std::vector<sse::event> events;
+  parser.on_event([&](const sse::event& e) { events.push_back(e); });
+  REQUIRE_FALSE(parser.feed("data: x\r"));
+  REQUIRE_FALSE(parser.feed("\r"));
+  REQUIRE(events.size() == 1); // no byte after the CR was needed
+  CHECK(events[0].data == "x");
+  // The LF starting the next chunk is the second half of that CRLF, not another blank line.
+  REQUIRE_FALSE(parser.feed("\ndata: y\r"));
+  REQUIRE_FALSE(parser.feed("\ndata: z\r"));
+  REQUIRE_FALSE(parser.feed("\n\r"));
   REQUIRE(events.size() == 2);
-  CHECK(events[0] == sse::event{"message", "a", "1"});
-  CHECK(events[1] == sse::event{"message", "b\nc", "1"});
+  CHECK(events[1].data == "y\nz");
+}
+
+TEST_CASE("parser: a CR before an empty chunk still pairs with the next LF", "[parser][whatwg]") {
+  sse::parser parser;
+  std::vector<std::string> data;
+  parser.on_event([&](const sse::event& e) { data.push_back(e.data); });
+  for (const std::string_view chunk : {"data: a\r", "", "\n", "data: b\r", "\r"}) {
+    REQUIRE_FALSE(parser.feed(chunk));
+  }
+  CHECK(data == std::vector<std::string>{"a\nb"});
+}
+
+TEST_CASE("parser: reset discards the partial event and keeps the last event ID",
+          "[parser][whatwg]") {
+  sse::parser parser;
+  std::vector<sse::event> events;
+  parser.on_event([&](const sse::event& e) { events.push_back(e); });
+  REQUIRE_FALSE(parser.feed("\xEF\xBB\xBFid: 1\ndata: a\n\nid: 2\nevent: t\ndata: partial\ndat"));
+  REQUIRE(events.size() == 1);
+  CHECK(parser.has_partial_event());
+  CHECK(parser.last_event_id() == "1");
+
+  parser.reset();
+  CHECK_FALSE(parser.has_partial_event());
+  CHECK(parser.last_event_id() == "1"); // the partial event's `id: 2` does not count
+  // A new stream: its BOM is skipped again, the type and data start empty, the ID carries on.
+  REQUIRE_FALSE(parser.feed("\xEF\xBB\xBF"));
+  REQUIRE_FALSE(parser.feed("a: b\ndata: b\n\n"));
+  REQUIRE(events.size() == 2);
+  CHECK(events[1] == sse::event{"message", "b", "1"});
+}
+
+TEST_CASE("parser: reset drops a cut UTF-8 sequence and a pending BOM", "[parser][whatwg]") {
+  sse::parser parser;
+  std::vector<sse::event> events;
+  std::vector<std::string> unknown;
+  parser.on_event([&](const sse::event& e) { events.push_back(e); });
+  parser.on_unknown_field(
+      [&](std::string_view name, std::string_view) { unknown.emplace_back(name); });
+  REQUIRE_FALSE(parser.feed("data: \xE2\x82"));
+  parser.reset();
+  REQUIRE_FALSE(parser.feed("\xAC\n\n")); // a lone continuation byte now: U+FFFD
+  CHECK(events.empty());
+  CHECK(unknown == std::vector<std::string>{"\xEF\xBF\xBD"});
+
+  parser.reset();
+  REQUIRE_FALSE(parser.feed("\xEF\xBB"));
+  parser.reset();
+  REQUIRE_FALSE(parser.feed("\xEF\xBB\xBF"
+                            "data: x\n\n"));
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].data == "x");
+}
+
+TEST_CASE("parser: reset clears too_large and parsing resumes", "[parser]") {
+  sse::parser_options options;
+  options.max_event_size = 8;
+  sse::parser parser(options);
+  std::vector<sse::event> events;
+  parser.on_event([&](const sse::event& e) { events.push_back(e); });
+  CHECK(parser.feed("data: 0123456789\n\n") == sse::errc::too_large);
+  CHECK(parser.error() == sse::errc::too_large);
+  CHECK(parser.feed("data: a\n\n") == sse::errc::too_large); // stopped until reset
+  CHECK(events.empty());
+  parser.reset();
+  CHECK_FALSE(parser.error());
+  CHECK_FALSE(parser.feed("data: a\n\n"));
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].data == "a");
+}
+
+TEST_CASE("parser: set_last_event_id presets the ID events carry", "[parser][whatwg]") {
+  sse::parser parser;
+  std::vector<sse::event> events;
+  parser.on_event([&](const sse::event& e) { events.push_back(e); });
+  parser.set_last_event_id("41");
+  CHECK(parser.last_event_id() == "41");
+  CHECK_FALSE(parser.has_partial_event());
+  REQUIRE_FALSE(parser.feed("data: a\n\nid: 42\ndata: b\n\n"));
+  parser.reset();
+  CHECK(parser.last_event_id() == "42");
+  REQUIRE_FALSE(parser.feed("data: c\n\nid\ndata: d\n\n"));
+  REQUIRE(events.size() == 4);
+  CHECK(events[0].id == "41");
+  CHECK(events[1].id == "42");
+  CHECK(events[2].id == "42");
+  CHECK(events[3].id.empty());
+  CHECK(parser.last_event_id().empty());
+
+  // The reference parser agrees when started from the same ID.
+  const std::string stream = "data: a\n\nid: 7\ndata: b\n\nid:\n\n";
+  CHECK(sse_test::run_parser(stream, {}, sse::default_max_event_size, "41") ==
+        sse_test::reference_parse(stream, sse::default_max_event_size, "41"));
+}
+
+TEST_CASE("parser: halt from a sink drops the rest of the chunk", "[parser]") {
+  sse::parser parser;
+  std::vector<std::string> data;
+  std::vector<std::string> comments;
+  parser.on_event([&](const sse::event& e) {
+    data.push_back(e.data);
+    if (e.data == "stop") {
+      parser.halt();
+    }
+  });
+  parser.on_comment([&](std::string_view text) { comments.emplace_back(text); });
+  CHECK_FALSE(parser.feed("data: a\n\ndata: stop\n\ndata: dropped\n\n: dropped\n"));
+  CHECK(data == std::vector<std::string>{"a", "stop"});
+  CHECK(comments.empty());
+  CHECK_FALSE(parser.error()); // halting is not a failure
+  // The next chunk is parsed again.
+  CHECK_FALSE(parser.feed("data: next\n\n"));
+  CHECK(data == std::vector<std::string>{"a", "stop", "next"});
+}
+
+TEST_CASE("parser: halt from the comment sink", "[parser]") {
+  sse::parser parser;
+  int events = 0;
+  parser.on_event([&](const sse::event&) { ++events; });
+  parser.on_comment([&](std::string_view) { parser.halt(); });
+  CHECK_FALSE(parser.feed(": bye\ndata: a\n\n"));
+  CHECK(events == 0);
+}
+
+TEST_CASE("parser: too_large for a line in one chunk", "[parser][limits]") {
+  sse::parser_options options;
+  options.max_event_size = 1024;
+  sse::parser parser(options);
+  int events = 0;
+  parser.on_event([&](const sse::event&) { ++events; });
+  CHECK_FALSE(parser.feed("data: " + std::string(1018, 'x') + "\n\n")); // exactly 1024
+  CHECK(events == 1);
+  CHECK(parser.feed("data: " + std::string(1019, 'x') + "\n\n") == sse::errc::too_large);
+  CHECK(events == 1);
+}
+
+TEST_CASE("parser: too_large for a line across chunks", "[parser][limits]") {
+  sse::parser_options options;
+  options.max_event_size = 1024;
+  sse::parser parser(options);
+  int events = 0;
+  parser.on_event([&](const sse::event&) { ++events; });
+  REQUIRE_FALSE(parser.feed("data: "));
+  std::error_code ec;
+  std::size_t fed = 6;
+  for (int i = 0; i < 100 && !ec; ++i) {
+    ec = parser.feed(std::string(100, 'x'));
+    fed += 100;
+  }
+  CHECK(ec == sse::errc::too_large);
+  CHECK(fed <= 1024 + 100); // it failed in the chunk that crossed the limit
+  CHECK(parser.feed("\n\n") == sse::errc::too_large);
+  CHECK(events == 0);
+}
+
+TEST_CASE("parser: too_large for a data buffer built from many lines", "[parser][limits]") {
+  sse::parser_options options;
+  options.max_event_size = 64 * 1024;
+  sse::parser parser(options);
+  int events = 0;
+  parser.on_event([&](const sse::event&) { ++events; });
+  const std::string line = "data: " + std::string(1000, 'y') + "\n"; // 1001 bytes of data each
+  std::error_code ec;
+  int lines = 0;
+  for (; lines < 1000 && !ec; ++lines) {
+    ec = parser.feed(line);
+  }
+  CHECK(ec == sse::errc::too_large);
+  CHECK(lines == 66); // 65 lines fit in 65536 bytes, the 66th does not
+  CHECK(events == 0);
+}
+
+TEST_CASE("parser: too_large for an endless comment line", "[parser][limits]") {
+  sse::parser_options options;
+  options.max_event_size = 64 * 1024;
+  sse::parser parser(options);
+  int comments = 0;
+  parser.on_comment([&](std::string_view) { ++comments; });
+  REQUIRE_FALSE(parser.feed(":"));
+  const std::string chunk(1024, 'z');
+  std::error_code ec;
+  std::size_t fed = 1;
+  for (int i = 0; i < 1000 && !ec; ++i) {
+    ec = parser.feed(chunk);
+    fed += chunk.size();
+  }
+  CHECK(ec == sse::errc::too_large);
+  CHECK(fed <= options.max_event_size + chunk.size());
+  CHECK(comments == 0);
+}
+
+TEST_CASE("parser: the default limit is 32 MiB", "[parser][limits]") {
+  CHECK(sse::parser().options().max_event_size == std::size_t{32} * 1024 * 1024);
+}
+
+namespace {
+
+// Seconds to feed `stream` one byte at a time (best of `runs`, to shed scheduling noise).
+double byte_by_byte_seconds(const std::string& stream, int runs, std::size_t& data_size) {
+  double best = 1e9;
+  for (int r = 0; r < runs; ++r) {
+    sse::parser parser;
+    data_size = 0;
+    parser.on_event([&](const sse::event& e) { data_size += e.data.size(); });
+    const auto start = std::chrono::steady_clock::now();
+    for (const char c : stream) {
+      parser.feed(std::string_view(&c, 1));
+    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    best = std::min(best, took.count());
+  }
+  return best;
+}
+
+std::string one_line_event(std::size_t size) {
+  return "data: " + std::string(size, 'a') + "\n\n";
+}
+
+std::string many_line_event(std::size_t size) {
+  std::string stream;
+  const std::string line = "data: " + std::string(1023, 'b') + "\n";
+  for (std::size_t i = 0; i < size / 1024; ++i) {
+    stream += line;
+  }
+  return stream + "\n";
+}
+
+} // namespace
+
+TEST_CASE("parser: time is linear in event size, fed a byte at a time", "[parser][limits]") {
+  constexpr std::size_t mib = 1024 * 1024;
+  for (const auto make : {one_line_event, many_line_event}) {
+    const std::string small = make(mib);
+    const std::string large = make(10 * mib);
+    std::size_t small_data = 0;
+    std::size_t large_data = 0;
+    const double t_small = byte_by_byte_seconds(small, 3, small_data);
+    const double t_large = byte_by_byte_seconds(large, 1, large_data);
+    CHECK(small_data >= mib - 1024);
+    CHECK(large_data >= 10 * mib - 1024);
+    INFO("1 MiB: " << t_small << " s, 10 MiB: " << t_large << " s");
+    CHECK(t_large < 30 * t_small);
+    CHECK(t_large < 20.0); // a quadratic parser takes minutes here
+  }
 }

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+// Replays fuzz/corpus/parser through the fuzz target's check, so ctest covers it without clang.
+#include <sse/sse.hpp>
+
+#include "../../fuzz/parser_fuzz_check.hpp"
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+TEST_CASE("fuzz corpus: every parser input passes the fuzz check", "[parser][fuzz]") {
+  const std::filesystem::path dir = std::filesystem::path(SSE_CLIENT_FUZZ_CORPUS_DIR) / "parser";
+  REQUIRE(std::filesystem::is_directory(dir));
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file()) {
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 12);
+  for (const auto& file : files) {
+    INFO("corpus file: " << file.string());
+    std::ifstream in(file, std::ios::binary);
+    const std::vector<char> bytes{std::istreambuf_iterator<char>(in),
+                                  std::istreambuf_iterator<char>()};
+    const std::vector<std::uint8_t> data(bytes.begin(), bytes.end());
+    CHECK(sse_fuzz::check_parser_input(data.data(), data.size()).empty());
+  }
+}

@@ -3,9 +3,13 @@
 #ifndef SSE_CLIENT_SSE_HPP
 #define SSE_CLIENT_SSE_HPP
 
+#include <sse/client.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
+#include <sse/event_loop.hpp>
+#include <sse/options.hpp>
 #include <sse/parser.hpp>
+#include <sse/reconnect_policy.hpp>
 #include <sse/version.hpp>
 
 #endif // SSE_CLIENT_SSE_HPP

@@ -6,6 +6,24 @@
 #ifndef SSE_CLIENT_SSE_HPP
 #define SSE_CLIENT_SSE_HPP
 
+// ---- sse/client.hpp ----
+// SPDX-License-Identifier: MIT
+// The facade: follow one event stream, with listeners, state, and reconnects.
+#ifndef SSE_CLIENT_CLIENT_HPP
+#define SSE_CLIENT_CLIENT_HPP
+
+// ---- sse/detail/stream.hpp ----
+// SPDX-License-Identifier: MIT
+// One client's stream on the loop: attempts, response checks, parsing, reconnects, callbacks.
+#ifndef SSE_CLIENT_DETAIL_STREAM_HPP
+#define SSE_CLIENT_DETAIL_STREAM_HPP
+
+// ---- sse/detail/curl.hpp ----
+// SPDX-License-Identifier: MIT
+// libcurl plumbing: one-time global init, owning handles, and what a CURLcode means for us.
+#ifndef SSE_CLIENT_DETAIL_CURL_HPP
+#define SSE_CLIENT_DETAIL_CURL_HPP
+
 // ---- sse/error.hpp ----
 // SPDX-License-Identifier: MIT
 // Typed errors: an error-code category for stream failures, and the usage error for bad options.
@@ -109,6 +127,209 @@ struct is_error_code_enum<sse::errc> : true_type {};
 } // namespace std
 
 #endif // SSE_CLIENT_ERROR_HPP
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace sse::detail {
+
+/// Runs curl_global_init once per process, before the first handle is made.
+inline void ensure_curl_initialized() {
+  static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (result != CURLE_OK) {
+    throw std::runtime_error(std::string("curl_global_init failed: ") + curl_easy_strerror(result));
+  }
+}
+
+struct easy_deleter {
+  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
+};
+using easy_handle = std::unique_ptr<CURL, easy_deleter>;
+
+struct slist_deleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using header_list = std::unique_ptr<curl_slist, slist_deleter>;
+
+/// Appends a line to a curl_slist, keeping ownership in `list`.
+inline void append_header(header_list& list, const std::string& line) {
+  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
+  if (grown == nullptr) {
+    throw std::bad_alloc();
+  }
+  (void)list.release();
+  list.reset(grown);
+}
+
+/// Failures that will not heal by retrying: a bad certificate, a refused scheme, a redirect loop.
+inline bool is_permanent_curl_error(CURLcode code) noexcept {
+  switch (code) {
+  case CURLE_UNSUPPORTED_PROTOCOL:
+  case CURLE_URL_MALFORMAT:
+  case CURLE_TOO_MANY_REDIRECTS:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// The category a transport failure belongs to.
+inline errc classify_curl_error(CURLcode code) noexcept {
+  switch (code) {
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_SHUTDOWN_FAILED:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_USE_SSL_FAILED:
+    return errc::tls;
+  default:
+    return errc::network;
+  }
+}
+
+} // namespace sse::detail
+#endif // SSE_CLIENT_DETAIL_CURL_HPP
+// ---- sse/detail/http.hpp ----
+// SPDX-License-Identifier: MIT
+// Small HTTP helpers: header lines, media types, Retry-After, what a status means for a stream.
+#ifndef SSE_CLIENT_DETAIL_HTTP_HPP
+#define SSE_CLIENT_DETAIL_HTTP_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sse::detail {
+
+inline char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+inline std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// Splits "Name: value\r\n" into its trimmed parts; empty when the line is not a header.
+inline std::optional<std::pair<std::string_view, std::string_view>>
+split_header_line(std::string_view line) noexcept {
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return std::nullopt;
+  }
+  return std::make_pair(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+}
+
+/// True for `text/event-stream`, any case, with or without parameters (`; charset=utf-8`).
+inline bool is_event_stream(std::string_view content_type) noexcept {
+  const std::size_t semicolon = content_type.find(';');
+  return iequals(trim(content_type.substr(0, semicolon)), "text/event-stream");
+}
+
+/// A Retry-After value, in delta-seconds or as an HTTP date, as a delay from `now`.
+inline std::optional<std::chrono::milliseconds>
+parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+  value = trim(value);
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  bool digits = true;
+  for (const char c : value) {
+    digits = digits && c >= '0' && c <= '9';
+  }
+  if (digits) {
+    if (value.size() > 9) {
+      return std::chrono::hours(24 * 365); // absurdly long: the caller caps it anyway
+    }
+    return std::chrono::seconds(std::stol(std::string(value)));
+  }
+  // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT" (the form RFC 9110 says senders use).
+  std::tm tm{};
+  char weekday[4] = {};
+  char month[4] = {};
+  char zone[4] = {};
+  const std::string text(value);
+  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &tm.tm_mday, month,
+                  &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, zone) != 8) {
+    return std::nullopt;
+  }
+  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  const std::size_t index = months.find(month);
+  if (index == std::string_view::npos || index % 3 != 0) {
+    return std::nullopt;
+  }
+  tm.tm_mon = static_cast<int>(index / 3);
+  tm.tm_year -= 1900;
+  const std::time_t when = timegm(&tm);
+  if (when == static_cast<std::time_t>(-1)) {
+    return std::nullopt;
+  }
+  const auto delay = std::chrono::system_clock::from_time_t(when) - now;
+  if (delay <= std::chrono::system_clock::duration::zero()) {
+    return std::chrono::milliseconds(0);
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(delay);
+}
+
+/// WHATWG plus common practice: these statuses are worth another attempt; others end the stream.
+inline bool is_retryable_status(long status) noexcept {
+  return status >= 500 || status == 408 || status == 429;
+}
+
+} // namespace sse::detail
+#endif // SSE_CLIENT_DETAIL_HTTP_HPP
+// ---- sse/detail/listeners.hpp ----
+// SPDX-License-Identifier: MIT
+// The callbacks registered on a client: added and removed from any thread, called on the loop's.
+#ifndef SSE_CLIENT_DETAIL_LISTENERS_HPP
+#define SSE_CLIENT_DETAIL_LISTENERS_HPP
+
 // ---- sse/event.hpp ----
 // SPDX-License-Identifier: MIT
 // One dispatched server-sent event: type, data and the last event ID at dispatch time.
@@ -139,6 +360,415 @@ inline bool operator!=(const event& a, const event& b) {
 
 } // namespace sse
 #endif // SSE_CLIENT_EVENT_HPP
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sse {
+
+/// Returned by every `client::on...`; pass it to `client::off`.
+enum class listener_id : std::uint64_t {};
+
+namespace detail {
+
+/// One registered callback. `active` turns false when it is removed, so a snapshot taken before
+/// the removal no longer calls it.
+template <typename Callback>
+struct listener_entry {
+  listener_id id{};
+  bool any_type = false; // event listeners only: called for every type
+  std::string type;      // event listeners only
+  Callback callback;
+  std::atomic<bool> active{true};
+};
+
+/// A list of callbacks of one signature. Registration takes a mutex and publishes a new
+/// immutable snapshot; the loop thread re-reads the snapshot only when its version changed, so
+/// dispatching an event takes no lock.
+template <typename Callback>
+class listener_list {
+public:
+  using entry = listener_entry<Callback>;
+  using snapshot = std::vector<std::shared_ptr<entry>>;
+
+  void add(listener_id id, Callback callback, std::string type = {}, bool any_type = false) {
+    auto item = std::make_shared<entry>();
+    item->id = id;
+    item->type = std::move(type);
+    item->any_type = any_type;
+    item->callback = std::move(callback);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto next = std::make_shared<snapshot>(*current_);
+    next->push_back(std::move(item));
+    current_ = std::move(next);
+    version_.fetch_add(1, std::memory_order_release);
+  }
+
+  /// Returns whether `id` was in this list.
+  bool remove(listener_id id) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& item : *current_) {
+      if (item->id == id) {
+        item->active.store(false);
+        try {
+          auto next = std::make_shared<snapshot>();
+          for (const auto& other : *current_) {
+            if (other->id != id) {
+              next->push_back(other);
+            }
+          }
+          current_ = std::move(next);
+        } catch (...) {
+          // Out of memory: the entry stays listed but inactive, which is just as correct.
+        }
+        version_.fetch_add(1, std::memory_order_release);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void clear() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& item : *current_) {
+      item->active.store(false);
+    }
+    current_ = std::make_shared<snapshot>();
+    version_.fetch_add(1, std::memory_order_release);
+  }
+
+  /// Loop thread: the current callbacks, re-read only when they changed. Hold the pointer while
+  /// iterating: a callback may register another listener meanwhile.
+  std::shared_ptr<const snapshot> current() {
+    const std::uint64_t version = version_.load(std::memory_order_acquire);
+    if (version != cached_version_) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      cached_ = current_;
+      cached_version_ = version;
+    }
+    return cached_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::shared_ptr<const snapshot> current_ = std::make_shared<snapshot>();
+  std::atomic<std::uint64_t> version_{0};
+  // Loop thread only:
+  std::shared_ptr<const snapshot> cached_ = current_;
+  std::uint64_t cached_version_ = 0;
+};
+
+} // namespace detail
+} // namespace sse
+#endif // SSE_CLIENT_DETAIL_LISTENERS_HPP
+// ---- sse/event_loop.hpp ----
+// SPDX-License-Identifier: MIT
+// One thread drives many streams: curl multi, posted tasks and timers.
+#ifndef SSE_CLIENT_EVENT_LOOP_HPP
+#define SSE_CLIENT_EVENT_LOOP_HPP
+
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace sse {
+
+namespace detail {
+
+/// A transfer the loop drives: told when libcurl finishes it (or the loop stops).
+class transfer {
+public:
+  virtual ~transfer() = default;
+  /// The handle has already been removed from the multi handle when this runs.
+  virtual void transfer_done(CURLcode result) = 0;
+};
+
+/// The loop's machinery, shared by the public `event_loop` handle and the clients on it.
+/// Methods marked "loop thread" must run on the loop's thread; the rest are safe anywhere.
+class loop_core {
+public:
+  using clock = std::chrono::steady_clock;
+  using task = std::function<void()>;
+  using timer_id = std::uint64_t;
+
+  loop_core() {
+    ensure_curl_initialized();
+    multi_ = curl_multi_init();
+    if (multi_ == nullptr) {
+      throw std::runtime_error("curl_multi_init failed");
+    }
+  }
+  loop_core(const loop_core&) = delete;
+  loop_core& operator=(const loop_core&) = delete;
+  ~loop_core() {
+    shutdown();
+    curl_multi_cleanup(multi_);
+  }
+
+  /// Runs `t` on the loop thread soon. Any thread; never runs `t` inline.
+  void post(task t) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (shut_down_) {
+        return;
+      }
+      tasks_.push_back(std::move(t));
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+  bool in_loop_thread() const noexcept {
+    return loop_thread_.load(std::memory_order_acquire) == std::this_thread::get_id();
+  }
+
+  /// Loop thread: runs `t` at `when` unless cancelled first.
+  timer_id add_timer(clock::time_point when, task t) {
+    const timer_id id = ++last_timer_id_;
+    timers_.emplace(std::make_pair(when, id), std::move(t));
+    timer_times_.emplace(id, when);
+    return id;
+  }
+
+  /// Loop thread: forgets a timer; a timer that already ran or was cancelled is ignored.
+  void cancel_timer(timer_id id) noexcept {
+    const auto found = timer_times_.find(id);
+    if (found != timer_times_.end()) {
+      timers_.erase(std::make_pair(found->second, id));
+      timer_times_.erase(found);
+    }
+  }
+
+  /// Loop thread: starts driving `easy`; the loop keeps `owner` alive until it is done.
+  void add_transfer(CURL* easy, std::shared_ptr<transfer> owner) {
+    const CURLMcode result = curl_multi_add_handle(multi_, easy);
+    if (result != CURLM_OK) {
+      throw std::runtime_error(std::string("curl_multi_add_handle: ") +
+                               curl_multi_strerror(result));
+    }
+    transfers_.emplace(easy, std::move(owner));
+  }
+
+  /// Loop thread, outside libcurl callbacks: stops driving `easy` without telling its owner.
+  void remove_transfer(CURL* easy) noexcept {
+    if (transfers_.erase(easy) != 0) {
+      curl_multi_remove_handle(multi_, easy);
+    }
+  }
+
+  /// Counts streams that have not ended for good, so `run(until_idle)` knows when to return.
+  void stream_started() noexcept { active_streams_.fetch_add(1); }
+  void stream_finished() noexcept {
+    active_streams_.fetch_sub(1);
+    curl_multi_wakeup(multi_);
+  }
+  std::size_t active_streams() const noexcept { return active_streams_.load(); }
+
+  /// Runs the loop on the calling thread until `stop()`, or, with `until_idle`, until no stream
+  /// is active and no task is queued.
+  void run(bool until_idle) {
+    std::thread::id expected{};
+    if (!loop_thread_.compare_exchange_strong(expected, std::this_thread::get_id())) {
+      throw std::logic_error("sse::event_loop: already running on another thread");
+    }
+    stop_requested_.store(false);
+    while (true) {
+      const bool more_tasks = run_tasks();
+      run_due_timers();
+      if (stop_requested_.load()) {
+        break;
+      }
+      if (until_idle && active_streams_.load() == 0 && !more_tasks && !has_tasks()) {
+        break;
+      }
+      int ignored = 0;
+      curl_multi_poll(multi_, nullptr, 0, more_tasks ? 0 : poll_timeout_ms(), &ignored);
+      curl_multi_perform(multi_, &ignored);
+      finish_done_transfers();
+    }
+    loop_thread_.store(std::thread::id{}, std::memory_order_release);
+  }
+
+  /// Any thread: makes `run()` return soon.
+  void stop() noexcept {
+    stop_requested_.store(true);
+    curl_multi_wakeup(multi_);
+  }
+
+  /// Runs the loop on a thread of its own.
+  void start_thread() {
+    thread_ = std::thread([this] { run(false); });
+  }
+
+  /// Stops the loop, joins its thread and drops every transfer, timer and task. Idempotent.
+  void shutdown() noexcept {
+    stop();
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+      thread_.join();
+    }
+    std::vector<task> tasks;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      shut_down_ = true;
+      tasks.swap(tasks_);
+    }
+    for (auto& [easy, owner] : transfers_) {
+      curl_multi_remove_handle(multi_, easy);
+    }
+    // Owners may hold the last reference to their loop handle: release them after the maps.
+    auto transfers = std::move(transfers_);
+    auto timers = std::move(timers_);
+    timer_times_.clear();
+  }
+
+private:
+  bool has_tasks() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !tasks_.empty();
+  }
+
+  // Runs the tasks queued so far; returns whether more arrived meanwhile.
+  bool run_tasks() {
+    std::vector<task> batch;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      batch.swap(tasks_);
+    }
+    for (auto& t : batch) {
+      t();
+    }
+    return has_tasks();
+  }
+
+  void run_due_timers() {
+    const auto now = clock::now();
+    // Bounded: only timers due now; a timer added meanwhile for "now" runs next round.
+    std::size_t budget = timers_.size();
+    while (budget-- > 0 && !timers_.empty() && timers_.begin()->first.first <= now) {
+      auto node = timers_.extract(timers_.begin());
+      timer_times_.erase(node.key().second);
+      node.mapped()();
+    }
+  }
+
+  int poll_timeout_ms() const {
+    constexpr long long max_wait_ms = 1000;
+    if (timers_.empty()) {
+      return static_cast<int>(max_wait_ms);
+    }
+    const auto wait =
+        std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first.first - clock::now());
+    return static_cast<int>(std::clamp<long long>(wait.count(), 0, max_wait_ms));
+  }
+
+  void finish_done_transfers() {
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_, &queued)) {
+      if (message->msg != CURLMSG_DONE) {
+        continue;
+      }
+      CURL* easy = message->easy_handle;
+      const CURLcode result = message->data.result;
+      const auto found = transfers_.find(easy);
+      if (found == transfers_.end()) {
+        continue;
+      }
+      std::shared_ptr<transfer> owner = std::move(found->second);
+      transfers_.erase(found);
+      curl_multi_remove_handle(multi_, easy);
+      owner->transfer_done(result);
+    }
+  }
+
+  CURLM* multi_ = nullptr;
+  std::mutex mutex_;
+  std::vector<task> tasks_;
+  bool shut_down_ = false;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<std::thread::id> loop_thread_{};
+  std::atomic<std::size_t> active_streams_{0};
+  std::thread thread_;
+  // Loop thread only:
+  timer_id last_timer_id_ = 0;
+  std::map<std::pair<clock::time_point, timer_id>, task> timers_;
+  std::unordered_map<timer_id, clock::time_point> timer_times_;
+  std::unordered_map<CURL*, std::shared_ptr<transfer>> transfers_;
+};
+
+} // namespace detail
+
+/// Drives any number of clients on one thread. Either on a thread of its own (the default), or
+/// on the caller's thread through `run()`, for command-line tools and tests.
+class event_loop {
+public:
+  /// Where the loop runs.
+  enum class mode {
+    background_thread, ///< a thread of its own, started now and joined by the destructor
+    caller_thread,     ///< whoever calls `run()`
+  };
+
+  explicit event_loop(mode m = mode::background_thread)
+      : core_(std::make_shared<detail::loop_core>()) {
+    if (m == mode::background_thread) {
+      core_->start_thread();
+    }
+  }
+  event_loop(const event_loop&) = delete;
+  event_loop& operator=(const event_loop&) = delete;
+
+  /// Stops the loop and joins its thread; clients still on it stop receiving anything. Must not
+  /// run on the loop's own thread.
+  ~event_loop() { core_->shutdown(); }
+
+  /// `caller_thread` mode: runs the loop on this thread until every client on it has ended for
+  /// good (or has not been started), or until `stop()`.
+  void run() { core_->run(true); }
+
+  /// Makes `run()` return soon. Safe from any thread, including from a callback.
+  void stop() noexcept { core_->stop(); }
+
+  /// The process-wide loop clients use when given none: started on first use, on a thread of its
+  /// own, stopped at exit.
+  static event_loop& default_loop() {
+    static event_loop loop;
+    return loop;
+  }
+
+  /// For clients: the shared machinery.
+  const std::shared_ptr<detail::loop_core>& core() const noexcept { return core_; }
+
+private:
+  std::shared_ptr<detail::loop_core> core_;
+};
+
+} // namespace sse
+#endif // SSE_CLIENT_EVENT_LOOP_HPP
+// ---- sse/options.hpp ----
+// SPDX-License-Identifier: MIT
+// What a client is told: URL, request, timeouts, TLS, reconnect policy and hooks, with defaults.
+#ifndef SSE_CLIENT_OPTIONS_HPP
+#define SSE_CLIENT_OPTIONS_HPP
+
 // ---- sse/parser.hpp ----
 // SPDX-License-Identifier: MIT
 // Incremental text/event-stream parser: bytes in any split, events out.
@@ -654,6 +1284,204 @@ inline void parser::dispatch() {
 
 } // namespace sse
 #endif // SSE_CLIENT_PARSER_HPP
+// ---- sse/reconnect_policy.hpp ----
+// SPDX-License-Identifier: MIT
+// When to reconnect: exponential backoff with jitter, server retry:, Retry-After, limits.
+#ifndef SSE_CLIENT_RECONNECT_POLICY_HPP
+#define SSE_CLIENT_RECONNECT_POLICY_HPP
+
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+
+namespace sse {
+
+/// How a client waits between attempts. Every default is here.
+struct reconnect_options {
+  /// Delay before the first reconnect; a server's `retry:` field replaces it.
+  std::chrono::milliseconds initial_delay{3000};
+  /// Each consecutive failure multiplies the delay by this (>= 1).
+  double multiplier = 2.0;
+  /// Cap on the backoff, and on a server's `Retry-After`.
+  std::chrono::milliseconds max_delay{30000};
+  /// Share of each delay that is randomised, in [0, 1]: the delay becomes
+  /// `delay - delay * jitter * u` with u uniform in [0, 1). Applied after the cap.
+  double jitter = 0.5;
+  /// Floor for a server's `retry:` value (a server cannot make clients hammer it).
+  std::chrono::milliseconds min_retry{0};
+  /// Cap for a server's `retry:` value.
+  std::chrono::milliseconds max_retry{std::chrono::hours(24)};
+  /// A connection that stayed open this long resets the backoff to the base delay.
+  std::chrono::milliseconds reset_after{60000};
+  /// Consecutive failed attempts after which the client gives up; empty: never.
+  std::optional<unsigned> max_attempts;
+  /// Time without an open stream after which the client gives up; empty: never.
+  std::optional<std::chrono::milliseconds> max_downtime;
+};
+
+/// The reconnect schedule. Pure: time comes in as arguments and randomness from an injected
+/// source, so it is exactly testable. `Clock` provides the time point type only.
+/// Not thread-safe; a client uses it on its loop thread.
+template <typename Clock>
+class basic_reconnect_policy {
+public:
+  using time_point = typename Clock::time_point;
+  /// Returns numbers uniform in [0, 1).
+  using random_source = std::function<double()>;
+
+  /// Throws `usage_error` naming the first bad field.
+  static void validate(const reconnect_options& o) {
+    const auto fail = [](const std::string& field, const std::string& why) {
+      throw usage_error("options.reconnect." + field + ": " + why);
+    };
+    if (o.initial_delay.count() < 0) {
+      fail("initial_delay", "must not be negative, got " + std::to_string(o.initial_delay.count()));
+    }
+    if (!(o.multiplier >= 1.0) || !std::isfinite(o.multiplier)) {
+      fail("multiplier", "must be >= 1, got " + std::to_string(o.multiplier));
+    }
+    if (o.max_delay.count() < 0) {
+      fail("max_delay", "must not be negative, got " + std::to_string(o.max_delay.count()));
+    }
+    if (!(o.jitter >= 0.0 && o.jitter <= 1.0)) {
+      fail("jitter", "must be in [0, 1], got " + std::to_string(o.jitter));
+    }
+    if (o.min_retry.count() < 0) {
+      fail("min_retry", "must not be negative, got " + std::to_string(o.min_retry.count()));
+    }
+    if (o.max_retry < o.min_retry) {
+      fail("max_retry", "must not be below min_retry");
+    }
+    if (o.reset_after.count() < 0) {
+      fail("reset_after", "must not be negative");
+    }
+    if (o.max_attempts && *o.max_attempts == 0) {
+      fail("max_attempts", "must be positive, or empty for no limit");
+    }
+    if (o.max_downtime && o.max_downtime->count() <= 0) {
+      fail("max_downtime", "must be positive, or empty for no limit");
+    }
+  }
+
+  explicit basic_reconnect_policy(reconnect_options options = {}, random_source random = {})
+      : options_(std::move(options)), random_(std::move(random)) {
+    validate(options_);
+    if (!random_) {
+      auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
+      random_ = [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
+    }
+  }
+
+  /// A server's `retry:` field: clamped to [min_retry, max_retry], it becomes the base delay.
+  void set_server_retry(std::chrono::milliseconds retry) {
+    server_retry_ = std::clamp(retry, options_.min_retry, options_.max_retry);
+  }
+
+  /// The delay a first reconnect waits before jitter: the server's retry or `initial_delay`.
+  std::chrono::milliseconds base_delay() const noexcept {
+    return server_retry_.value_or(options_.initial_delay);
+  }
+
+  /// The stream opened (a 200 text/event-stream response).
+  void connection_opened(time_point now) noexcept {
+    opened_at_ = now;
+    attempt_ = 0;
+    down_since_.reset();
+  }
+
+  /// An open stream ended, for whatever reason. A connection that lasted `reset_after` resets
+  /// the backoff; a shorter one keeps it growing (a server that accepts and drops at once).
+  void connection_lost(time_point now) noexcept {
+    if (opened_at_ && now - *opened_at_ >= options_.reset_after) {
+      backoff_exponent_ = 0;
+    }
+    opened_at_.reset();
+    down_since_ = now;
+  }
+
+  /// A reconnect is wanted (an attempt failed, or an open stream ended). Returns the delay
+  /// before it, or empty to give up: after `max_attempts` consecutive failed attempts (so with
+  /// 3, three reconnects are scheduled and the fourth call gives up), or when the stream has
+  /// been down for `max_downtime` by the time the delay would end. `retry_after` (a server's
+  /// Retry-After) is honoured up to `max_delay`: the delay is the larger of it and the backoff.
+  std::optional<std::chrono::milliseconds>
+  next_delay(time_point now, std::optional<std::chrono::milliseconds> retry_after = {}) {
+    if (!down_since_) {
+      down_since_ = now;
+    }
+    if (options_.max_attempts && attempt_ >= *options_.max_attempts) {
+      return std::nullopt;
+    }
+    std::chrono::milliseconds delay = jittered(unjittered_delay());
+    if (retry_after) {
+      delay = std::max(delay, std::min(*retry_after, options_.max_delay));
+    }
+    if (options_.max_downtime && (now - *down_since_) + delay >= *options_.max_downtime) {
+      return std::nullopt;
+    }
+    ++attempt_;
+    ++backoff_exponent_;
+    return delay;
+  }
+
+  /// The delay the next `next_delay` would use, before jitter and Retry-After.
+  std::chrono::milliseconds peek_delay() const noexcept { return unjittered_delay(); }
+
+  /// Consecutive failed attempts (reconnects scheduled) since the stream was last open.
+  unsigned attempt() const noexcept { return attempt_; }
+
+  /// Forgets failures and backoff (a caller's restart); keeps the server's retry.
+  void reset() noexcept {
+    attempt_ = 0;
+    backoff_exponent_ = 0;
+    down_since_.reset();
+  }
+
+  const reconnect_options& options() const noexcept { return options_; }
+
+private:
+  std::chrono::milliseconds unjittered_delay() const noexcept {
+    const double base = static_cast<double>(base_delay().count());
+    const double cap = static_cast<double>(options_.max_delay.count());
+    // In doubles and clamped: no overflow however many failures came before. A server's retry
+    // above max_delay is honoured as it is; only the growth is capped.
+    double delay = base * std::pow(options_.multiplier, static_cast<double>(backoff_exponent_));
+    if (!(delay <= std::max(cap, base))) {
+      delay = std::max(cap, base);
+    }
+    return std::chrono::milliseconds(static_cast<long long>(delay));
+  }
+
+  std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
+    if (options_.jitter <= 0.0 || delay.count() == 0) {
+      return delay;
+    }
+    const double u = std::clamp(random_(), 0.0, 1.0);
+    const double value = static_cast<double>(delay.count()) * (1.0 - options_.jitter * u);
+    return std::chrono::milliseconds(static_cast<long long>(std::llround(value)));
+  }
+
+  reconnect_options options_;
+  random_source random_;
+  std::optional<std::chrono::milliseconds> server_retry_;
+  unsigned attempt_ = 0;
+  unsigned backoff_exponent_ = 0;
+  std::optional<time_point> opened_at_;
+  std::optional<time_point> down_since_;
+};
+
+/// The policy clients use, on the steady clock.
+using reconnect_policy = basic_reconnect_policy<std::chrono::steady_clock>;
+
+} // namespace sse
+#endif // SSE_CLIENT_RECONNECT_POLICY_HPP
 // ---- sse/version.hpp ----
 // SPDX-License-Identifier: MIT
 // Library version; CMake reads it from here and nowhere else.
@@ -667,5 +1495,1241 @@ inline void parser::dispatch() {
   (SSE_CLIENT_VERSION_MAJOR * 10000 + SSE_CLIENT_VERSION_MINOR * 100 + SSE_CLIENT_VERSION_PATCH)
 
 #endif // SSE_CLIENT_VERSION_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sse {
+
+/// One HTTP header: name and value.
+using header = std::pair<std::string, std::string>;
+
+/// TLS settings. Verification of the peer's certificate and host name is on unless `insecure`.
+struct tls_options {
+  /// Skip certificate and host name verification. Anyone on the path can then read and change
+  /// the stream: for local testing only.
+  bool insecure = false;
+  /// A PEM bundle of CA certificates to trust instead of the system's.
+  std::string ca_file;
+  /// A directory of CA certificates (OpenSSL hashed names) to trust instead of the system's.
+  std::string ca_path;
+  /// A client certificate (PEM) and its private key, for servers that ask for one.
+  std::string client_cert;
+  std::string client_key;
+  std::string client_key_password;
+};
+
+/// The request about to be sent, handed to `client_options::before_attempt`, which may change it
+/// (e.g. put a fresh token in a header). Built from the options for every attempt.
+struct attempt_request {
+  std::string url;
+  std::string method;
+  std::vector<header> headers;
+  std::optional<std::string> body;
+  /// 1 for the first attempt, counting consecutive failed attempts since the stream was open.
+  unsigned attempt = 1;
+  /// The Last-Event-ID this attempt will send ("" sends none). Changing it here is honoured.
+  std::string last_event_id;
+};
+
+/// A final response (after redirects): what `on_response` and `on_open` see.
+struct response_info {
+  long status = 0;
+  /// The URL that answered, after redirects.
+  std::string url;
+  std::vector<header> headers;
+  /// The first value of a header, by case-insensitive name.
+  std::optional<std::string> header_value(std::string_view name) const;
+};
+
+/// What happens after a failure; `client_options::on_failure` may change the proposal.
+struct retry_decision {
+  bool retry = false;
+  /// Delay before the next attempt; empty: the reconnect policy's.
+  std::optional<std::chrono::milliseconds> delay;
+};
+
+/// Everything a client is told. A plain copyable struct; the client validates it once and throws
+/// `sse::usage_error` naming the field when something is wrong.
+struct client_options {
+  /// `http://` or `https://` URL of the stream. Required.
+  std::string url;
+  /// Request method; POST, REPORT and others send `body`.
+  std::string method = "GET";
+  /// Request body. Sent on every attempt unless `resend_body` is false.
+  std::optional<std::string> body;
+  /// Extra request headers, after the defaults (`Accept: text/event-stream`,
+  /// `Cache-Control: no-cache`); a header given here replaces a default of the same name.
+  std::vector<header> headers;
+  /// `Last-Event-ID` for the first request (e.g. restored from storage); "" sends none.
+  std::string last_event_id;
+  /// Longest wait for the TCP and TLS handshakes of one attempt; empty: libcurl's default (300 s).
+  std::optional<std::chrono::milliseconds> connect_timeout = std::chrono::seconds(30);
+  /// A connection silent this long (no byte at all, comments included) is dropped and retried,
+  /// reported as `errc::idle_timeout`. Also bounds the wait for the response headers. Empty: none.
+  std::optional<std::chrono::milliseconds> idle_timeout = std::chrono::minutes(5);
+  /// Longest line and largest event accepted; beyond it the connection fails with `too_large`
+  /// and is retried.
+  std::size_t max_event_size = default_max_event_size;
+  /// Redirects (301, 302, 303, 307, 308) followed per request; 0 follows none. Only http and https
+  /// targets are followed; Authorization and Cookie headers are not sent to another host.
+  unsigned max_redirects = 10;
+  /// `User-Agent` header.
+  std::string user_agent = "sse-client/" + std::to_string(SSE_CLIENT_VERSION_MAJOR) + "." +
+                           std::to_string(SSE_CLIENT_VERSION_MINOR) + "." +
+                           std::to_string(SSE_CLIENT_VERSION_PATCH);
+  /// Ask for compressed responses (`Accept-Encoding` with what libcurl supports). Off: SSE is
+  /// usually compressed poorly in small chunks and the encoding adds latency.
+  bool compression = false;
+  /// Proxy URL; empty: libcurl's conventions (`http_proxy`, `https_proxy`, `no_proxy` variables).
+  std::optional<std::string> proxy;
+  /// Hosts not to reach through the proxy (libcurl's `CURLOPT_NOPROXY` syntax).
+  std::optional<std::string> no_proxy;
+  /// TLS verification and certificates.
+  tls_options tls;
+  /// Whether reconnects send `body` again (the public contract suite expects so). When false,
+  /// reconnects send the method without a body.
+  bool resend_body = true;
+  /// Backoff between attempts; a server's `retry:` replaces the initial delay.
+  reconnect_options reconnect;
+  /// Reconnect when the server ends the body cleanly (WHATWG). False: one-shot streams (LLM APIs)
+  /// end for good at the first clean end, reported as `end_reason::server_ended` (or `truncated`
+  /// when an event was cut).
+  bool reconnect_on_end = true;
+  /// An event for which this returns true is delivered and then ends the stream for good, e.g.
+  /// `[](const sse::event& e) { return e.data == "[DONE]"; }`.
+  std::function<bool(const event&)> is_terminal;
+  /// Called on the loop thread before every attempt; may change URL, method, headers and body.
+  std::function<void(attempt_request&)> before_attempt;
+  /// Called on the loop thread with every final response, before it is accepted or rejected.
+  std::function<void(const response_info&)> on_response;
+  /// Called on the loop thread after a failure with the error and the decision the client would
+  /// take; returns the decision to take (e.g. refresh a token after a 401 and retry at once).
+  std::function<retry_decision(const error&, retry_decision proposed)> on_failure;
+};
+
+inline std::optional<std::string> response_info::header_value(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size()) {
+      bool same = true;
+      for (std::size_t i = 0; i < key.size() && same; ++i) {
+        const auto lower = [](char c) {
+          return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+        };
+        same = lower(key[i]) == lower(name[i]);
+      }
+      if (same) {
+        return value;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+namespace detail {
+
+inline bool is_token_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+inline bool is_token(std::string_view s) noexcept {
+  if (s.empty()) {
+    return false;
+  }
+  for (const char c : s) {
+    if (!is_token_char(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+inline bool has_line_break(std::string_view s) noexcept {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+/// Throws `usage_error` when the URL is not an absolute http or https URL with a host.
+inline void validate_url(std::string_view url, std::string_view field) {
+  const std::size_t scheme_end = url.find("://");
+  if (url.empty()) {
+    throw usage_error(std::string(field) + ": required, got an empty string");
+  }
+  if (scheme_end == std::string_view::npos) {
+    throw usage_error(std::string(field) + ": not an absolute URL, got \"" + std::string(url) +
+                      "\"");
+  }
+  std::string scheme(url.substr(0, scheme_end));
+  for (char& c : scheme) {
+    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  }
+  if (scheme != "http" && scheme != "https") {
+    throw usage_error(std::string(field) + ": scheme must be http or https, got \"" + scheme +
+                      "\"");
+  }
+  const std::string_view rest = url.substr(scheme_end + 3);
+  if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') {
+    throw usage_error(std::string(field) + ": no host in \"" + std::string(url) + "\"");
+  }
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      throw usage_error(std::string(field) + ": contains a space or control character");
+    }
+  }
+}
+
+/// Throws `usage_error` naming the first bad field.
+inline void validate(const client_options& options) {
+  validate_url(options.url, "options.url");
+  if (!is_token(options.method)) {
+    throw usage_error("options.method: not an HTTP method token, got \"" + options.method + "\"");
+  }
+  for (const auto& [name, value] : options.headers) {
+    if (!is_token(name)) {
+      throw usage_error("options.headers: invalid header name \"" + name + "\"");
+    }
+    if (has_line_break(value)) {
+      throw usage_error("options.headers: the value of \"" + name + "\" contains CR, LF or NUL");
+    }
+  }
+  if (has_line_break(options.last_event_id)) {
+    throw usage_error("options.last_event_id: contains CR, LF or NUL");
+  }
+  if (has_line_break(options.user_agent)) {
+    throw usage_error("options.user_agent: contains CR, LF or NUL");
+  }
+  if (options.connect_timeout && options.connect_timeout->count() <= 0) {
+    throw usage_error("options.connect_timeout: must be positive, got " +
+                      std::to_string(options.connect_timeout->count()) + " ms");
+  }
+  if (options.idle_timeout && options.idle_timeout->count() <= 0) {
+    throw usage_error("options.idle_timeout: must be positive, got " +
+                      std::to_string(options.idle_timeout->count()) + " ms");
+  }
+  if (options.max_event_size == 0) {
+    throw usage_error("options.max_event_size: must be positive");
+  }
+  if (options.proxy && !options.proxy->empty() && has_line_break(*options.proxy)) {
+    throw usage_error("options.proxy: contains CR, LF or NUL");
+  }
+  reconnect_policy::validate(options.reconnect);
+}
+
+} // namespace detail
+} // namespace sse
+#endif // SSE_CLIENT_OPTIONS_HPP
+
+#include <curl/curl.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace sse {
+
+/// A stream's connection state, as WHATWG EventSource's readyState.
+enum class ready_state {
+  connecting, ///< before the first response, and while waiting to reconnect
+  open,       ///< a 200 text/event-stream response is being read
+  closed,     ///< ended for good; see `client::close_reason()`
+};
+
+/// Why a stream ended for good.
+enum class close_reason {
+  none,           ///< it has not ended
+  closed,         ///< `close()` or the client's destructor
+  no_content,     ///< the server answered 204 No Content: its request to stop
+  terminal_event, ///< `client_options::is_terminal` matched an event
+  server_ended,   ///< one-shot stream (`reconnect_on_end` false): the body ended cleanly
+  truncated,      ///< one-shot stream: the body ended in the middle of an event
+  failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
+  gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
+};
+
+/// Counters for a stream, readable from any thread.
+struct client_stats {
+  std::uint64_t events = 0;   ///< events dispatched
+  std::uint64_t bytes = 0;    ///< body bytes received (all attempts)
+  std::uint64_t attempts = 0; ///< connection attempts started
+  std::uint64_t opens = 0;    ///< responses accepted as a stream
+};
+
+using listener = std::function<void(const event&)>;
+
+namespace detail {
+
+inline std::string_view to_string(close_reason reason) noexcept {
+  switch (reason) {
+  case close_reason::none:
+    return "none";
+  case close_reason::closed:
+    return "closed";
+  case close_reason::no_content:
+    return "no_content";
+  case close_reason::terminal_event:
+    return "terminal_event";
+  case close_reason::server_ended:
+    return "server_ended";
+  case close_reason::truncated:
+    return "truncated";
+  case close_reason::failed:
+    return "failed";
+  case close_reason::gave_up:
+    return "gave_up";
+  }
+  return "unknown";
+}
+
+/// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
+/// Public methods are safe from any thread; everything else runs on the loop thread.
+class stream final : public transfer, public std::enable_shared_from_this<stream> {
+public:
+  using clock = std::chrono::steady_clock;
+
+  stream(client_options options, std::shared_ptr<loop_core> loop)
+      : options_(std::move(options)), loop_(std::move(loop)),
+        parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
+    parser_.set_last_event_id(options_.last_event_id);
+    shared_last_event_id_ = options_.last_event_id;
+    parser_.on_event([this](const event& e) { deliver_event(e); });
+    parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
+    parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
+  }
+
+  // ---- any thread ----
+
+  listener_id next_id() noexcept { return static_cast<listener_id>(++last_listener_id_); }
+
+  listener_list<listener> events_;
+  listener_list<std::function<void(const response_info&)>> opens_;
+  listener_list<std::function<void(const error&)>> errors_;
+  listener_list<std::function<void(std::string_view)>> comments_;
+  listener_list<std::function<void(ready_state)>> state_changes_;
+  listener_list<std::function<void(close_reason)>> closes_;
+
+  void remove_listener(listener_id id) noexcept {
+    (void)(events_.remove(id) || opens_.remove(id) || errors_.remove(id) || comments_.remove(id) ||
+           state_changes_.remove(id) || closes_.remove(id));
+    wait_for_callbacks_elsewhere();
+  }
+
+  void start() {
+    if (started_.exchange(true)) {
+      return;
+    }
+    loop_->stream_started();
+    loop_->post([self = shared_from_this()] { self->begin_attempt(); });
+  }
+
+  /// Ends the stream for good; returns without waiting for the network.
+  void close() noexcept { end_from_any_thread(close_reason::closed); }
+
+  /// The destructor's close: afterwards no callback runs, and none is running on another thread.
+  void detach() noexcept {
+    detached_.store(true);
+    end_from_any_thread(close_reason::closed);
+    wait_for_callbacks_elsewhere();
+    events_.clear();
+    opens_.clear();
+    errors_.clear();
+    comments_.clear();
+    state_changes_.clear();
+    closes_.clear();
+  }
+
+  void restart(bool reset_backoff) {
+    if (closed_.load()) {
+      return;
+    }
+    if (loop_->in_loop_thread()) {
+      parser_.halt(); // a listener may be calling: nothing more from this connection
+      restart_requested_ = true;
+    }
+    loop_->post([self = shared_from_this(), reset_backoff] { self->do_restart(reset_backoff); });
+  }
+
+  sse::ready_state state() const noexcept { return state_.load(); }
+  sse::close_reason reason() const noexcept { return reason_.load(); }
+
+  std::string last_event_id() const {
+    if (loop_->in_loop_thread()) {
+      return parser_.last_event_id();
+    }
+    std::lock_guard<std::mutex> lock(shared_mutex_);
+    return shared_last_event_id_;
+  }
+
+  client_stats stats() const noexcept {
+    client_stats s;
+    s.events = events_count_.load(std::memory_order_relaxed);
+    s.bytes = bytes_count_.load(std::memory_order_relaxed);
+    s.attempts = attempts_count_.load(std::memory_order_relaxed);
+    s.opens = opens_count_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
+  bool wait_closed(std::optional<std::chrono::milliseconds> timeout) {
+    std::unique_lock<std::mutex> lock(shared_mutex_);
+    const auto ended = [this] { return finished_shared_; };
+    if (!timeout) {
+      closed_cv_.wait(lock, ended);
+      return true;
+    }
+    return closed_cv_.wait_for(lock, *timeout, ended);
+  }
+
+  const client_options& options() const noexcept { return options_; }
+
+private:
+  // ---- callbacks into user code (loop thread) ----
+
+  // Counts user callbacks in progress so `detach()` and `off()` from another thread can wait
+  // for them. Checked together with `detached_`: seq_cst on both sides, so either the caller
+  // sees the callback starting or the callback sees the detach.
+  class callback_scope {
+  public:
+    explicit callback_scope(stream& s) : s_(s) { s_.callbacks_running_.fetch_add(1); }
+    ~callback_scope() { s_.callbacks_running_.fetch_sub(1); }
+    callback_scope(const callback_scope&) = delete;
+    callback_scope& operator=(const callback_scope&) = delete;
+
+  private:
+    stream& s_;
+  };
+
+  void wait_for_callbacks_elsewhere() noexcept {
+    if (loop_->in_loop_thread()) {
+      return; // called from a callback: it is the one running
+    }
+    // Bounded by the user's callback; each check is cheap.
+    while (callbacks_running_.load() != 0) {
+      std::this_thread::yield();
+    }
+  }
+
+  template <typename List, typename... Args>
+  void notify(List& list, const Args&... args) {
+    const auto snapshot = list.current();
+    for (const auto& item : *snapshot) {
+      callback_scope scope(*this);
+      if (detached_.load() || !item->active.load()) {
+        continue;
+      }
+      invoke(item->callback, args...);
+    }
+  }
+
+  template <typename Callback, typename... Args>
+  void invoke(Callback& callback, const Args&... args) {
+    try {
+      callback(args...);
+    } catch (const std::exception& e) {
+      report_listener_exception(e.what());
+    } catch (...) {
+      report_listener_exception("unknown exception");
+    }
+  }
+
+  // A throwing callback does not stop the stream; the failure goes to the error listeners
+  // (unless an error listener threw: no loop).
+  void report_listener_exception(const char* what) {
+    if (in_error_callback_) {
+      return;
+    }
+    error e;
+    e.code = make_error_code(errc::listener);
+    e.message = std::string("a callback threw: ") + what;
+    e.attempt = policy_.attempt();
+    e.will_retry = !closed_.load();
+    deliver_error(e);
+  }
+
+  void deliver_error(const error& e) {
+    in_error_callback_ = true;
+    notify(errors_, e);
+    in_error_callback_ = false;
+  }
+
+  void deliver_event(const event& e) {
+    events_count_.fetch_add(1, std::memory_order_relaxed);
+    if (closed_.load()) {
+      parser_.halt();
+      return;
+    }
+    const auto snapshot = events_.current();
+    for (const auto& item : *snapshot) {
+      if (!item->any_type && item->type != e.type) {
+        continue;
+      }
+      callback_scope scope(*this);
+      if (detached_.load() || closed_.load() || restart_requested_ || !item->active.load()) {
+        continue;
+      }
+      invoke(item->callback, e);
+    }
+    if (options_.is_terminal && !closed_.load()) {
+      bool terminal = false;
+      {
+        callback_scope scope(*this);
+        try {
+          terminal = options_.is_terminal(e);
+        } catch (...) {
+          report_listener_exception("is_terminal threw");
+        }
+      }
+      if (terminal) {
+        terminal_seen_ = true;
+        parser_.halt();
+        closed_.store(true); // nothing after the terminal event is delivered
+      }
+    }
+  }
+
+  void deliver_comment(std::string_view text) {
+    if (!closed_.load() && !restart_requested_) {
+      notify(comments_, text);
+    }
+  }
+
+  void set_state(sse::ready_state next) {
+    if (state_.exchange(next) != next) {
+      notify(state_changes_, next);
+    }
+  }
+
+  // ---- attempts (loop thread) ----
+
+  void begin_attempt() {
+    reconnect_timer_.reset();
+    if (finished_) {
+      return;
+    }
+    if (closed_.load()) {
+      finish(reason_requested_.load());
+      return;
+    }
+    set_state(ready_state::connecting);
+    attempt_request request;
+    request.url = options_.url;
+    request.method = options_.method;
+    request.headers = options_.headers;
+    if (options_.resend_body || attempts_count_.load() == 0) {
+      request.body = options_.body;
+    }
+    request.attempt = policy_.attempt() + 1;
+    request.last_event_id = parser_.last_event_id();
+    if (options_.before_attempt) {
+      callback_scope scope(*this);
+      try {
+        options_.before_attempt(request);
+      } catch (const std::exception& e) {
+        report_listener_exception(e.what());
+      }
+    }
+    try {
+      validate_url(request.url, "before_attempt: url");
+      start_transfer(request);
+    } catch (const std::exception& e) {
+      error failure;
+      failure.code = make_error_code(errc::network);
+      failure.message = e.what();
+      failure.attempt = request.attempt;
+      conclude(std::move(failure), retry_decision{}, close_reason::failed);
+    }
+  }
+
+  void start_transfer(const attempt_request& request) {
+    easy_handle easy(curl_easy_init());
+    if (!easy) {
+      throw std::runtime_error("curl_easy_init failed");
+    }
+    CURL* h = easy.get();
+    header_list headers;
+    // Defaults first; a user header of the same name replaces one.
+    const auto user_has = [&](std::string_view name) {
+      for (const auto& [key, value] : request.headers) {
+        if (iequals(key, name)) {
+          return true;
+        }
+      }
+      return false;
+    };
+    if (!user_has("Accept")) {
+      append_header(headers, "Accept: text/event-stream");
+    }
+    if (!user_has("Cache-Control")) {
+      append_header(headers, "Cache-Control: no-cache");
+    }
+    if (!request.last_event_id.empty() && !user_has("Last-Event-ID")) {
+      append_header(headers, "Last-Event-ID: " + request.last_event_id);
+    }
+    for (const auto& [key, value] : request.headers) {
+      // "Name;" is libcurl's way to send a header with an empty value.
+      append_header(headers, value.empty() ? key + ";" : key + ": " + value);
+    }
+    const bool has_body = request.body.has_value();
+    if (has_body && !user_has("Content-Type")) {
+      append_header(headers, "Content-Type:"); // no form-urlencoded guess
+    }
+    append_header(headers, "Expect:"); // no 100-continue round trip before the body
+
+    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, options_.max_redirects > 0 ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
+    curl_easy_setopt(h, CURLOPT_POSTREDIR,
+                     static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    if (options_.connect_timeout) {
+      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                       static_cast<long>(options_.connect_timeout->count()));
+    }
+    if (options_.compression) {
+      curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    }
+    if (options_.proxy) {
+      curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy->c_str());
+    }
+    if (options_.no_proxy) {
+      curl_easy_setopt(h, CURLOPT_NOPROXY, options_.no_proxy->c_str());
+    }
+    const tls_options& tls = options_.tls;
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.insecure ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.insecure ? 0L : 2L);
+    if (!tls.ca_file.empty()) {
+      curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
+    }
+    if (!tls.ca_path.empty()) {
+      curl_easy_setopt(h, CURLOPT_CAPATH, tls.ca_path.c_str());
+    }
+    if (!tls.client_cert.empty()) {
+      curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str());
+    }
+    if (!tls.client_key.empty()) {
+      curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str());
+    }
+    if (!tls.client_key_password.empty()) {
+      curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
+    }
+    if (request.method == "GET" && !has_body) {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (request.method == "POST" || has_body) {
+      body_ = request.body.value_or(std::string());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body_.data());
+      if (request.method != "POST") {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      }
+    } else {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      if (request.method == "HEAD") {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+      }
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &stream::header_callback);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &stream::write_callback);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error_);
+    curl_error_[0] = '\0';
+
+    // A fresh attempt: a new stream for the parser, nothing known about the response yet.
+    parser_.reset();
+    response_ = response_info{};
+    response_.url = request.url;
+    block_headers_.clear();
+    response_final_ = false;
+    opened_ = false;
+    rejected_body_.clear();
+    idle_fired_ = false;
+    restart_requested_ = false;
+    terminal_seen_ = false;
+    current_attempt_ = request.attempt;
+    attempts_count_.fetch_add(1, std::memory_order_relaxed);
+
+    loop_->add_transfer(h, shared_from_this());
+    easy_ = std::move(easy);
+    request_headers_ = std::move(headers);
+    last_activity_ = clock::now();
+    arm_idle_timer(last_activity_);
+  }
+
+  void arm_idle_timer(clock::time_point from) {
+    if (!options_.idle_timeout) {
+      return;
+    }
+    idle_timer_ = loop_->add_timer(from + *options_.idle_timeout, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->idle_timer_.reset();
+        self->check_idle();
+      }
+    });
+  }
+
+  void check_idle() {
+    if (!easy_) {
+      return;
+    }
+    const auto deadline = last_activity_ + *options_.idle_timeout;
+    if (clock::now() < deadline) {
+      arm_idle_timer(last_activity_); // bytes came meanwhile: wait for the rest of the window
+      return;
+    }
+    idle_fired_ = true;
+    abort_transfer();
+  }
+
+  // Stops the running transfer from outside libcurl's callbacks and concludes it.
+  void abort_transfer() {
+    if (!easy_) {
+      return;
+    }
+    loop_->remove_transfer(easy_.get());
+    transfer_done(CURLE_ABORTED_BY_CALLBACK);
+  }
+
+  void cancel_timers() noexcept {
+    if (idle_timer_) {
+      loop_->cancel_timer(*idle_timer_);
+      idle_timer_.reset();
+    }
+    if (reconnect_timer_) {
+      loop_->cancel_timer(*reconnect_timer_);
+      reconnect_timer_.reset();
+    }
+  }
+
+  static std::size_t header_callback(char* data, std::size_t size, std::size_t count, void* self) {
+    return static_cast<stream*>(self)->on_header_line(std::string_view(data, size * count));
+  }
+
+  static std::size_t write_callback(char* data, std::size_t size, std::size_t count, void* self) {
+    return static_cast<stream*>(self)->on_body(std::string_view(data, size * count));
+  }
+
+  std::size_t on_header_line(std::string_view line) {
+    last_activity_ = clock::now();
+    if (closed_.load() || restart_requested_) {
+      return 0;
+    }
+    if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
+      block_headers_.clear(); // a new response: after a redirect or a 1xx
+      return line.size();
+    }
+    if (trim(line).empty()) {
+      end_of_header_block();
+      return (closed_.load() || restart_requested_) ? 0 : line.size();
+    }
+    if (block_headers_.size() < 1000) { // a hostile server cannot grow this without bound
+      if (const auto parts = split_header_line(line)) {
+        block_headers_.emplace_back(std::string(parts->first), std::string(parts->second));
+      }
+    }
+    return line.size();
+  }
+
+  void end_of_header_block() {
+    long status = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 100 && status < 200) {
+      return;
+    }
+    bool has_location = false;
+    for (const auto& [key, value] : block_headers_) {
+      has_location = has_location || (iequals(key, "Location") && !value.empty());
+    }
+    if (status >= 300 && status < 400 && has_location && options_.max_redirects > 0) {
+      return; // libcurl follows it (or fails with too many redirects)
+    }
+    response_final_ = true;
+    response_.status = status;
+    response_.headers = std::move(block_headers_);
+    block_headers_.clear();
+    char* effective = nullptr;
+    if (curl_easy_getinfo(easy_.get(), CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
+        effective != nullptr) {
+      response_.url = effective;
+    }
+    if (options_.on_response) {
+      callback_scope scope(*this);
+      invoke(options_.on_response, response_);
+    }
+    const auto content_type = response_.header_value("Content-Type");
+    if (status == 200 && content_type && is_event_stream(*content_type)) {
+      opened_ = true;
+      opened_at_ = clock::now();
+      opens_count_.fetch_add(1, std::memory_order_relaxed);
+      policy_.connection_opened(opened_at_);
+      set_state(ready_state::open);
+      notify(opens_, response_);
+    }
+  }
+
+  std::size_t on_body(std::string_view bytes) {
+    last_activity_ = clock::now();
+    if (closed_.load() || restart_requested_) {
+      return 0;
+    }
+    if (!opened_) {
+      // A rejected response: keep its start for the error report, then stop reading.
+      constexpr std::size_t keep = 4096;
+      rejected_body_.append(bytes.substr(0, keep - std::min(keep, rejected_body_.size())));
+      return rejected_body_.size() >= keep ? 0 : bytes.size();
+    }
+    bytes_count_.fetch_add(bytes.size(), std::memory_order_relaxed);
+    const std::error_code failure = parser_.feed(bytes);
+    // Time spent in listeners is not the server's silence.
+    last_activity_ = clock::now();
+    publish_last_event_id();
+    if (failure || closed_.load() || restart_requested_) {
+      return 0;
+    }
+    return bytes.size();
+  }
+
+  void publish_last_event_id() {
+    const std::string& id = parser_.last_event_id();
+    std::lock_guard<std::mutex> lock(shared_mutex_);
+    if (shared_last_event_id_ != id) {
+      shared_last_event_id_ = id;
+    }
+  }
+
+  // ---- outcomes (loop thread) ----
+
+public:
+  void transfer_done(CURLcode result) override {
+    if (idle_timer_) {
+      loop_->cancel_timer(*idle_timer_);
+      idle_timer_.reset();
+    }
+    easy_.reset();
+    request_headers_.reset();
+    const auto now = clock::now();
+    const bool was_open = opened_;
+    const bool truncated = parser_.has_partial_event();
+    const std::error_code parse_failure = parser_.error();
+    parser_.reset(); // a partial event is dropped; the last complete id is kept
+    publish_last_event_id();
+    if (was_open) {
+      policy_.connection_lost(now);
+    }
+    if (finished_) {
+      return;
+    }
+    if (terminal_seen_) {
+      finish(close_reason::terminal_event);
+      return;
+    }
+    if (closed_.load()) {
+      finish(reason_requested_.load());
+      return;
+    }
+    if (restart_requested_) {
+      restart_requested_ = false;
+      set_state(ready_state::connecting);
+      schedule_attempt(std::chrono::milliseconds(0));
+      return;
+    }
+
+    error failure;
+    failure.attempt = current_attempt_;
+    retry_decision proposal{true, std::nullopt};
+    close_reason if_not_retried = close_reason::failed;
+    if (idle_fired_) {
+      failure.code = make_error_code(errc::idle_timeout);
+      failure.message = "no data for " + std::to_string(options_.idle_timeout->count()) + " ms";
+    } else if (parse_failure) {
+      failure.code = parse_failure;
+      failure.message = "a line or event exceeded max_event_size (" +
+                        std::to_string(options_.max_event_size) + " bytes)";
+    } else if (was_open) {
+      failure.code = make_error_code(errc::network);
+      if (result == CURLE_OK) {
+        failure.message = "the server ended the stream";
+        if (!options_.reconnect_on_end) {
+          finish(truncated ? close_reason::truncated : close_reason::server_ended);
+          return;
+        }
+      } else {
+        failure.message = curl_message(result);
+      }
+    } else if (response_final_) {
+      failure.http_status = static_cast<int>(response_.status);
+      failure.headers = response_.headers;
+      failure.body = rejected_body_;
+      const long status = response_.status;
+      if (status == 204) {
+        finish(close_reason::no_content);
+        return;
+      }
+      if (status != 200) {
+        failure.code = make_error_code(errc::http_status);
+        failure.message = "HTTP status " + std::to_string(status);
+        if (status >= 300 && status < 400) {
+          failure.message += " without a Location to follow";
+        }
+        proposal.retry = is_retryable_status(status);
+        if (const auto retry_after = response_.header_value("Retry-After")) {
+          retry_after_ = parse_retry_after(*retry_after, std::chrono::system_clock::now());
+        }
+      } else {
+        const auto content_type = response_.header_value("Content-Type");
+        failure.code = make_error_code(errc::content_type);
+        failure.message =
+            "Content-Type is \"" + content_type.value_or("") + "\", not text/event-stream";
+        proposal.retry = false;
+      }
+    } else {
+      failure.code = make_error_code(classify_curl_error(result));
+      failure.message = curl_message(result);
+      proposal.retry = !is_permanent_curl_error(result);
+    }
+    conclude(std::move(failure), proposal, if_not_retried);
+  }
+
+private:
+  std::string curl_message(CURLcode result) const {
+    std::string message = curl_easy_strerror(result);
+    if (curl_error_[0] != '\0') {
+      message += ": ";
+      message += curl_error_;
+    }
+    return message;
+  }
+
+  // Decides between retrying and ending, lets the user's hook have the last word, reports.
+  void conclude(error failure, retry_decision proposal, close_reason if_not_retried) {
+    const auto now = clock::now();
+    const auto retry_after = std::exchange(retry_after_, std::nullopt);
+    close_reason reason = if_not_retried;
+    if (proposal.retry) {
+      proposal.delay = policy_.next_delay(now, retry_after);
+      if (!proposal.delay) {
+        proposal.retry = false;
+        reason = close_reason::gave_up;
+      }
+    }
+    if (options_.on_failure) {
+      callback_scope scope(*this);
+      try {
+        retry_decision decided = options_.on_failure(failure, proposal);
+        if (decided.retry && !decided.delay) {
+          decided.delay = proposal.delay.value_or(policy_.base_delay());
+        }
+        if (!decided.retry && proposal.retry) {
+          reason = close_reason::failed;
+        }
+        proposal = decided;
+      } catch (const std::exception& e) {
+        report_listener_exception(e.what());
+      }
+    }
+    failure.will_retry = proposal.retry && !closed_.load();
+    failure.retry_delay = failure.will_retry ? *proposal.delay : std::chrono::milliseconds(0);
+    if (failure.will_retry) {
+      // WHATWG: announce the reconnection (readyState CONNECTING), then fire error.
+      set_state(ready_state::connecting);
+      deliver_error(failure);
+      schedule_attempt(failure.retry_delay);
+    } else {
+      deliver_error(failure);
+      finish(closed_.load() ? reason_requested_.load() : reason);
+    }
+  }
+
+  void schedule_attempt(std::chrono::milliseconds delay) {
+    if (reconnect_timer_) {
+      loop_->cancel_timer(*reconnect_timer_);
+    }
+    reconnect_timer_ = loop_->add_timer(clock::now() + delay, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->begin_attempt();
+      }
+    });
+  }
+
+  void do_restart(bool reset_backoff) {
+    if (finished_ || closed_.load()) {
+      return;
+    }
+    if (reset_backoff) {
+      policy_.reset();
+    }
+    if (easy_) {
+      restart_requested_ = true;
+      abort_transfer();
+    } else if (reconnect_timer_) {
+      schedule_attempt(std::chrono::milliseconds(0));
+    }
+  }
+
+  void end_from_any_thread(close_reason reason) noexcept {
+    if (closed_.exchange(true)) {
+      return;
+    }
+    reason_requested_.store(reason);
+    try {
+      if (loop_->in_loop_thread()) {
+        parser_.halt(); // maybe inside a listener: deliver nothing more
+      }
+      if (started_.load()) {
+        loop_->post([self = shared_from_this()] { self->end_now(); });
+      } else {
+        reason_.store(reason);
+        state_.store(ready_state::closed);
+        mark_finished_shared();
+      }
+    } catch (...) {
+      // post() can only fail for memory; the loop's shutdown drops the stream anyway.
+    }
+  }
+
+  void end_now() {
+    if (finished_) {
+      return;
+    }
+    if (easy_) {
+      abort_transfer(); // concludes through transfer_done, which sees closed_
+    } else {
+      finish(reason_requested_.load());
+    }
+  }
+
+  void finish(close_reason reason) {
+    if (finished_) {
+      return;
+    }
+    finished_ = true;
+    closed_.store(true);
+    cancel_timers();
+    if (easy_) {
+      loop_->remove_transfer(easy_.get());
+      easy_.reset();
+    }
+    reason_.store(reason);
+    set_state(ready_state::closed);
+    notify(closes_, reason);
+    mark_finished_shared();
+    loop_->stream_finished();
+  }
+
+  void mark_finished_shared() {
+    {
+      std::lock_guard<std::mutex> lock(shared_mutex_);
+      finished_shared_ = true;
+    }
+    closed_cv_.notify_all();
+  }
+
+  const client_options options_;
+  const std::shared_ptr<loop_core> loop_;
+
+  // Any thread:
+  std::atomic<std::uint64_t> last_listener_id_{0};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> closed_{false};   // no more events: close(), destructor, terminal event, end
+  std::atomic<bool> detached_{false}; // the client is gone: no callback at all
+  std::atomic<close_reason> reason_requested_{close_reason::closed};
+  std::atomic<close_reason> reason_{close_reason::none};
+  std::atomic<sse::ready_state> state_{ready_state::connecting};
+  std::atomic<int> callbacks_running_{0};
+  std::atomic<std::uint64_t> events_count_{0};
+  std::atomic<std::uint64_t> bytes_count_{0};
+  std::atomic<std::uint64_t> attempts_count_{0};
+  std::atomic<std::uint64_t> opens_count_{0};
+  mutable std::mutex shared_mutex_;
+  std::condition_variable closed_cv_;
+  std::string shared_last_event_id_; // guarded by shared_mutex_
+  bool finished_shared_ = false;     // guarded by shared_mutex_
+
+  // Loop thread only:
+  parser parser_;
+  reconnect_policy policy_;
+  easy_handle easy_;
+  header_list request_headers_;
+  std::string body_;
+  char curl_error_[CURL_ERROR_SIZE] = {};
+  response_info response_;
+  std::vector<header> block_headers_;
+  std::string rejected_body_;
+  bool response_final_ = false;
+  bool opened_ = false;
+  bool idle_fired_ = false;
+  bool restart_requested_ = false;
+  bool terminal_seen_ = false;
+  bool finished_ = false;
+  bool in_error_callback_ = false;
+  unsigned current_attempt_ = 0;
+  std::optional<std::chrono::milliseconds> retry_after_;
+  clock::time_point last_activity_{};
+  clock::time_point opened_at_{};
+  std::optional<loop_core::timer_id> idle_timer_;
+  std::optional<loop_core::timer_id> reconnect_timer_;
+};
+
+} // namespace detail
+} // namespace sse
+#endif // SSE_CLIENT_DETAIL_STREAM_HPP
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sse {
+
+/// Follows one server-sent event stream and keeps following it across failures: every event
+/// exactly once, in order, resuming with `Last-Event-ID`.
+///
+/// Threading: callbacks run on the loop's thread, one at a time, with no internal lock held.
+/// Every member function is safe from any thread and from inside a callback. `close()`, `off()`
+/// and the destructor return within milliseconds; when called from another thread, `off()` and
+/// the destructor first wait for a callback of this client that is running right now.
+class client {
+public:
+  /// Validates `options` (throws `sse::usage_error` naming the field) and prepares the stream
+  /// on the process-wide default loop. Nothing is sent before `start()`.
+  explicit client(client_options options)
+      : client(std::move(options), event_loop::default_loop()) {}
+
+  /// As above, on `loop`, which must outlive this client.
+  client(client_options options, event_loop& loop)
+      : stream_(make_stream(std::move(options), loop)) {}
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+  client(client&&) noexcept = default;
+  client& operator=(client&& other) noexcept {
+    if (this != &other) {
+      detach();
+      stream_ = std::move(other.stream_);
+    }
+    return *this;
+  }
+
+  /// Closes the stream. Afterwards no callback of this client runs.
+  ~client() { detach(); }
+
+  /// Calls `fn` for each event of type `type` ("message" for events without `event:`).
+  listener_id on(std::string type, listener fn) {
+    const listener_id id = stream_->next_id();
+    stream_->events_.add(id, std::move(fn), std::move(type));
+    return id;
+  }
+  /// Calls `fn` for each event of type "message".
+  listener_id on_message(listener fn) { return on("message", std::move(fn)); }
+  /// Calls `fn` for every event, whatever its type.
+  listener_id on_any(listener fn) {
+    const listener_id id = stream_->next_id();
+    stream_->events_.add(id, std::move(fn), {}, true);
+    return id;
+  }
+  /// Calls `fn` each time a response is accepted as a stream (200, text/event-stream).
+  listener_id on_open(std::function<void(const response_info&)> fn) {
+    return add(stream_->opens_, std::move(fn));
+  }
+  /// Calls `fn` for each failure: a failed attempt, a dropped connection, a rejected response.
+  /// `error::will_retry` says whether a reconnect follows.
+  listener_id on_error(std::function<void(const error&)> fn) {
+    return add(stream_->errors_, std::move(fn));
+  }
+  /// Calls `fn` with the text after the colon of each comment line (heartbeats).
+  listener_id on_comment(std::function<void(std::string_view)> fn) {
+    return add(stream_->comments_, std::move(fn));
+  }
+  /// Calls `fn` on each change of `ready_state()`.
+  listener_id on_state_change(std::function<void(sse::ready_state)> fn) {
+    return add(stream_->state_changes_, std::move(fn));
+  }
+  /// Calls `fn` once when the stream ends for good, with the reason.
+  listener_id on_close(std::function<void(sse::close_reason)> fn) {
+    return add(stream_->closes_, std::move(fn));
+  }
+  /// Removes a callback added by any `on...`. No call of it starts after this returns.
+  void off(listener_id id) noexcept { stream_->remove_listener(id); }
+
+  /// Starts connecting. Register listeners first: events are delivered from then on.
+  void start() { stream_->start(); }
+
+  /// Stops the stream and cancels any pending reconnect. Safe from any thread, including from
+  /// inside a listener (no event after the current one is delivered); returns without waiting
+  /// for the network. `on_close` then runs once on the loop thread with `close_reason::closed`.
+  void close() noexcept { stream_->close(); }
+
+  /// Drops the current connection and reconnects at once, as if the server had dropped it,
+  /// keeping the last event ID; no error is reported for the drop. With `reset_backoff`, the
+  /// reconnect policy forgets earlier failures.
+  void restart(bool reset_backoff = false) { stream_->restart(reset_backoff); }
+
+  /// connecting, open or closed.
+  sse::ready_state ready_state() const noexcept { return stream_->state(); }
+  /// Why the stream ended for good; `close_reason::none` while it has not.
+  sse::close_reason close_reason() const noexcept { return stream_->reason(); }
+  /// The last event ID string: sent as `Last-Event-ID` by the next reconnect.
+  std::string last_event_id() const { return stream_->last_event_id(); }
+  /// The URL from the options.
+  const std::string& url() const noexcept { return stream_->options().url; }
+  /// Counters since construction.
+  client_stats stats() const noexcept { return stream_->stats(); }
+
+  /// Blocks until the stream has ended for good. Not from a callback, nor on the thread that
+  /// runs the client's loop.
+  void wait() { stream_->wait_closed(std::nullopt); }
+  /// As `wait()`, at most `timeout`; true when the stream has ended.
+  bool wait_for(std::chrono::milliseconds timeout) { return stream_->wait_closed(timeout); }
+
+private:
+  static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop& loop) {
+    detail::validate(options);
+    return std::make_shared<detail::stream>(std::move(options), loop.core());
+  }
+
+  template <typename List, typename Fn>
+  listener_id add(List& list, Fn fn) {
+    const listener_id id = stream_->next_id();
+    list.add(id, std::move(fn));
+    return id;
+  }
+
+  void detach() noexcept {
+    if (stream_) {
+      stream_->detach();
+      stream_.reset();
+    }
+  }
+
+  std::shared_ptr<detail::stream> stream_;
+};
+
+} // namespace sse
+#endif // SSE_CLIENT_CLIENT_HPP
 
 #endif // SSE_CLIENT_SSE_HPP

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+// The facade: follow one event stream, with listeners, state, and reconnects.
+#ifndef SSE_CLIENT_CLIENT_HPP
+#define SSE_CLIENT_CLIENT_HPP
+
+#include <sse/detail/stream.hpp>
+#include <sse/event_loop.hpp>
+#include <sse/options.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sse {
+
+/// Follows one server-sent event stream and keeps following it across failures: every event
+/// exactly once, in order, resuming with `Last-Event-ID`.
+///
+/// Threading: callbacks run on the loop's thread, one at a time, with no internal lock held.
+/// Every member function is safe from any thread and from inside a callback. `close()`, `off()`
+/// and the destructor return within milliseconds; when called from another thread, `off()` and
+/// the destructor first wait for a callback of this client that is running right now.
+class client {
+public:
+  /// Validates `options` (throws `sse::usage_error` naming the field) and prepares the stream
+  /// on the process-wide default loop. Nothing is sent before `start()`.
+  explicit client(client_options options)
+      : client(std::move(options), event_loop::default_loop()) {}
+
+  /// As above, on `loop`, which must outlive this client.
+  client(client_options options, event_loop& loop)
+      : stream_(make_stream(std::move(options), loop)) {}
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+  client(client&&) noexcept = default;
+  client& operator=(client&& other) noexcept {
+    if (this != &other) {
+      detach();
+      stream_ = std::move(other.stream_);
+    }
+    return *this;
+  }
+
+  /// Closes the stream. Afterwards no callback of this client runs.
+  ~client() { detach(); }
+
+  /// Calls `fn` for each event of type `type` ("message" for events without `event:`).
+  listener_id on(std::string type, listener fn) {
+    const listener_id id = stream_->next_id();
+    stream_->events_.add(id, std::move(fn), std::move(type));
+    return id;
+  }
+  /// Calls `fn` for each event of type "message".
+  listener_id on_message(listener fn) { return on("message", std::move(fn)); }
+  /// Calls `fn` for every event, whatever its type.
+  listener_id on_any(listener fn) {
+    const listener_id id = stream_->next_id();
+    stream_->events_.add(id, std::move(fn), {}, true);
+    return id;
+  }
+  /// Calls `fn` each time a response is accepted as a stream (200, text/event-stream).
+  listener_id on_open(std::function<void(const response_info&)> fn) {
+    return add(stream_->opens_, std::move(fn));
+  }
+  /// Calls `fn` for each failure: a failed attempt, a dropped connection, a rejected response.
+  /// `error::will_retry` says whether a reconnect follows.
+  listener_id on_error(std::function<void(const error&)> fn) {
+    return add(stream_->errors_, std::move(fn));
+  }
+  /// Calls `fn` with the text after the colon of each comment line (heartbeats).
+  listener_id on_comment(std::function<void(std::string_view)> fn) {
+    return add(stream_->comments_, std::move(fn));
+  }
+  /// Calls `fn` on each change of `ready_state()`.
+  listener_id on_state_change(std::function<void(sse::ready_state)> fn) {
+    return add(stream_->state_changes_, std::move(fn));
+  }
+  /// Calls `fn` once when the stream ends for good, with the reason.
+  listener_id on_close(std::function<void(sse::close_reason)> fn) {
+    return add(stream_->closes_, std::move(fn));
+  }
+  /// Removes a callback added by any `on...`. No call of it starts after this returns.
+  void off(listener_id id) noexcept { stream_->remove_listener(id); }
+
+  /// Starts connecting. Register listeners first: events are delivered from then on.
+  void start() { stream_->start(); }
+
+  /// Stops the stream and cancels any pending reconnect. Safe from any thread, including from
+  /// inside a listener (no event after the current one is delivered); returns without waiting
+  /// for the network. `on_close` then runs once on the loop thread with `close_reason::closed`.
+  void close() noexcept { stream_->close(); }
+
+  /// Drops the current connection and reconnects at once, as if the server had dropped it,
+  /// keeping the last event ID; no error is reported for the drop. With `reset_backoff`, the
+  /// reconnect policy forgets earlier failures.
+  void restart(bool reset_backoff = false) { stream_->restart(reset_backoff); }
+
+  /// connecting, open or closed.
+  sse::ready_state ready_state() const noexcept { return stream_->state(); }
+  /// Why the stream ended for good; `close_reason::none` while it has not.
+  sse::close_reason close_reason() const noexcept { return stream_->reason(); }
+  /// The last event ID string: sent as `Last-Event-ID` by the next reconnect.
+  std::string last_event_id() const { return stream_->last_event_id(); }
+  /// The URL from the options.
+  const std::string& url() const noexcept { return stream_->options().url; }
+  /// Counters since construction.
+  client_stats stats() const noexcept { return stream_->stats(); }
+
+  /// Blocks until the stream has ended for good. Not from a callback, nor on the thread that
+  /// runs the client's loop.
+  void wait() { stream_->wait_closed(std::nullopt); }
+  /// As `wait()`, at most `timeout`; true when the stream has ended.
+  bool wait_for(std::chrono::milliseconds timeout) { return stream_->wait_closed(timeout); }
+
+private:
+  static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop& loop) {
+    detail::validate(options);
+    return std::make_shared<detail::stream>(std::move(options), loop.core());
+  }
+
+  template <typename List, typename Fn>
+  listener_id add(List& list, Fn fn) {
+    const listener_id id = stream_->next_id();
+    list.add(id, std::move(fn));
+    return id;
+  }
+
+  void detach() noexcept {
+    if (stream_) {
+      stream_->detach();
+      stream_.reset();
+    }
+  }
+
+  std::shared_ptr<detail::stream> stream_;
+};
+
+} // namespace sse
+#endif // SSE_CLIENT_CLIENT_HPP

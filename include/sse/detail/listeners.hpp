@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+// The callbacks registered on a client: added and removed from any thread, called on the loop's.
+#ifndef SSE_CLIENT_DETAIL_LISTENERS_HPP
+#define SSE_CLIENT_DETAIL_LISTENERS_HPP
+
+#include <sse/event.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sse {
+
+/// Returned by every `client::on...`; pass it to `client::off`.
+enum class listener_id : std::uint64_t {};
+
+namespace detail {
+
+/// One registered callback. `active` turns false when it is removed, so a snapshot taken before
+/// the removal no longer calls it.
+template <typename Callback>
+struct listener_entry {
+  listener_id id{};
+  bool any_type = false; // event listeners only: called for every type
+  std::string type;      // event listeners only
+  Callback callback;
+  std::atomic<bool> active{true};
+};
+
+/// A list of callbacks of one signature. Registration takes a mutex and publishes a new
+/// immutable snapshot; the loop thread re-reads the snapshot only when its version changed, so
+/// dispatching an event takes no lock.
+template <typename Callback>
+class listener_list {
+public:
+  using entry = listener_entry<Callback>;
+  using snapshot = std::vector<std::shared_ptr<entry>>;
+
+  void add(listener_id id, Callback callback, std::string type = {}, bool any_type = false) {
+    auto item = std::make_shared<entry>();
+    item->id = id;
+    item->type = std::move(type);
+    item->any_type = any_type;
+    item->callback = std::move(callback);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto next = std::make_shared<snapshot>(*current_);
+    next->push_back(std::move(item));
+    current_ = std::move(next);
+    version_.fetch_add(1, std::memory_order_release);
+  }
+
+  /// Returns whether `id` was in this list.
+  bool remove(listener_id id) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& item : *current_) {
+      if (item->id == id) {
+        item->active.store(false);
+        try {
+          auto next = std::make_shared<snapshot>();
+          for (const auto& other : *current_) {
+            if (other->id != id) {
+              next->push_back(other);
+            }
+          }
+          current_ = std::move(next);
+        } catch (...) {
+          // Out of memory: the entry stays listed but inactive, which is just as correct.
+        }
+        version_.fetch_add(1, std::memory_order_release);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void clear() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& item : *current_) {
+      item->active.store(false);
+    }
+    current_ = std::make_shared<snapshot>();
+    version_.fetch_add(1, std::memory_order_release);
+  }
+
+  /// Loop thread: the current callbacks, re-read only when they changed. Hold the pointer while
+  /// iterating: a callback may register another listener meanwhile.
+  std::shared_ptr<const snapshot> current() {
+    const std::uint64_t version = version_.load(std::memory_order_acquire);
+    if (version != cached_version_) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      cached_ = current_;
+      cached_version_ = version;
+    }
+    return cached_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::shared_ptr<const snapshot> current_ = std::make_shared<snapshot>();
+  std::atomic<std::uint64_t> version_{0};
+  // Loop thread only:
+  std::shared_ptr<const snapshot> cached_ = current_;
+  std::uint64_t cached_version_ = 0;
+};
+
+} // namespace detail
+} // namespace sse
+#endif // SSE_CLIENT_DETAIL_LISTENERS_HPP

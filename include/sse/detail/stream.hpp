@@ -1,0 +1,885 @@
+// SPDX-License-Identifier: MIT
+// One client's stream on the loop: attempts, response checks, parsing, reconnects, callbacks.
+#ifndef SSE_CLIENT_DETAIL_STREAM_HPP
+#define SSE_CLIENT_DETAIL_STREAM_HPP
+
+#include <sse/detail/curl.hpp>
+#include <sse/detail/http.hpp>
+#include <sse/detail/listeners.hpp>
+#include <sse/error.hpp>
+#include <sse/event.hpp>
+#include <sse/event_loop.hpp>
+#include <sse/options.hpp>
+#include <sse/parser.hpp>
+#include <sse/reconnect_policy.hpp>
+
+#include <curl/curl.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace sse {
+
+/// A stream's connection state, as WHATWG EventSource's readyState.
+enum class ready_state {
+  connecting, ///< before the first response, and while waiting to reconnect
+  open,       ///< a 200 text/event-stream response is being read
+  closed,     ///< ended for good; see `client::close_reason()`
+};
+
+/// Why a stream ended for good.
+enum class close_reason {
+  none,           ///< it has not ended
+  closed,         ///< `close()` or the client's destructor
+  no_content,     ///< the server answered 204 No Content: its request to stop
+  terminal_event, ///< `client_options::is_terminal` matched an event
+  server_ended,   ///< one-shot stream (`reconnect_on_end` false): the body ended cleanly
+  truncated,      ///< one-shot stream: the body ended in the middle of an event
+  failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
+  gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
+};
+
+/// Counters for a stream, readable from any thread.
+struct client_stats {
+  std::uint64_t events = 0;   ///< events dispatched
+  std::uint64_t bytes = 0;    ///< body bytes received (all attempts)
+  std::uint64_t attempts = 0; ///< connection attempts started
+  std::uint64_t opens = 0;    ///< responses accepted as a stream
+};
+
+using listener = std::function<void(const event&)>;
+
+namespace detail {
+
+inline std::string_view to_string(close_reason reason) noexcept {
+  switch (reason) {
+  case close_reason::none:
+    return "none";
+  case close_reason::closed:
+    return "closed";
+  case close_reason::no_content:
+    return "no_content";
+  case close_reason::terminal_event:
+    return "terminal_event";
+  case close_reason::server_ended:
+    return "server_ended";
+  case close_reason::truncated:
+    return "truncated";
+  case close_reason::failed:
+    return "failed";
+  case close_reason::gave_up:
+    return "gave_up";
+  }
+  return "unknown";
+}
+
+/// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
+/// Public methods are safe from any thread; everything else runs on the loop thread.
+class stream final : public transfer, public std::enable_shared_from_this<stream> {
+public:
+  using clock = std::chrono::steady_clock;
+
+  stream(client_options options, std::shared_ptr<loop_core> loop)
+      : options_(std::move(options)), loop_(std::move(loop)),
+        parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
+    parser_.set_last_event_id(options_.last_event_id);
+    shared_last_event_id_ = options_.last_event_id;
+    parser_.on_event([this](const event& e) { deliver_event(e); });
+    parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
+    parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
+  }
+
+  // ---- any thread ----
+
+  listener_id next_id() noexcept { return static_cast<listener_id>(++last_listener_id_); }
+
+  listener_list<listener> events_;
+  listener_list<std::function<void(const response_info&)>> opens_;
+  listener_list<std::function<void(const error&)>> errors_;
+  listener_list<std::function<void(std::string_view)>> comments_;
+  listener_list<std::function<void(ready_state)>> state_changes_;
+  listener_list<std::function<void(close_reason)>> closes_;
+
+  void remove_listener(listener_id id) noexcept {
+    (void)(events_.remove(id) || opens_.remove(id) || errors_.remove(id) || comments_.remove(id) ||
+           state_changes_.remove(id) || closes_.remove(id));
+    wait_for_callbacks_elsewhere();
+  }
+
+  void start() {
+    if (started_.exchange(true)) {
+      return;
+    }
+    loop_->stream_started();
+    loop_->post([self = shared_from_this()] { self->begin_attempt(); });
+  }
+
+  /// Ends the stream for good; returns without waiting for the network.
+  void close() noexcept { end_from_any_thread(close_reason::closed); }
+
+  /// The destructor's close: afterwards no callback runs, and none is running on another thread.
+  void detach() noexcept {
+    detached_.store(true);
+    end_from_any_thread(close_reason::closed);
+    wait_for_callbacks_elsewhere();
+    events_.clear();
+    opens_.clear();
+    errors_.clear();
+    comments_.clear();
+    state_changes_.clear();
+    closes_.clear();
+  }
+
+  void restart(bool reset_backoff) {
+    if (closed_.load()) {
+      return;
+    }
+    if (loop_->in_loop_thread()) {
+      parser_.halt(); // a listener may be calling: nothing more from this connection
+      restart_requested_ = true;
+    }
+    loop_->post([self = shared_from_this(), reset_backoff] { self->do_restart(reset_backoff); });
+  }
+
+  sse::ready_state state() const noexcept { return state_.load(); }
+  sse::close_reason reason() const noexcept { return reason_.load(); }
+
+  std::string last_event_id() const {
+    if (loop_->in_loop_thread()) {
+      return parser_.last_event_id();
+    }
+    std::lock_guard<std::mutex> lock(shared_mutex_);
+    return shared_last_event_id_;
+  }
+
+  client_stats stats() const noexcept {
+    client_stats s;
+    s.events = events_count_.load(std::memory_order_relaxed);
+    s.bytes = bytes_count_.load(std::memory_order_relaxed);
+    s.attempts = attempts_count_.load(std::memory_order_relaxed);
+    s.opens = opens_count_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
+  bool wait_closed(std::optional<std::chrono::milliseconds> timeout) {
+    std::unique_lock<std::mutex> lock(shared_mutex_);
+    const auto ended = [this] { return finished_shared_; };
+    if (!timeout) {
+      closed_cv_.wait(lock, ended);
+      return true;
+    }
+    return closed_cv_.wait_for(lock, *timeout, ended);
+  }
+
+  const client_options& options() const noexcept { return options_; }
+
+private:
+  // ---- callbacks into user code (loop thread) ----
+
+  // Counts user callbacks in progress so `detach()` and `off()` from another thread can wait
+  // for them. Checked together with `detached_`: seq_cst on both sides, so either the caller
+  // sees the callback starting or the callback sees the detach.
+  class callback_scope {
+  public:
+    explicit callback_scope(stream& s) : s_(s) { s_.callbacks_running_.fetch_add(1); }
+    ~callback_scope() { s_.callbacks_running_.fetch_sub(1); }
+    callback_scope(const callback_scope&) = delete;
+    callback_scope& operator=(const callback_scope&) = delete;
+
+  private:
+    stream& s_;
+  };
+
+  void wait_for_callbacks_elsewhere() noexcept {
+    if (loop_->in_loop_thread()) {
+      return; // called from a callback: it is the one running
+    }
+    // Bounded by the user's callback; each check is cheap.
+    while (callbacks_running_.load() != 0) {
+      std::this_thread::yield();
+    }
+  }
+
+  template <typename List, typename... Args>
+  void notify(List& list, const Args&... args) {
+    const auto snapshot = list.current();
+    for (const auto& item : *snapshot) {
+      callback_scope scope(*this);
+      if (detached_.load() || !item->active.load()) {
+        continue;
+      }
+      invoke(item->callback, args...);
+    }
+  }
+
+  template <typename Callback, typename... Args>
+  void invoke(Callback& callback, const Args&... args) {
+    try {
+      callback(args...);
+    } catch (const std::exception& e) {
+      report_listener_exception(e.what());
+    } catch (...) {
+      report_listener_exception("unknown exception");
+    }
+  }
+
+  // A throwing callback does not stop the stream; the failure goes to the error listeners
+  // (unless an error listener threw: no loop).
+  void report_listener_exception(const char* what) {
+    if (in_error_callback_) {
+      return;
+    }
+    error e;
+    e.code = make_error_code(errc::listener);
+    e.message = std::string("a callback threw: ") + what;
+    e.attempt = policy_.attempt();
+    e.will_retry = !closed_.load();
+    deliver_error(e);
+  }
+
+  void deliver_error(const error& e) {
+    in_error_callback_ = true;
+    notify(errors_, e);
+    in_error_callback_ = false;
+  }
+
+  void deliver_event(const event& e) {
+    events_count_.fetch_add(1, std::memory_order_relaxed);
+    if (closed_.load()) {
+      parser_.halt();
+      return;
+    }
+    const auto snapshot = events_.current();
+    for (const auto& item : *snapshot) {
+      if (!item->any_type && item->type != e.type) {
+        continue;
+      }
+      callback_scope scope(*this);
+      if (detached_.load() || closed_.load() || restart_requested_ || !item->active.load()) {
+        continue;
+      }
+      invoke(item->callback, e);
+    }
+    if (options_.is_terminal && !closed_.load()) {
+      bool terminal = false;
+      {
+        callback_scope scope(*this);
+        try {
+          terminal = options_.is_terminal(e);
+        } catch (...) {
+          report_listener_exception("is_terminal threw");
+        }
+      }
+      if (terminal) {
+        terminal_seen_ = true;
+        parser_.halt();
+        closed_.store(true); // nothing after the terminal event is delivered
+      }
+    }
+  }
+
+  void deliver_comment(std::string_view text) {
+    if (!closed_.load() && !restart_requested_) {
+      notify(comments_, text);
+    }
+  }
+
+  void set_state(sse::ready_state next) {
+    if (state_.exchange(next) != next) {
+      notify(state_changes_, next);
+    }
+  }
+
+  // ---- attempts (loop thread) ----
+
+  void begin_attempt() {
+    reconnect_timer_.reset();
+    if (finished_) {
+      return;
+    }
+    if (closed_.load()) {
+      finish(reason_requested_.load());
+      return;
+    }
+    set_state(ready_state::connecting);
+    attempt_request request;
+    request.url = options_.url;
+    request.method = options_.method;
+    request.headers = options_.headers;
+    if (options_.resend_body || attempts_count_.load() == 0) {
+      request.body = options_.body;
+    }
+    request.attempt = policy_.attempt() + 1;
+    request.last_event_id = parser_.last_event_id();
+    if (options_.before_attempt) {
+      callback_scope scope(*this);
+      try {
+        options_.before_attempt(request);
+      } catch (const std::exception& e) {
+        report_listener_exception(e.what());
+      }
+    }
+    try {
+      validate_url(request.url, "before_attempt: url");
+      start_transfer(request);
+    } catch (const std::exception& e) {
+      error failure;
+      failure.code = make_error_code(errc::network);
+      failure.message = e.what();
+      failure.attempt = request.attempt;
+      conclude(std::move(failure), retry_decision{}, close_reason::failed);
+    }
+  }
+
+  void start_transfer(const attempt_request& request) {
+    easy_handle easy(curl_easy_init());
+    if (!easy) {
+      throw std::runtime_error("curl_easy_init failed");
+    }
+    CURL* h = easy.get();
+    header_list headers;
+    // Defaults first; a user header of the same name replaces one.
+    const auto user_has = [&](std::string_view name) {
+      for (const auto& [key, value] : request.headers) {
+        if (iequals(key, name)) {
+          return true;
+        }
+      }
+      return false;
+    };
+    if (!user_has("Accept")) {
+      append_header(headers, "Accept: text/event-stream");
+    }
+    if (!user_has("Cache-Control")) {
+      append_header(headers, "Cache-Control: no-cache");
+    }
+    if (!request.last_event_id.empty() && !user_has("Last-Event-ID")) {
+      append_header(headers, "Last-Event-ID: " + request.last_event_id);
+    }
+    for (const auto& [key, value] : request.headers) {
+      // "Name;" is libcurl's way to send a header with an empty value.
+      append_header(headers, value.empty() ? key + ";" : key + ": " + value);
+    }
+    const bool has_body = request.body.has_value();
+    if (has_body && !user_has("Content-Type")) {
+      append_header(headers, "Content-Type:"); // no form-urlencoded guess
+    }
+    append_header(headers, "Expect:"); // no 100-continue round trip before the body
+
+    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, options_.max_redirects > 0 ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
+    curl_easy_setopt(h, CURLOPT_POSTREDIR,
+                     static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    if (options_.connect_timeout) {
+      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                       static_cast<long>(options_.connect_timeout->count()));
+    }
+    if (options_.compression) {
+      curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    }
+    if (options_.proxy) {
+      curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy->c_str());
+    }
+    if (options_.no_proxy) {
+      curl_easy_setopt(h, CURLOPT_NOPROXY, options_.no_proxy->c_str());
+    }
+    const tls_options& tls = options_.tls;
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.insecure ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.insecure ? 0L : 2L);
+    if (!tls.ca_file.empty()) {
+      curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
+    }
+    if (!tls.ca_path.empty()) {
+      curl_easy_setopt(h, CURLOPT_CAPATH, tls.ca_path.c_str());
+    }
+    if (!tls.client_cert.empty()) {
+      curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str());
+    }
+    if (!tls.client_key.empty()) {
+      curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str());
+    }
+    if (!tls.client_key_password.empty()) {
+      curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
+    }
+    if (request.method == "GET" && !has_body) {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (request.method == "POST" || has_body) {
+      body_ = request.body.value_or(std::string());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body_.data());
+      if (request.method != "POST") {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      }
+    } else {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      if (request.method == "HEAD") {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+      }
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &stream::header_callback);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &stream::write_callback);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error_);
+    curl_error_[0] = '\0';
+
+    // A fresh attempt: a new stream for the parser, nothing known about the response yet.
+    parser_.reset();
+    response_ = response_info{};
+    response_.url = request.url;
+    block_headers_.clear();
+    response_final_ = false;
+    opened_ = false;
+    rejected_body_.clear();
+    idle_fired_ = false;
+    restart_requested_ = false;
+    terminal_seen_ = false;
+    current_attempt_ = request.attempt;
+    attempts_count_.fetch_add(1, std::memory_order_relaxed);
+
+    loop_->add_transfer(h, shared_from_this());
+    easy_ = std::move(easy);
+    request_headers_ = std::move(headers);
+    last_activity_ = clock::now();
+    arm_idle_timer(last_activity_);
+  }
+
+  void arm_idle_timer(clock::time_point from) {
+    if (!options_.idle_timeout) {
+      return;
+    }
+    idle_timer_ = loop_->add_timer(from + *options_.idle_timeout, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->idle_timer_.reset();
+        self->check_idle();
+      }
+    });
+  }
+
+  void check_idle() {
+    if (!easy_) {
+      return;
+    }
+    const auto deadline = last_activity_ + *options_.idle_timeout;
+    if (clock::now() < deadline) {
+      arm_idle_timer(last_activity_); // bytes came meanwhile: wait for the rest of the window
+      return;
+    }
+    idle_fired_ = true;
+    abort_transfer();
+  }
+
+  // Stops the running transfer from outside libcurl's callbacks and concludes it.
+  void abort_transfer() {
+    if (!easy_) {
+      return;
+    }
+    loop_->remove_transfer(easy_.get());
+    transfer_done(CURLE_ABORTED_BY_CALLBACK);
+  }
+
+  void cancel_timers() noexcept {
+    if (idle_timer_) {
+      loop_->cancel_timer(*idle_timer_);
+      idle_timer_.reset();
+    }
+    if (reconnect_timer_) {
+      loop_->cancel_timer(*reconnect_timer_);
+      reconnect_timer_.reset();
+    }
+  }
+
+  static std::size_t header_callback(char* data, std::size_t size, std::size_t count, void* self) {
+    return static_cast<stream*>(self)->on_header_line(std::string_view(data, size * count));
+  }
+
+  static std::size_t write_callback(char* data, std::size_t size, std::size_t count, void* self) {
+    return static_cast<stream*>(self)->on_body(std::string_view(data, size * count));
+  }
+
+  std::size_t on_header_line(std::string_view line) {
+    last_activity_ = clock::now();
+    if (closed_.load() || restart_requested_) {
+      return 0;
+    }
+    if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
+      block_headers_.clear(); // a new response: after a redirect or a 1xx
+      return line.size();
+    }
+    if (trim(line).empty()) {
+      end_of_header_block();
+      return (closed_.load() || restart_requested_) ? 0 : line.size();
+    }
+    if (block_headers_.size() < 1000) { // a hostile server cannot grow this without bound
+      if (const auto parts = split_header_line(line)) {
+        block_headers_.emplace_back(std::string(parts->first), std::string(parts->second));
+      }
+    }
+    return line.size();
+  }
+
+  void end_of_header_block() {
+    long status = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 100 && status < 200) {
+      return;
+    }
+    bool has_location = false;
+    for (const auto& [key, value] : block_headers_) {
+      has_location = has_location || (iequals(key, "Location") && !value.empty());
+    }
+    if (status >= 300 && status < 400 && has_location && options_.max_redirects > 0) {
+      return; // libcurl follows it (or fails with too many redirects)
+    }
+    response_final_ = true;
+    response_.status = status;
+    response_.headers = std::move(block_headers_);
+    block_headers_.clear();
+    char* effective = nullptr;
+    if (curl_easy_getinfo(easy_.get(), CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
+        effective != nullptr) {
+      response_.url = effective;
+    }
+    if (options_.on_response) {
+      callback_scope scope(*this);
+      invoke(options_.on_response, response_);
+    }
+    const auto content_type = response_.header_value("Content-Type");
+    if (status == 200 && content_type && is_event_stream(*content_type)) {
+      opened_ = true;
+      opened_at_ = clock::now();
+      opens_count_.fetch_add(1, std::memory_order_relaxed);
+      policy_.connection_opened(opened_at_);
+      set_state(ready_state::open);
+      notify(opens_, response_);
+    }
+  }
+
+  std::size_t on_body(std::string_view bytes) {
+    last_activity_ = clock::now();
+    if (closed_.load() || restart_requested_) {
+      return 0;
+    }
+    if (!opened_) {
+      // A rejected response: keep its start for the error report, then stop reading.
+      constexpr std::size_t keep = 4096;
+      rejected_body_.append(bytes.substr(0, keep - std::min(keep, rejected_body_.size())));
+      return rejected_body_.size() >= keep ? 0 : bytes.size();
+    }
+    bytes_count_.fetch_add(bytes.size(), std::memory_order_relaxed);
+    const std::error_code failure = parser_.feed(bytes);
+    // Time spent in listeners is not the server's silence.
+    last_activity_ = clock::now();
+    publish_last_event_id();
+    if (failure || closed_.load() || restart_requested_) {
+      return 0;
+    }
+    return bytes.size();
+  }
+
+  void publish_last_event_id() {
+    const std::string& id = parser_.last_event_id();
+    std::lock_guard<std::mutex> lock(shared_mutex_);
+    if (shared_last_event_id_ != id) {
+      shared_last_event_id_ = id;
+    }
+  }
+
+  // ---- outcomes (loop thread) ----
+
+public:
+  void transfer_done(CURLcode result) override {
+    if (idle_timer_) {
+      loop_->cancel_timer(*idle_timer_);
+      idle_timer_.reset();
+    }
+    easy_.reset();
+    request_headers_.reset();
+    const auto now = clock::now();
+    const bool was_open = opened_;
+    const bool truncated = parser_.has_partial_event();
+    const std::error_code parse_failure = parser_.error();
+    parser_.reset(); // a partial event is dropped; the last complete id is kept
+    publish_last_event_id();
+    if (was_open) {
+      policy_.connection_lost(now);
+    }
+    if (finished_) {
+      return;
+    }
+    if (terminal_seen_) {
+      finish(close_reason::terminal_event);
+      return;
+    }
+    if (closed_.load()) {
+      finish(reason_requested_.load());
+      return;
+    }
+    if (restart_requested_) {
+      restart_requested_ = false;
+      set_state(ready_state::connecting);
+      schedule_attempt(std::chrono::milliseconds(0));
+      return;
+    }
+
+    error failure;
+    failure.attempt = current_attempt_;
+    retry_decision proposal{true, std::nullopt};
+    close_reason if_not_retried = close_reason::failed;
+    if (idle_fired_) {
+      failure.code = make_error_code(errc::idle_timeout);
+      failure.message = "no data for " + std::to_string(options_.idle_timeout->count()) + " ms";
+    } else if (parse_failure) {
+      failure.code = parse_failure;
+      failure.message = "a line or event exceeded max_event_size (" +
+                        std::to_string(options_.max_event_size) + " bytes)";
+    } else if (was_open) {
+      failure.code = make_error_code(errc::network);
+      if (result == CURLE_OK) {
+        failure.message = "the server ended the stream";
+        if (!options_.reconnect_on_end) {
+          finish(truncated ? close_reason::truncated : close_reason::server_ended);
+          return;
+        }
+      } else {
+        failure.message = curl_message(result);
+      }
+    } else if (response_final_) {
+      failure.http_status = static_cast<int>(response_.status);
+      failure.headers = response_.headers;
+      failure.body = rejected_body_;
+      const long status = response_.status;
+      if (status == 204) {
+        finish(close_reason::no_content);
+        return;
+      }
+      if (status != 200) {
+        failure.code = make_error_code(errc::http_status);
+        failure.message = "HTTP status " + std::to_string(status);
+        if (status >= 300 && status < 400) {
+          failure.message += " without a Location to follow";
+        }
+        proposal.retry = is_retryable_status(status);
+        if (const auto retry_after = response_.header_value("Retry-After")) {
+          retry_after_ = parse_retry_after(*retry_after, std::chrono::system_clock::now());
+        }
+      } else {
+        const auto content_type = response_.header_value("Content-Type");
+        failure.code = make_error_code(errc::content_type);
+        failure.message =
+            "Content-Type is \"" + content_type.value_or("") + "\", not text/event-stream";
+        proposal.retry = false;
+      }
+    } else {
+      failure.code = make_error_code(classify_curl_error(result));
+      failure.message = curl_message(result);
+      proposal.retry = !is_permanent_curl_error(result);
+    }
+    conclude(std::move(failure), proposal, if_not_retried);
+  }
+
+private:
+  std::string curl_message(CURLcode result) const {
+    std::string message = curl_easy_strerror(result);
+    if (curl_error_[0] != '\0') {
+      message += ": ";
+      message += curl_error_;
+    }
+    return message;
+  }
+
+  // Decides between retrying and ending, lets the user's hook have the last word, reports.
+  void conclude(error failure, retry_decision proposal, close_reason if_not_retried) {
+    const auto now = clock::now();
+    const auto retry_after = std::exchange(retry_after_, std::nullopt);
+    close_reason reason = if_not_retried;
+    if (proposal.retry) {
+      proposal.delay = policy_.next_delay(now, retry_after);
+      if (!proposal.delay) {
+        proposal.retry = false;
+        reason = close_reason::gave_up;
+      }
+    }
+    if (options_.on_failure) {
+      callback_scope scope(*this);
+      try {
+        retry_decision decided = options_.on_failure(failure, proposal);
+        if (decided.retry && !decided.delay) {
+          decided.delay = proposal.delay.value_or(policy_.base_delay());
+        }
+        if (!decided.retry && proposal.retry) {
+          reason = close_reason::failed;
+        }
+        proposal = decided;
+      } catch (const std::exception& e) {
+        report_listener_exception(e.what());
+      }
+    }
+    failure.will_retry = proposal.retry && !closed_.load();
+    failure.retry_delay = failure.will_retry ? *proposal.delay : std::chrono::milliseconds(0);
+    if (failure.will_retry) {
+      // WHATWG: announce the reconnection (readyState CONNECTING), then fire error.
+      set_state(ready_state::connecting);
+      deliver_error(failure);
+      schedule_attempt(failure.retry_delay);
+    } else {
+      deliver_error(failure);
+      finish(closed_.load() ? reason_requested_.load() : reason);
+    }
+  }
+
+  void schedule_attempt(std::chrono::milliseconds delay) {
+    if (reconnect_timer_) {
+      loop_->cancel_timer(*reconnect_timer_);
+    }
+    reconnect_timer_ = loop_->add_timer(clock::now() + delay, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->begin_attempt();
+      }
+    });
+  }
+
+  void do_restart(bool reset_backoff) {
+    if (finished_ || closed_.load()) {
+      return;
+    }
+    if (reset_backoff) {
+      policy_.reset();
+    }
+    if (easy_) {
+      restart_requested_ = true;
+      abort_transfer();
+    } else if (reconnect_timer_) {
+      schedule_attempt(std::chrono::milliseconds(0));
+    }
+  }
+
+  void end_from_any_thread(close_reason reason) noexcept {
+    if (closed_.exchange(true)) {
+      return;
+    }
+    reason_requested_.store(reason);
+    try {
+      if (loop_->in_loop_thread()) {
+        parser_.halt(); // maybe inside a listener: deliver nothing more
+      }
+      if (started_.load()) {
+        loop_->post([self = shared_from_this()] { self->end_now(); });
+      } else {
+        reason_.store(reason);
+        state_.store(ready_state::closed);
+        mark_finished_shared();
+      }
+    } catch (...) {
+      // post() can only fail for memory; the loop's shutdown drops the stream anyway.
+    }
+  }
+
+  void end_now() {
+    if (finished_) {
+      return;
+    }
+    if (easy_) {
+      abort_transfer(); // concludes through transfer_done, which sees closed_
+    } else {
+      finish(reason_requested_.load());
+    }
+  }
+
+  void finish(close_reason reason) {
+    if (finished_) {
+      return;
+    }
+    finished_ = true;
+    closed_.store(true);
+    cancel_timers();
+    if (easy_) {
+      loop_->remove_transfer(easy_.get());
+      easy_.reset();
+    }
+    reason_.store(reason);
+    set_state(ready_state::closed);
+    notify(closes_, reason);
+    mark_finished_shared();
+    loop_->stream_finished();
+  }
+
+  void mark_finished_shared() {
+    {
+      std::lock_guard<std::mutex> lock(shared_mutex_);
+      finished_shared_ = true;
+    }
+    closed_cv_.notify_all();
+  }
+
+  const client_options options_;
+  const std::shared_ptr<loop_core> loop_;
+
+  // Any thread:
+  std::atomic<std::uint64_t> last_listener_id_{0};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> closed_{false};   // no more events: close(), destructor, terminal event, end
+  std::atomic<bool> detached_{false}; // the client is gone: no callback at all
+  std::atomic<close_reason> reason_requested_{close_reason::closed};
+  std::atomic<close_reason> reason_{close_reason::none};
+  std::atomic<sse::ready_state> state_{ready_state::connecting};
+  std::atomic<int> callbacks_running_{0};
+  std::atomic<std::uint64_t> events_count_{0};
+  std::atomic<std::uint64_t> bytes_count_{0};
+  std::atomic<std::uint64_t> attempts_count_{0};
+  std::atomic<std::uint64_t> opens_count_{0};
+  mutable std::mutex shared_mutex_;
+  std::condition_variable closed_cv_;
+  std::string shared_last_event_id_; // guarded by shared_mutex_
+  bool finished_shared_ = false;     // guarded by shared_mutex_
+
+  // Loop thread only:
+  parser parser_;
+  reconnect_policy policy_;
+  easy_handle easy_;
+  header_list request_headers_;
+  std::string body_;
+  char curl_error_[CURL_ERROR_SIZE] = {};
+  response_info response_;
+  std::vector<header> block_headers_;
+  std::string rejected_body_;
+  bool response_final_ = false;
+  bool opened_ = false;
+  bool idle_fired_ = false;
+  bool restart_requested_ = false;
+  bool terminal_seen_ = false;
+  bool finished_ = false;
+  bool in_error_callback_ = false;
+  unsigned current_attempt_ = 0;
+  std::optional<std::chrono::milliseconds> retry_after_;
+  clock::time_point last_activity_{};
+  clock::time_point opened_at_{};
+  std::optional<loop_core::timer_id> idle_timer_;
+  std::optional<loop_core::timer_id> reconnect_timer_;
+};
+
+} // namespace detail
+} // namespace sse
+#endif // SSE_CLIENT_DETAIL_STREAM_HPP

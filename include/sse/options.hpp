@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: MIT
+// What a client is told: URL, request, timeouts, TLS, reconnect policy and hooks, with defaults.
+#ifndef SSE_CLIENT_OPTIONS_HPP
+#define SSE_CLIENT_OPTIONS_HPP
+
+#include <sse/error.hpp>
+#include <sse/event.hpp>
+#include <sse/parser.hpp>
+#include <sse/reconnect_policy.hpp>
+#include <sse/version.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sse {
+
+/// One HTTP header: name and value.
+using header = std::pair<std::string, std::string>;
+
+/// TLS settings. Verification of the peer's certificate and host name is on unless `insecure`.
+struct tls_options {
+  /// Skip certificate and host name verification. Anyone on the path can then read and change
+  /// the stream: for local testing only.
+  bool insecure = false;
+  /// A PEM bundle of CA certificates to trust instead of the system's.
+  std::string ca_file;
+  /// A directory of CA certificates (OpenSSL hashed names) to trust instead of the system's.
+  std::string ca_path;
+  /// A client certificate (PEM) and its private key, for servers that ask for one.
+  std::string client_cert;
+  std::string client_key;
+  std::string client_key_password;
+};
+
+/// The request about to be sent, handed to `client_options::before_attempt`, which may change it
+/// (e.g. put a fresh token in a header). Built from the options for every attempt.
+struct attempt_request {
+  std::string url;
+  std::string method;
+  std::vector<header> headers;
+  std::optional<std::string> body;
+  /// 1 for the first attempt, counting consecutive failed attempts since the stream was open.
+  unsigned attempt = 1;
+  /// The Last-Event-ID this attempt will send ("" sends none). Changing it here is honoured.
+  std::string last_event_id;
+};
+
+/// A final response (after redirects): what `on_response` and `on_open` see.
+struct response_info {
+  long status = 0;
+  /// The URL that answered, after redirects.
+  std::string url;
+  std::vector<header> headers;
+  /// The first value of a header, by case-insensitive name.
+  std::optional<std::string> header_value(std::string_view name) const;
+};
+
+/// What happens after a failure; `client_options::on_failure` may change the proposal.
+struct retry_decision {
+  bool retry = false;
+  /// Delay before the next attempt; empty: the reconnect policy's.
+  std::optional<std::chrono::milliseconds> delay;
+};
+
+/// Everything a client is told. A plain copyable struct; the client validates it once and throws
+/// `sse::usage_error` naming the field when something is wrong.
+struct client_options {
+  /// `http://` or `https://` URL of the stream. Required.
+  std::string url;
+  /// Request method; POST, REPORT and others send `body`.
+  std::string method = "GET";
+  /// Request body. Sent on every attempt unless `resend_body` is false.
+  std::optional<std::string> body;
+  /// Extra request headers, after the defaults (`Accept: text/event-stream`,
+  /// `Cache-Control: no-cache`); a header given here replaces a default of the same name.
+  std::vector<header> headers;
+  /// `Last-Event-ID` for the first request (e.g. restored from storage); "" sends none.
+  std::string last_event_id;
+  /// Longest wait for the TCP and TLS handshakes of one attempt; empty: libcurl's default (300 s).
+  std::optional<std::chrono::milliseconds> connect_timeout = std::chrono::seconds(30);
+  /// A connection silent this long (no byte at all, comments included) is dropped and retried,
+  /// reported as `errc::idle_timeout`. Also bounds the wait for the response headers. Empty: none.
+  std::optional<std::chrono::milliseconds> idle_timeout = std::chrono::minutes(5);
+  /// Longest line and largest event accepted; beyond it the connection fails with `too_large`
+  /// and is retried.
+  std::size_t max_event_size = default_max_event_size;
+  /// Redirects (301, 302, 303, 307, 308) followed per request; 0 follows none. Only http and https
+  /// targets are followed; Authorization and Cookie headers are not sent to another host.
+  unsigned max_redirects = 10;
+  /// `User-Agent` header.
+  std::string user_agent = "sse-client/" + std::to_string(SSE_CLIENT_VERSION_MAJOR) + "." +
+                           std::to_string(SSE_CLIENT_VERSION_MINOR) + "." +
+                           std::to_string(SSE_CLIENT_VERSION_PATCH);
+  /// Ask for compressed responses (`Accept-Encoding` with what libcurl supports). Off: SSE is
+  /// usually compressed poorly in small chunks and the encoding adds latency.
+  bool compression = false;
+  /// Proxy URL; empty: libcurl's conventions (`http_proxy`, `https_proxy`, `no_proxy` variables).
+  std::optional<std::string> proxy;
+  /// Hosts not to reach through the proxy (libcurl's `CURLOPT_NOPROXY` syntax).
+  std::optional<std::string> no_proxy;
+  /// TLS verification and certificates.
+  tls_options tls;
+  /// Whether reconnects send `body` again (the public contract suite expects so). When false,
+  /// reconnects send the method without a body.
+  bool resend_body = true;
+  /// Backoff between attempts; a server's `retry:` replaces the initial delay.
+  reconnect_options reconnect;
+  /// Reconnect when the server ends the body cleanly (WHATWG). False: one-shot streams (LLM APIs)
+  /// end for good at the first clean end, reported as `end_reason::server_ended` (or `truncated`
+  /// when an event was cut).
+  bool reconnect_on_end = true;
+  /// An event for which this returns true is delivered and then ends the stream for good, e.g.
+  /// `[](const sse::event& e) { return e.data == "[DONE]"; }`.
+  std::function<bool(const event&)> is_terminal;
+  /// Called on the loop thread before every attempt; may change URL, method, headers and body.
+  std::function<void(attempt_request&)> before_attempt;
+  /// Called on the loop thread with every final response, before it is accepted or rejected.
+  std::function<void(const response_info&)> on_response;
+  /// Called on the loop thread after a failure with the error and the decision the client would
+  /// take; returns the decision to take (e.g. refresh a token after a 401 and retry at once).
+  std::function<retry_decision(const error&, retry_decision proposed)> on_failure;
+};
+
+inline std::optional<std::string> response_info::header_value(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size()) {
+      bool same = true;
+      for (std::size_t i = 0; i < key.size() && same; ++i) {
+        const auto lower = [](char c) {
+          return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+        };
+        same = lower(key[i]) == lower(name[i]);
+      }
+      if (same) {
+        return value;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+namespace detail {
+
+inline bool is_token_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+inline bool is_token(std::string_view s) noexcept {
+  if (s.empty()) {
+    return false;
+  }
+  for (const char c : s) {
+    if (!is_token_char(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+inline bool has_line_break(std::string_view s) noexcept {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+/// Throws `usage_error` when the URL is not an absolute http or https URL with a host.
+inline void validate_url(std::string_view url, std::string_view field) {
+  const std::size_t scheme_end = url.find("://");
+  if (url.empty()) {
+    throw usage_error(std::string(field) + ": required, got an empty string");
+  }
+  if (scheme_end == std::string_view::npos) {
+    throw usage_error(std::string(field) + ": not an absolute URL, got \"" + std::string(url) +
+                      "\"");
+  }
+  std::string scheme(url.substr(0, scheme_end));
+  for (char& c : scheme) {
+    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  }
+  if (scheme != "http" && scheme != "https") {
+    throw usage_error(std::string(field) + ": scheme must be http or https, got \"" + scheme +
+                      "\"");
+  }
+  const std::string_view rest = url.substr(scheme_end + 3);
+  if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') {
+    throw usage_error(std::string(field) + ": no host in \"" + std::string(url) + "\"");
+  }
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      throw usage_error(std::string(field) + ": contains a space or control character");
+    }
+  }
+}
+
+/// Throws `usage_error` naming the first bad field.
+inline void validate(const client_options& options) {
+  validate_url(options.url, "options.url");
+  if (!is_token(options.method)) {
+    throw usage_error("options.method: not an HTTP method token, got \"" + options.method + "\"");
+  }
+  for (const auto& [name, value] : options.headers) {
+    if (!is_token(name)) {
+      throw usage_error("options.headers: invalid header name \"" + name + "\"");
+    }
+    if (has_line_break(value)) {
+      throw usage_error("options.headers: the value of \"" + name + "\" contains CR, LF or NUL");
+    }
+  }
+  if (has_line_break(options.last_event_id)) {
+    throw usage_error("options.last_event_id: contains CR, LF or NUL");
+  }
+  if (has_line_break(options.user_agent)) {
+    throw usage_error("options.user_agent: contains CR, LF or NUL");
+  }
+  if (options.connect_timeout && options.connect_timeout->count() <= 0) {
+    throw usage_error("options.connect_timeout: must be positive, got " +
+                      std::to_string(options.connect_timeout->count()) + " ms");
+  }
+  if (options.idle_timeout && options.idle_timeout->count() <= 0) {
+    throw usage_error("options.idle_timeout: must be positive, got " +
+                      std::to_string(options.idle_timeout->count()) + " ms");
+  }
+  if (options.max_event_size == 0) {
+    throw usage_error("options.max_event_size: must be positive");
+  }
+  if (options.proxy && !options.proxy->empty() && has_line_break(*options.proxy)) {
+    throw usage_error("options.proxy: contains CR, LF or NUL");
+  }
+  reconnect_policy::validate(options.reconnect);
+}
+
+} // namespace detail
+} // namespace sse
+#endif // SSE_CLIENT_OPTIONS_HPP

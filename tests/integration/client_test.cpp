@@ -1,0 +1,829 @@
+// SPDX-License-Identifier: MIT
+// sse::client against real servers on 127.0.0.1: connection rules, reconnects, hooks, threading.
+#include <sse/sse.hpp>
+
+#include "support/test_server.hpp"
+#include "support/wait.hpp"
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using sse_test::connection;
+using sse_test::recorder;
+using sse_test::test_server;
+using sse_test::wait_until;
+
+namespace {
+
+// Fast, deterministic reconnects for tests.
+sse::client_options fast_options(const std::string& url) {
+  sse::client_options options;
+  options.url = url;
+  options.reconnect.initial_delay = 0ms;
+  options.reconnect.jitter = 0;
+  options.reconnect.max_delay = 50ms;
+  return options;
+}
+
+const std::vector<std::pair<std::string, std::string>> stream_headers{
+    {"Content-Type", "text/event-stream"}};
+
+// Serves `body` to every request, then closes.
+test_server::handler serve(std::string body) {
+  return [body](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send(body);
+    c.close();
+  };
+}
+
+// Serves `body` and keeps the connection open until the client leaves or the server stops.
+test_server::handler serve_and_hold(std::string body) {
+  return [body](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send(body);
+    c.wait_closed_by_peer(10s);
+  };
+}
+
+struct collected {
+  recorder<sse::event> events;
+  recorder<sse::error> errors;
+  recorder<sse::close_reason> closes;
+  recorder<sse::ready_state> states;
+  recorder<long> opens;
+
+  void attach(sse::client& client) {
+    client.on_any([this](const sse::event& e) { events.push(e); });
+    client.on_error([this](const sse::error& e) { errors.push(e); });
+    client.on_close([this](sse::close_reason r) { closes.push(r); });
+    client.on_state_change([this](sse::ready_state s) { states.push(s); });
+    client.on_open([this](const sse::response_info& r) { opens.push(r.status); });
+  }
+};
+
+} // namespace
+
+TEST_CASE("client: receives events and reports open", "[client][integration]") {
+  test_server server(serve_and_hold("id: 1\ndata: hello\n\nevent: update\ndata: world\n\n"));
+  collected c;
+  sse::client client(fast_options(server.url("/stream")));
+  c.attach(client);
+  client.start();
+  REQUIRE(c.events.wait_for_size(2, 5s));
+  const auto events = c.events.snapshot();
+  CHECK(events[0] == sse::event{"message", "hello", "1"});
+  CHECK(events[1] == sse::event{"update", "world", "1"});
+  CHECK(client.ready_state() == sse::ready_state::open);
+  CHECK(client.last_event_id() == "1");
+  CHECK(c.opens.snapshot() == std::vector<long>{200});
+  CHECK(c.errors.size() == 0);
+}
+
+TEST_CASE("client: sends the default request headers and no Last-Event-ID at first",
+          "[client][integration]") {
+  test_server server(serve_and_hold("data: x\n\n"));
+  collected c;
+  sse::client client(fast_options(server.url("/s")));
+  c.attach(client);
+  client.start();
+  REQUIRE(c.events.wait_for_size(1, 5s));
+  const auto request = server.requests().at(0);
+  CHECK(request.method == "GET");
+  CHECK(request.target == "/s");
+  CHECK(request.header("Accept") == std::optional<std::string>("text/event-stream"));
+  CHECK(request.header("Cache-Control") == std::optional<std::string>("no-cache"));
+  CHECK_FALSE(request.header("Last-Event-ID"));
+  CHECK_FALSE(request.header("Accept-Encoding"));
+  CHECK(request.body.empty());
+}
+
+TEST_CASE("client: user headers, method and body reach the server on every attempt",
+          "[client][integration]") {
+  test_server server(serve("data: x\n\n"));
+  auto options = fast_options(server.url("/chat"));
+  options.method = "POST";
+  options.body = R"({"prompt":"hi"})";
+  options.headers = {{"Authorization", "Bearer t0k"}, {"Content-Type", "application/json"}};
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(server.wait_for_requests(2, 5s));
+  client.close();
+  for (const auto& request : server.requests()) {
+    CHECK(request.method == "POST");
+    CHECK(request.body == R"({"prompt":"hi"})");
+    CHECK(request.header("Authorization") == std::optional<std::string>("Bearer t0k"));
+    CHECK(request.header("Content-Type") == std::optional<std::string>("application/json"));
+    CHECK_FALSE(request.header("Expect"));
+  }
+}
+
+TEST_CASE("client: REPORT sends its body; resend_body=false drops it on reconnects",
+          "[client][integration]") {
+  test_server server(serve("data: x\n\n"));
+  auto options = fast_options(server.url("/"));
+  options.method = "REPORT";
+  options.body = "query";
+  options.resend_body = false;
+  sse::client client(options);
+  client.start();
+  REQUIRE(server.wait_for_requests(2, 5s));
+  client.close();
+  const auto requests = server.requests();
+  CHECK(requests[0].method == "REPORT");
+  CHECK(requests[0].body == "query");
+  CHECK(requests[1].method == "REPORT");
+  CHECK(requests[1].body.empty());
+  CHECK_FALSE(requests[0].header("Content-Type").value_or("").find("form") != std::string::npos);
+}
+
+TEST_CASE("client: reconnects with the last complete event's id, dropping a partial event",
+          "[client][integration]") {
+  std::atomic<int> n{0};
+  test_server server([&](connection& c) {
+    const int i = ++n;
+    c.send_head(200, stream_headers);
+    if (i == 1) {
+      c.send("id: a\ndata: one\n\nid: b\ndata: partial");
+    } else if (i == 2) {
+      c.send("data: two\n\n");
+    } else {
+      c.send("id:\ndata: three\n\n");
+    }
+    c.close();
+  });
+  collected c;
+  sse::client client(fast_options(server.url("/")));
+  c.attach(client);
+  client.start();
+  REQUIRE(c.events.wait_for_size(3, 5s));
+  REQUIRE(server.wait_for_requests(4, 5s));
+  client.close();
+  const auto events = c.events.snapshot();
+  CHECK(events[0] == sse::event{"message", "one", "a"});
+  CHECK(events[1] == sse::event{"message", "two", "a"}); // the id persists across the reconnect
+  CHECK(events[2] == sse::event{"message", "three", ""});
+  const auto requests = server.requests();
+  CHECK_FALSE(requests[0].header("Last-Event-ID"));
+  CHECK(requests[1].header("Last-Event-ID") == std::optional<std::string>("a"));
+  CHECK(requests[2].header("Last-Event-ID") == std::optional<std::string>("a"));
+  CHECK_FALSE(requests[3].header("Last-Event-ID")); // an empty id: sends none, never an empty one
+}
+
+TEST_CASE("client: an initial last_event_id is sent on the first request",
+          "[client][integration]") {
+  test_server server(serve_and_hold("data: x\n\n"));
+  auto options = fast_options(server.url("/"));
+  options.last_event_id = "42";
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(c.events.wait_for_size(1, 5s));
+  CHECK(server.requests().at(0).header("Last-Event-ID") == std::optional<std::string>("42"));
+  CHECK(c.events.snapshot()[0].id == "42");
+}
+
+TEST_CASE("client: a clean end of body is reported and reconnected", "[client][integration]") {
+  test_server server(serve("data: x\n\n"));
+  collected c;
+  sse::client client(fast_options(server.url("/")));
+  c.attach(client);
+  client.start();
+  REQUIRE(c.errors.wait_for_size(1, 5s));
+  const auto e = c.errors.snapshot()[0];
+  CHECK(e.code == sse::errc::network);
+  CHECK(e.will_retry);
+  REQUIRE(server.wait_for_requests(2, 5s));
+  client.close();
+}
+
+TEST_CASE("client: status classes decide between retrying and ending", "[client][integration]") {
+  struct expectation {
+    int status;
+    std::string content_type;
+    bool retried;
+    sse::errc code;
+  };
+  const std::vector<expectation> cases{
+      {500, "text/plain", true, sse::errc::http_status},
+      {503, "text/plain", true, sse::errc::http_status},
+      {408, "text/plain", true, sse::errc::http_status},
+      {429, "text/plain", true, sse::errc::http_status},
+      {400, "text/plain", false, sse::errc::http_status},
+      {401, "text/plain", false, sse::errc::http_status},
+      {404, "text/plain", false, sse::errc::http_status},
+      {201, "text/event-stream", false, sse::errc::http_status},
+      {200, "text/html", false, sse::errc::content_type},
+      {200, "", false, sse::errc::content_type},
+  };
+  for (const auto& expected : cases) {
+    DYNAMIC_SECTION("status " << expected.status << " " << expected.content_type) {
+      test_server server([&](connection& c) {
+        std::vector<std::pair<std::string, std::string>> headers;
+        if (!expected.content_type.empty()) {
+          headers.emplace_back("Content-Type", expected.content_type);
+        }
+        headers.emplace_back("Content-Length", "4");
+        c.send_head(expected.status, headers);
+        c.send("oops");
+        c.close();
+      });
+      collected c;
+      sse::client client(fast_options(server.url("/")));
+      c.attach(client);
+      client.start();
+      REQUIRE(c.errors.wait_for_size(1, 5s));
+      const auto e = c.errors.snapshot()[0];
+      CHECK(e.code == expected.code);
+      CHECK(e.http_status == expected.status);
+      CHECK(e.will_retry == expected.retried);
+      CHECK(e.body == "oops");
+      CHECK(c.events.size() == 0);
+      if (expected.retried) {
+        REQUIRE(server.wait_for_requests(3, 5s));
+        client.close();
+      } else {
+        REQUIRE(c.closes.wait_for_size(1, 5s));
+        CHECK(c.closes.snapshot()[0] == sse::close_reason::failed);
+        CHECK(client.ready_state() == sse::ready_state::closed);
+        CHECK(server.requests().size() == 1);
+      }
+    }
+  }
+}
+
+TEST_CASE("client: 204 ends the stream for good without an error", "[client][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(204, {});
+    c.close();
+  });
+  collected c;
+  sse::client client(fast_options(server.url("/")));
+  c.attach(client);
+  client.start();
+  REQUIRE(c.closes.wait_for_size(1, 5s));
+  CHECK(c.closes.snapshot()[0] == sse::close_reason::no_content);
+  CHECK(client.close_reason() == sse::close_reason::no_content);
+  CHECK(c.errors.size() == 0);
+  CHECK(server.requests().size() == 1);
+  CHECK(client.wait_for(1s));
+}
+
+TEST_CASE("client: Content-Type parameters and case are accepted", "[client][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, {{"Content-Type", "Text/Event-Stream; charset=utf-8"}});
+    c.send("data: ok\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  collected c;
+  sse::client client(fast_options(server.url("/")));
+  c.attach(client);
+  client.start();
+  REQUIRE(c.events.wait_for_size(1, 5s));
+  CHECK(c.events.snapshot()[0].data == "ok");
+}
+
+TEST_CASE("client: retry field sets the reconnect delay, clamped", "[client][integration]") {
+  test_server server(serve("retry: 120\ndata: x\n\n"));
+  auto options = fast_options(server.url("/"));
+  options.reconnect.max_delay = 10s;
+  SECTION("within bounds") {
+    collected c;
+    sse::client client(options);
+    c.attach(client);
+    client.start();
+    REQUIRE(c.errors.wait_for_size(1, 5s));
+    client.close();
+    CHECK(c.errors.snapshot()[0].retry_delay == 120ms);
+  }
+  SECTION("raised to min_retry") {
+    options.reconnect.min_retry = 300ms;
+    collected c;
+    sse::client client(options);
+    c.attach(client);
+    client.start();
+    REQUIRE(c.errors.wait_for_size(1, 5s));
+    client.close();
+    CHECK(c.errors.snapshot()[0].retry_delay == 300ms);
+  }
+  SECTION("lowered to max_retry") {
+    options.reconnect.max_retry = 70ms;
+    collected c;
+    sse::client client(options);
+    c.attach(client);
+    client.start();
+    REQUIRE(c.errors.wait_for_size(1, 5s));
+    client.close();
+    CHECK(c.errors.snapshot()[0].retry_delay == 70ms);
+  }
+}
+
+TEST_CASE("client: Retry-After on 503 delays the reconnect, capped at max_delay",
+          "[client][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(503, {{"Retry-After", "2"}, {"Content-Length", "0"}});
+    c.close();
+  });
+  auto options = fast_options(server.url("/"));
+  options.reconnect.max_delay = 1500ms;
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(c.errors.wait_for_size(1, 5s));
+  client.close();
+  CHECK(c.errors.snapshot()[0].retry_delay == 1500ms);
+}
+
+TEST_CASE("client: max attempts ends with gave_up", "[client][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(500, {{"Content-Length", "0"}});
+    c.close();
+  });
+  auto options = fast_options(server.url("/"));
+  options.reconnect.max_attempts = 3;
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(c.closes.wait_for_size(1, 5s));
+  CHECK(c.closes.snapshot()[0] == sse::close_reason::gave_up);
+  CHECK(server.requests().size() == 4); // the first attempt and three reconnects
+  const auto errors = c.errors.snapshot();
+  REQUIRE(errors.size() == 4);
+  CHECK(errors[0].attempt == 1);
+  CHECK(errors[3].attempt == 4);
+  CHECK_FALSE(errors[3].will_retry);
+}
+
+TEST_CASE("client: idle timeout drops a silent connection and reconnects",
+          "[client][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: x\n\n");
+    c.wait_closed_by_peer(10s); // then silence
+  });
+  auto options = fast_options(server.url("/"));
+  options.idle_timeout = 150ms;
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  const auto started = std::chrono::steady_clock::now();
+  client.start();
+  REQUIRE(c.errors.wait_for_size(1, 5s));
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(c.errors.snapshot()[0].code == sse::errc::idle_timeout);
+  CHECK(elapsed >= 150ms);
+  REQUIRE(c.events.wait_for_size(2, 5s)); // reconnected
+  client.close();
+}
+
+TEST_CASE("client: comments keep an idle connection alive", "[client][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    for (int i = 0; i < 8 && c.sleep_for(40ms); ++i) {
+      c.send(":hb\n");
+    }
+    c.send("data: done\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  auto options = fast_options(server.url("/"));
+  options.idle_timeout = 200ms;
+  collected c;
+  recorder<std::string> comments;
+  sse::client client(options);
+  c.attach(client);
+  client.on_comment([&](std::string_view text) { comments.push(std::string(text)); });
+  client.start();
+  REQUIRE(c.events.wait_for_size(1, 5s));
+  CHECK(c.errors.size() == 0);
+  CHECK(comments.size() == 8);
+  CHECK(comments.snapshot()[0] == "hb");
+}
+
+TEST_CASE("client: redirects are followed, 307 keeps method and body", "[client][integration]") {
+  test_server server([](connection& c) {
+    const auto& target = c.req().target;
+    if (target == "/old") {
+      c.send_head(301, {{"Location", "/temp"}, {"Content-Length", "0"}});
+    } else if (target == "/temp") {
+      c.send_head(307, {{"Location", "/new"}, {"Content-Length", "0"}});
+    } else {
+      c.send_head(200, stream_headers);
+      c.send("data: " + c.req().method + " " + c.req().body + "\n\n");
+      c.wait_closed_by_peer(10s);
+      return;
+    }
+    c.close();
+  });
+  SECTION("GET") {
+    collected c;
+    std::string answered;
+    sse::client client(fast_options(server.url("/old")));
+    client.on_open([&](const sse::response_info& r) { answered = r.url; });
+    c.attach(client);
+    client.start();
+    REQUIRE(c.events.wait_for_size(1, 5s));
+    CHECK(c.events.snapshot()[0].data == "GET ");
+    client.close();
+    CHECK(answered == server.url("/new"));
+  }
+  SECTION("POST through 307") {
+    auto options = fast_options(server.url("/temp"));
+    options.method = "POST";
+    options.body = "b";
+    collected c;
+    sse::client client(options);
+    c.attach(client);
+    client.start();
+    REQUIRE(c.events.wait_for_size(1, 5s));
+    CHECK(c.events.snapshot()[0].data == "POST b");
+  }
+}
+
+TEST_CASE("client: a redirect without Location is an error", "[client][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(302, {{"Content-Length", "0"}});
+    c.close();
+  });
+  collected c;
+  sse::client client(fast_options(server.url("/")));
+  c.attach(client);
+  client.start();
+  REQUIRE(c.errors.wait_for_size(1, 5s));
+  CHECK(c.errors.snapshot()[0].code == sse::errc::http_status);
+  CHECK(c.errors.snapshot()[0].http_status == 302);
+  CHECK(c.events.size() == 0);
+}
+
+TEST_CASE("client: redirects only to http and https, and only up to the limit",
+          "[client][integration]") {
+  SECTION("to another scheme") {
+    for (const std::string target :
+         {"ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/"}) {
+      test_server server([&](connection& c) {
+        c.send_head(302, {{"Location", target}, {"Content-Length", "0"}});
+        c.close();
+      });
+      collected c;
+      sse::client client(fast_options(server.url("/")));
+      c.attach(client);
+      client.start();
+      REQUIRE(c.closes.wait_for_size(1, 5s));
+      CHECK(c.closes.snapshot()[0] == sse::close_reason::failed);
+      CHECK(c.errors.snapshot().at(0).code == sse::errc::network);
+      CHECK(server.requests().size() == 1);
+    }
+  }
+  SECTION("a loop") {
+    test_server server([](connection& c) {
+      c.send_head(302, {{"Location", "/again"}, {"Content-Length", "0"}});
+      c.close();
+    });
+    auto options = fast_options(server.url("/"));
+    options.max_redirects = 3;
+    collected c;
+    sse::client client(options);
+    c.attach(client);
+    client.start();
+    REQUIRE(c.closes.wait_for_size(1, 5s));
+    CHECK(c.closes.snapshot()[0] == sse::close_reason::failed);
+    CHECK(server.requests().size() == 4);
+  }
+}
+
+TEST_CASE("client: the per-attempt hook changes headers before each attempt",
+          "[client][integration]") {
+  test_server server(serve("data: x\n\n"));
+  auto options = fast_options(server.url("/"));
+  options.before_attempt = [](sse::attempt_request& request) {
+    request.headers.emplace_back("X-Attempt", std::to_string(request.attempt));
+    request.headers.emplace_back("Authorization",
+                                 "Bearer token-" + std::to_string(request.attempt));
+  };
+  sse::client client(options);
+  client.start();
+  REQUIRE(server.wait_for_requests(2, 5s));
+  client.close();
+  const auto requests = server.requests();
+  CHECK(requests[0].header("X-Attempt") == std::optional<std::string>("1"));
+  CHECK(requests[0].header("Authorization") == std::optional<std::string>("Bearer token-1"));
+  CHECK(requests[1].header("Authorization").has_value());
+}
+
+TEST_CASE("client: the failure hook turns a 401 into a retry with a fresh token",
+          "[client][integration]") {
+  test_server server([](connection& c) {
+    if (c.req().header("Authorization") != std::optional<std::string>("Bearer fresh")) {
+      c.send_head(401, {{"Content-Length", "0"}});
+      c.close();
+      return;
+    }
+    c.send_head(200, stream_headers);
+    c.send("data: welcome\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  std::atomic<bool> refreshed{false};
+  auto options = fast_options(server.url("/"));
+  options.before_attempt = [&](sse::attempt_request& request) {
+    request.headers.emplace_back("Authorization", refreshed ? "Bearer fresh" : "Bearer stale");
+  };
+  options.on_failure = [&](const sse::error& e, sse::retry_decision proposed) {
+    if (e.http_status == 401 && e.attempt <= 2) {
+      refreshed = true;
+      return sse::retry_decision{true, 0ms};
+    }
+    return proposed;
+  };
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(c.events.wait_for_size(1, 5s));
+  CHECK(c.events.snapshot()[0].data == "welcome");
+  const auto errors = c.errors.snapshot();
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].will_retry);
+}
+
+TEST_CASE("client: the failure hook can stop retries", "[client][integration]") {
+  test_server server(serve("data: x\n\n"));
+  auto options = fast_options(server.url("/"));
+  options.on_failure = [](const sse::error&, sse::retry_decision) { return sse::retry_decision{}; };
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(c.closes.wait_for_size(1, 5s));
+  CHECK(c.closes.snapshot()[0] == sse::close_reason::failed);
+  CHECK_FALSE(c.errors.snapshot()[0].will_retry);
+  CHECK(server.requests().size() == 1);
+}
+
+TEST_CASE("client: one-shot streams end on a terminal event or a clean end",
+          "[client][integration]") {
+  SECTION("terminal event") {
+    test_server server(serve_and_hold("data: a\n\ndata: [DONE]\n\ndata: after\n\n"));
+    auto options = fast_options(server.url("/"));
+    options.is_terminal = [](const sse::event& e) { return e.data == "[DONE]"; };
+    collected c;
+    sse::client client(options);
+    c.attach(client);
+    client.start();
+    REQUIRE(c.closes.wait_for_size(1, 5s));
+    CHECK(c.closes.snapshot()[0] == sse::close_reason::terminal_event);
+    const auto events = c.events.snapshot();
+    REQUIRE(events.size() == 2);
+    CHECK(events[1].data == "[DONE]");
+    CHECK(c.errors.size() == 0);
+  }
+  SECTION("clean end") {
+    test_server server(serve("data: a\n\n"));
+    auto options = fast_options(server.url("/"));
+    options.reconnect_on_end = false;
+    collected c;
+    sse::client client(options);
+    c.attach(client);
+    client.start();
+    REQUIRE(c.closes.wait_for_size(1, 5s));
+    CHECK(c.closes.snapshot()[0] == sse::close_reason::server_ended);
+    CHECK(c.events.size() == 1);
+    CHECK(server.requests().size() == 1);
+  }
+  SECTION("truncated") {
+    test_server server(serve("data: a\n\ndata: cut"));
+    auto options = fast_options(server.url("/"));
+    options.reconnect_on_end = false;
+    collected c;
+    sse::client client(options);
+    c.attach(client);
+    client.start();
+    REQUIRE(c.closes.wait_for_size(1, 5s));
+    CHECK(c.closes.snapshot()[0] == sse::close_reason::truncated);
+  }
+}
+
+TEST_CASE("client: states go connecting, open, connecting, open, closed", "[client][integration]") {
+  std::atomic<int> n{0};
+  test_server server([&](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: x\n\n");
+    if (++n == 1) {
+      c.close();
+    } else {
+      c.wait_closed_by_peer(10s);
+    }
+  });
+  collected c;
+  sse::client client(fast_options(server.url("/")));
+  c.attach(client);
+  CHECK(client.ready_state() == sse::ready_state::connecting);
+  client.start();
+  REQUIRE(c.events.wait_for_size(2, 5s));
+  client.close();
+  REQUIRE(c.closes.wait_for_size(1, 5s));
+  using s = sse::ready_state;
+  CHECK(c.states.snapshot() == std::vector<s>{s::open, s::connecting, s::open, s::closed});
+  CHECK(client.close_reason() == sse::close_reason::closed);
+}
+
+TEST_CASE("client: close from inside a listener delivers nothing more", "[client][integration]") {
+  test_server server(serve_and_hold("data: 1\n\ndata: 2\n\ndata: 3\n\n"));
+  recorder<std::string> seen;
+  sse::client client(fast_options(server.url("/")));
+  client.on_message([&](const sse::event& e) {
+    seen.push(e.data);
+    client.close();
+  });
+  client.start();
+  REQUIRE(client.wait_for(5s));
+  CHECK(seen.snapshot() == std::vector<std::string>{"1"});
+  CHECK(client.close_reason() == sse::close_reason::closed);
+}
+
+TEST_CASE("client: off during dispatch stops that listener at once", "[client][integration]") {
+  test_server server(serve_and_hold("data: 1\n\ndata: 2\n\ndata: 3\n\n"));
+  recorder<std::string> first;
+  recorder<std::string> second;
+  sse::client client(fast_options(server.url("/")));
+  sse::listener_id second_id{};
+  client.on_message([&](const sse::event& e) {
+    first.push(e.data);
+    client.off(second_id);
+  });
+  second_id = client.on_message([&](const sse::event& e) { second.push(e.data); });
+  client.start();
+  REQUIRE(first.wait_for_size(3, 5s));
+  CHECK(second.size() == 0);
+}
+
+TEST_CASE("client: a listener that throws is reported and the stream goes on",
+          "[client][integration]") {
+  test_server server(serve_and_hold("data: 1\n\ndata: 2\n\n"));
+  collected c;
+  sse::client client(fast_options(server.url("/")));
+  client.on_message([](const sse::event& e) {
+    if (e.data == "1") {
+      throw std::runtime_error("boom");
+    }
+  });
+  c.attach(client);
+  client.start();
+  REQUIRE(c.events.wait_for_size(2, 5s));
+  REQUIRE(c.errors.wait_for_size(1, 5s));
+  CHECK(c.errors.snapshot()[0].code == sse::errc::listener);
+  CHECK(c.errors.snapshot()[0].message.find("boom") != std::string::npos);
+  CHECK(client.ready_state() == sse::ready_state::open);
+}
+
+TEST_CASE("client: restart reconnects at once with the last id and no error",
+          "[client][integration]") {
+  std::atomic<int> n{0};
+  test_server server([&](connection& c) {
+    const int i = ++n;
+    c.send_head(200, stream_headers);
+    c.send("id: " + std::to_string(i) + "\ndata: " + std::to_string(i) + "\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  auto options = fast_options(server.url("/"));
+  options.reconnect.initial_delay = 10s; // a restart does not wait for the backoff
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(c.events.wait_for_size(1, 5s));
+  client.restart();
+  REQUIRE(c.events.wait_for_size(2, 5s));
+  CHECK(c.errors.size() == 0);
+  CHECK(server.requests().at(1).header("Last-Event-ID") == std::optional<std::string>("1"));
+}
+
+TEST_CASE("client: close while connecting to a server that never answers is prompt",
+          "[client][integration]") {
+  sse_test::silent_server server;
+  sse::client client(fast_options(server.url()));
+  client.start();
+  REQUIRE(wait_until([&] { return client.stats().attempts == 1; }, 5s));
+  const auto started = std::chrono::steady_clock::now();
+  client.close();
+  REQUIRE(client.wait_for(5s));
+  CHECK(std::chrono::steady_clock::now() - started < 100ms);
+}
+
+TEST_CASE("client: destructor while a reconnect is pending returns at once",
+          "[client][integration]") {
+  test_server server(serve("data: x\n\n"));
+  auto options = fast_options(server.url("/"));
+  options.reconnect.initial_delay = 30s;
+  options.reconnect.max_delay = 60s;
+  collected c;
+  auto client = std::make_unique<sse::client>(options);
+  c.attach(*client);
+  client->start();
+  REQUIRE(c.errors.wait_for_size(1, 5s));
+  const auto started = std::chrono::steady_clock::now();
+  client.reset();
+  CHECK(std::chrono::steady_clock::now() - started < 100ms);
+}
+
+TEST_CASE("client: usage errors name the field", "[client]") {
+  sse::client_options options;
+  options.url = "ftp://example.com/";
+  CHECK_THROWS_WITH(sse::client(options), Catch::Contains("options.url") && Catch::Contains("ftp"));
+  options.url = "http://127.0.0.1/";
+  options.headers = {{"Bad Name", "x"}};
+  CHECK_THROWS_AS(sse::client(options), sse::usage_error);
+  options.headers = {{"X", "a\r\nInjected: 1"}};
+  CHECK_THROWS_WITH(sse::client(options), Catch::Contains("options.headers"));
+  options.headers.clear();
+  options.idle_timeout = 0ms;
+  CHECK_THROWS_WITH(sse::client(options), Catch::Contains("options.idle_timeout"));
+}
+
+TEST_CASE("client: on, off and close race from other threads", "[client][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    for (int i = 0; i < 2000 && !c.stopping(); ++i) {
+      if (!c.send("data: " + std::to_string(i) + "\n\n")) {
+        return;
+      }
+    }
+    c.wait_closed_by_peer(10s);
+  });
+  std::atomic<int> calls{0};
+  sse::client client(fast_options(server.url("/")));
+  client.start();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        const auto id = client.on_message([&](const sse::event&) { calls.fetch_add(1); });
+        (void)client.last_event_id();
+        (void)client.ready_state();
+        client.off(id);
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  client.close();
+  REQUIRE(client.wait_for(5s));
+}
+
+TEST_CASE("client: 200 clients on one loop each receive every event on one thread",
+          "[client][integration]") {
+  constexpr int clients = 200;
+  constexpr int events = 20;
+  std::string body;
+  for (int i = 0; i < events; ++i) {
+    body += "id: " + std::to_string(i) + "\ndata: " + std::to_string(i) + "\n\n";
+  }
+  test_server server(serve_and_hold(body));
+  std::atomic<int> received{0};
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  sse::event_loop loop;
+  std::vector<std::unique_ptr<sse::client>> streams;
+  for (int i = 0; i < clients; ++i) {
+    streams.push_back(std::make_unique<sse::client>(fast_options(server.url("/")), loop));
+    streams.back()->on_message([&](const sse::event&) {
+      received.fetch_add(1);
+      std::lock_guard<std::mutex> lock(mutex);
+      threads.insert(std::this_thread::get_id());
+    });
+    streams.back()->start();
+  }
+  REQUIRE(wait_until([&] { return received.load() == clients * events; }, 30s));
+  for (auto& s : streams) {
+    CHECK(s->stats().events == static_cast<std::uint64_t>(events));
+    CHECK(s->last_event_id() == std::to_string(events - 1));
+  }
+  CHECK(threads.size() == 1);
+  CHECK(threads.count(std::this_thread::get_id()) == 0);
+}
+
+TEST_CASE("client: a caller-thread loop runs until its streams end", "[client][integration]") {
+  test_server server(serve("data: a\n\ndata: b\n\n"));
+  sse::event_loop loop(sse::event_loop::mode::caller_thread);
+  auto options = fast_options(server.url("/"));
+  options.reconnect_on_end = false;
+  sse::client client(options, loop);
+  std::vector<std::string> seen; // the loop runs on this thread: no lock needed
+  client.on_message([&](const sse::event& e) { seen.push_back(e.data); });
+  client.start();
+  loop.run();
+  CHECK(seen == std::vector<std::string>{"a", "b"});
+  CHECK(client.close_reason() == sse::close_reason::server_ended);
+}

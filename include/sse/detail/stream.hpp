@@ -97,6 +97,7 @@ public:
         parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
     parser_.set_last_event_id(options_.last_event_id);
     shared_last_event_id_ = options_.last_event_id;
+    published_last_event_id_ = options_.last_event_id;
     parser_.on_event([this](const event& e) { deliver_event(e); });
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
     parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
@@ -259,6 +260,8 @@ private:
 
   void deliver_event(const event& e) {
     events_count_.fetch_add(1, std::memory_order_relaxed);
+    // Before the listeners run: whoever sees this event also sees its id from any thread.
+    publish_last_event_id();
     if (closed_.load()) {
       parser_.halt();
       return;
@@ -599,12 +602,16 @@ private:
     return bytes.size();
   }
 
+  // Copies the id for other threads when it changed; the comparison needs no lock because
+  // only this thread writes `published_last_event_id_`.
   void publish_last_event_id() {
     const std::string& id = parser_.last_event_id();
-    std::lock_guard<std::mutex> lock(shared_mutex_);
-    if (shared_last_event_id_ != id) {
-      shared_last_event_id_ = id;
+    if (published_last_event_id_ == id) {
+      return;
     }
+    published_last_event_id_ = id;
+    std::lock_guard<std::mutex> lock(shared_mutex_);
+    shared_last_event_id_ = id;
   }
 
   // ---- outcomes (loop thread) ----
@@ -857,6 +864,7 @@ private:
 
   // Loop thread only:
   parser parser_;
+  std::string published_last_event_id_;
   reconnect_policy policy_;
   easy_handle easy_;
   header_list request_headers_;

@@ -28,12 +28,11 @@ class client {
 public:
   /// Validates `options` (throws `sse::usage_error` naming the field) and prepares the stream
   /// on the process-wide default loop. Nothing is sent before `start()`.
-  explicit client(client_options options)
-      : client(std::move(options), event_loop::default_loop()) {}
+  explicit client(client_options options) : stream_(make_stream(std::move(options), nullptr)) {}
 
   /// As above, on `loop`, which must outlive this client.
   client(client_options options, event_loop& loop)
-      : stream_(make_stream(std::move(options), loop)) {}
+      : stream_(make_stream(std::move(options), &loop)) {}
 
   client(const client&) = delete;
   client& operator=(const client&) = delete;
@@ -118,9 +117,11 @@ public:
   bool wait_for(std::chrono::milliseconds timeout) { return stream_->wait_closed(timeout); }
 
 private:
-  static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop& loop) {
+  // Validates first: a bad option must not start the default loop's thread.
+  static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop* loop) {
     detail::validate(options);
-    return std::make_shared<detail::stream>(std::move(options), loop.core());
+    event_loop& chosen = loop != nullptr ? *loop : event_loop::default_loop();
+    return std::make_shared<detail::stream>(std::move(options), chosen.core());
   }
 
   template <typename List, typename Fn>

@@ -121,7 +121,8 @@ public:
     if (!loop_thread_.compare_exchange_strong(expected, std::this_thread::get_id())) {
       throw std::logic_error("sse::event_loop: already running on another thread");
     }
-    stop_requested_.store(false);
+    // A stop() that came before this run() still counts: the destructor of a background loop
+    // may stop it before its thread got here.
     while (true) {
       const bool more_tasks = run_tasks();
       run_due_timers();
@@ -136,6 +137,7 @@ public:
       curl_multi_perform(multi_, &ignored);
       finish_done_transfers();
     }
+    stop_requested_.store(false); // the next run() runs
     loop_thread_.store(std::thread::id{}, std::memory_order_release);
   }
 

@@ -591,7 +591,8 @@ public:
     if (!loop_thread_.compare_exchange_strong(expected, std::this_thread::get_id())) {
       throw std::logic_error("sse::event_loop: already running on another thread");
     }
-    stop_requested_.store(false);
+    // A stop() that came before this run() still counts: the destructor of a background loop
+    // may stop it before its thread got here.
     while (true) {
       const bool more_tasks = run_tasks();
       run_due_timers();
@@ -606,6 +607,7 @@ public:
       curl_multi_perform(multi_, &ignored);
       finish_done_transfers();
     }
+    stop_requested_.store(false); // the next run() runs
     loop_thread_.store(std::thread::id{}, std::memory_order_release);
   }
 
@@ -2625,12 +2627,11 @@ class client {
 public:
   /// Validates `options` (throws `sse::usage_error` naming the field) and prepares the stream
   /// on the process-wide default loop. Nothing is sent before `start()`.
-  explicit client(client_options options)
-      : client(std::move(options), event_loop::default_loop()) {}
+  explicit client(client_options options) : stream_(make_stream(std::move(options), nullptr)) {}
 
   /// As above, on `loop`, which must outlive this client.
   client(client_options options, event_loop& loop)
-      : stream_(make_stream(std::move(options), loop)) {}
+      : stream_(make_stream(std::move(options), &loop)) {}
 
   client(const client&) = delete;
   client& operator=(const client&) = delete;
@@ -2715,9 +2716,11 @@ public:
   bool wait_for(std::chrono::milliseconds timeout) { return stream_->wait_closed(timeout); }
 
 private:
-  static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop& loop) {
+  // Validates first: a bad option must not start the default loop's thread.
+  static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop* loop) {
     detail::validate(options);
-    return std::make_shared<detail::stream>(std::move(options), loop.core());
+    event_loop& chosen = loop != nullptr ? *loop : event_loop::default_loop();
+    return std::make_shared<detail::stream>(std::move(options), chosen.core());
   }
 
   template <typename List, typename Fn>

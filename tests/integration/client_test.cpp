@@ -827,3 +827,12 @@ TEST_CASE("client: a caller-thread loop runs until its streams end", "[client][i
   CHECK(seen == std::vector<std::string>{"a", "b"});
   CHECK(client.close_reason() == sse::close_reason::server_ended);
 }
+
+TEST_CASE("event_loop: a background loop destroyed at once stops promptly", "[loop]") {
+  // A stop() that reaches the loop before its thread starts running must not be lost.
+  for (int i = 0; i < 50; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    { sse::event_loop loop; }
+    CHECK(std::chrono::steady_clock::now() - started < 500ms);
+  }
+}

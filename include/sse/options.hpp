@@ -3,6 +3,7 @@
 #ifndef SSE_CLIENT_OPTIONS_HPP
 #define SSE_CLIENT_OPTIONS_HPP
 
+#include <sse/detail/http.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
 #include <sse/parser.hpp>
@@ -129,17 +130,8 @@ struct client_options {
 
 inline std::optional<std::string> response_info::header_value(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (key.size() == name.size()) {
-      bool same = true;
-      for (std::size_t i = 0; i < key.size() && same; ++i) {
-        const auto lower = [](char c) {
-          return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-        };
-        same = lower(key[i]) == lower(name[i]);
-      }
-      if (same) {
-        return value;
-      }
+    if (detail::iequals(key, name)) {
+      return value;
     }
   }
   return std::nullopt;
@@ -180,7 +172,7 @@ inline void validate_url(std::string_view url, std::string_view field) {
   }
   std::string scheme(url.substr(0, scheme_end));
   for (char& c : scheme) {
-    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    c = ascii_lower(c);
   }
   if (scheme != "http" && scheme != "https") {
     throw usage_error(std::string(field) + ": scheme must be http or https, got \"" + scheme +

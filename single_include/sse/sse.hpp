@@ -1618,17 +1618,8 @@ struct client_options {
 
 inline std::optional<std::string> response_info::header_value(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (key.size() == name.size()) {
-      bool same = true;
-      for (std::size_t i = 0; i < key.size() && same; ++i) {
-        const auto lower = [](char c) {
-          return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-        };
-        same = lower(key[i]) == lower(name[i]);
-      }
-      if (same) {
-        return value;
-      }
+    if (detail::iequals(key, name)) {
+      return value;
     }
   }
   return std::nullopt;
@@ -1669,7 +1660,7 @@ inline void validate_url(std::string_view url, std::string_view field) {
   }
   std::string scheme(url.substr(0, scheme_end));
   for (char& c : scheme) {
-    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    c = ascii_lower(c);
   }
   if (scheme != "http" && scheme != "https") {
     throw usage_error(std::string(field) + ": scheme must be http or https, got \"" + scheme +

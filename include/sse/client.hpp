@@ -103,7 +103,9 @@ public:
   sse::ready_state ready_state() const noexcept { return stream_->state(); }
   /// Why the stream ended for good; `close_reason::none` while it has not.
   sse::close_reason close_reason() const noexcept { return stream_->reason(); }
-  /// The last event ID string: sent as `Last-Event-ID` by the next reconnect.
+  /// The last event ID string: sent as `Last-Event-ID` by the next reconnect. Inside a callback,
+  /// exactly the current one; from another thread, the id of the last event whose listeners have
+  /// returned, published after each chunk of bytes (so it can lag, never lead).
   std::string last_event_id() const { return stream_->last_event_id(); }
   /// The URL from the options.
   const std::string& url() const noexcept { return stream_->options().url; }

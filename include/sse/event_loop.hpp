@@ -204,7 +204,9 @@ private:
   }
 
   int poll_timeout_ms() const {
-    constexpr long long max_wait_ms = 1000;
+    // Nothing to do before the next timer: libcurl's own timeouts shorten the wait inside
+    // curl_multi_poll and posted tasks wake it, so an idle loop may sleep long.
+    constexpr long long max_wait_ms = 60000;
     if (timers_.empty()) {
       return static_cast<int>(max_wait_ms);
     }

@@ -6,10 +6,11 @@
 #include <sse/error.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -88,8 +89,14 @@ public:
       : options_(std::move(options)), random_(std::move(random)) {
     validate(options_);
     if (!random_) {
-      auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
-      random_ = [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
+      random_ = [state = next_seed()]() mutable {
+        // splitmix64: 8 bytes of state per policy, plenty for jitter.
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        z ^= z >> 31;
+        return static_cast<double>(z >> 11) * 0x1.0p-53;
+      };
     }
   }
 
@@ -161,6 +168,13 @@ public:
   const reconnect_options& options() const noexcept { return options_; }
 
 private:
+  // Distinct seeds for every policy in the process, from one random_device read.
+  static std::uint64_t next_seed() {
+    static std::atomic<std::uint64_t> seed{
+        (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()};
+    return seed.fetch_add(0x632BE59BD9B4E019ULL);
+  }
+
   std::chrono::milliseconds unjittered_delay() const noexcept {
     const double base = static_cast<double>(base_delay().count());
     const double cap = static_cast<double>(options_.max_delay.count());

@@ -83,7 +83,8 @@ TEST_CASE("client: receives events and reports open", "[client][integration]") {
   CHECK(events[0] == sse::event{"message", "hello", "1"});
   CHECK(events[1] == sse::event{"update", "world", "1"});
   CHECK(client.ready_state() == sse::ready_state::open);
-  CHECK(client.last_event_id() == "1");
+  // From this thread the id is published after the chunk's listeners returned.
+  CHECK(wait_until([&] { return client.last_event_id() == "1"; }, 5s));
   CHECK(c.opens.snapshot() == std::vector<long>{200});
   CHECK(c.errors.size() == 0);
 }

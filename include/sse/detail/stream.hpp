@@ -260,8 +260,6 @@ private:
 
   void deliver_event(const event& e) {
     events_count_.fetch_add(1, std::memory_order_relaxed);
-    // Before the listeners run: whoever sees this event also sees its id from any thread.
-    publish_last_event_id();
     if (closed_.load()) {
       parser_.halt();
       return;
@@ -394,6 +392,7 @@ private:
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(options_.receive_buffer_size));
     if (options_.connect_timeout) {
       curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                        static_cast<long>(options_.connect_timeout->count()));
@@ -602,7 +601,9 @@ private:
     return bytes.size();
   }
 
-  // Copies the id for other threads when it changed; the comparison needs no lock because
+  // Copies the id for other threads once per chunk, after its listeners returned: another
+  // thread never sees the id of an event still being handled (a checkpoint taken from it
+  // resumes at worst a few events early, never late). The comparison needs no lock because
   // only this thread writes `published_last_event_id_`.
   void publish_last_event_id() {
     const std::string& id = parser_.last_event_id();

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+// End-to-end throughput over loopback: sse::client against curl -N and a raw socket reader.
+#include <sse/client.hpp>
+
+#include "bench_server.hpp"
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point start, clock_type::time_point end) {
+  return std::chrono::duration<double>(end - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+struct corpus {
+  std::string name;
+  std::string bytes;
+  std::size_t events = 0;
+};
+
+// `count` events of 64 KiB of data each, sent as 1 KiB data lines (as parser_bench's).
+corpus large_corpus(std::size_t count) {
+  std::string line = "data: ";
+  for (int i = 0; line.size() < 1023; ++i) {
+    line += static_cast<char>('a' + i % 26);
+  }
+  line += '\n';
+  corpus c;
+  c.name = std::to_string(count) + " x 64 KiB events";
+  c.events = count;
+  c.bytes.reserve(count * (65 * 1024));
+  for (std::size_t e = 0; e < count; ++e) {
+    c.bytes += "id: " + std::to_string(e) + "\n";
+    for (int l = 0; l < 64; ++l) {
+      c.bytes += line;
+    }
+    c.bytes += '\n';
+  }
+  return c;
+}
+
+// `count` events of 60 bytes each: an id line and a JSON token, padded to 60 bytes.
+corpus small_corpus(std::size_t count) {
+  corpus c;
+  c.name = std::to_string(count) + " x 60-byte events";
+  c.events = count;
+  c.bytes.reserve(count * 60);
+  for (std::size_t e = 0; e < count; ++e) {
+    std::string ev = "id: " + std::to_string(e) + "\ndata: {\"tok\":\"";
+    const std::size_t tail = 4; // "\"}\n\n"
+    ev.append(60 - ev.size() - tail, 'x');
+    ev += "\"}\n\n";
+    c.bytes += ev;
+  }
+  return c;
+}
+
+// Our client on a caller_thread loop; a counting listener closes the client at the last event.
+double run_client(const std::string& url, std::size_t events, std::size_t& data_bytes) {
+  sse::event_loop loop(sse::event_loop::mode::caller_thread);
+  sse::client_options options;
+  options.url = url;
+  options.reconnect_on_end = false;
+  sse::client client(options, loop);
+  std::size_t seen = 0;
+  std::size_t bytes = 0;
+  clock_type::time_point last{};
+  client.on_message([&](const sse::event& e) {
+    ++seen;
+    bytes += e.data.size();
+    if (seen == events) {
+      last = clock_type::now();
+      client.close();
+    }
+  });
+  const auto start = clock_type::now();
+  client.start();
+  loop.run();
+  data_bytes = bytes;
+  if (seen != events) {
+    std::fprintf(stderr, "client: got %zu of %zu events\n", seen, events);
+    return -1.0;
+  }
+  return seconds_since(start, last);
+}
+
+// `curl -N -s URL -o /dev/null` as a process, timed from spawn to exit.
+double run_curl(const std::string& url) {
+  std::string arg_url = url;
+  char curl[] = "curl";
+  char no_buffer[] = "-N";
+  char silent[] = "-s";
+  char output[] = "-o";
+  char dev_null[] = "/dev/null";
+  char* argv[] = {curl, no_buffer, silent, arg_url.data(), output, dev_null, nullptr};
+  const auto start = clock_type::now();
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, "curl", nullptr, nullptr, argv, environ) != 0) {
+    std::fprintf(stderr, "curl: cannot spawn\n");
+    return -1.0;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const auto end = clock_type::now();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "curl: exit status %d\n", status);
+  }
+  return seconds_since(start, end);
+}
+
+// The ceiling: one blocking socket, recv() into 1 MiB until the server closes.
+double run_raw(std::uint16_t port, std::size_t expected_bytes) {
+  const auto start = clock_type::now();
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1.0;
+  }
+  sse_bench::write_all(fd, "GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Accept: text/event-stream\r\n\r\n");
+  std::vector<char> buffer(1 << 20);
+  std::size_t total = 0;
+  while (true) {
+    const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+    if (n <= 0) {
+      break;
+    }
+    total += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  const auto end = clock_type::now();
+  if (total < expected_bytes) {
+    std::fprintf(stderr, "raw: got %zu of %zu bytes\n", total, expected_bytes);
+  }
+  return seconds_since(start, end);
+}
+
+// The parser alone on the same bytes, in libcurl's default 16 KiB chunks: the floor for parsing.
+double run_parser_only(const corpus& c) {
+  sse::parser parser;
+  std::size_t seen = 0;
+  parser.on_event([&seen](const sse::event&) { ++seen; });
+  constexpr std::size_t chunk = 16 * 1024;
+  const std::string_view all(c.bytes);
+  const auto start = clock_type::now();
+  for (std::size_t at = 0; at < all.size(); at += chunk) {
+    parser.feed(all.substr(at, chunk));
+  }
+  const auto end = clock_type::now();
+  if (seen != c.events) {
+    std::fprintf(stderr, "parser: got %zu of %zu events\n", seen, c.events);
+  }
+  return seconds_since(start, end);
+}
+
+void measure(const corpus& c, int reps, bool with_raw, bool client_only) {
+  if (client_only) {
+    sse_bench::stream_server server([&c](int fd) { sse_bench::write_corpus(fd, c.bytes); });
+    std::vector<double> ours;
+    std::size_t data_bytes = 0;
+    for (int r = 0; r < reps; ++r) {
+      ours.push_back(run_client(server.url(), c.events, data_bytes));
+    }
+    const double t = median(ours);
+    std::printf("%s: sse::client %.3f s, %.1f MB/s (median of %d)\n", c.name.c_str(), t,
+                static_cast<double>(c.bytes.size()) / 1e6 / t, reps);
+    return;
+  }
+  sse_bench::stream_server server([&c](int fd) { sse_bench::write_corpus(fd, c.bytes); });
+  std::vector<double> ours;
+  std::vector<double> curls;
+  std::vector<double> raws;
+  std::size_t data_bytes = 0;
+  for (int r = 0; r < reps; ++r) {
+    ours.push_back(run_client(server.url(), c.events, data_bytes));
+    curls.push_back(run_curl(server.url()));
+    if (with_raw) {
+      raws.push_back(run_raw(server.port(), c.bytes.size()));
+    }
+    std::printf("  rep %d: client %.3f s, curl %.3f s", r + 1, ours.back(), curls.back());
+    if (with_raw) {
+      std::printf(", raw socket %.3f s", raws.back());
+    }
+    std::printf("\n");
+  }
+  const double mb = static_cast<double>(c.bytes.size()) / 1e6;
+  const double events = static_cast<double>(c.events);
+  const double t_ours = median(ours);
+  const double t_curl = median(curls);
+  std::printf("%s (%.1f MB on the wire), median of %d:\n", c.name.c_str(), mb, reps);
+  std::printf("  sse::client : %8.3f s  %8.1f MB/s  %12.0f events/s\n", t_ours, mb / t_ours,
+              events / t_ours);
+  std::printf("  curl -N     : %8.3f s  %8.1f MB/s  %12.0f events/s (process spawn included)\n",
+              t_curl, mb / t_curl, events / t_curl);
+  if (with_raw) {
+    const double t_raw = median(raws);
+    std::printf("  raw socket  : %8.3f s  %8.1f MB/s\n", t_raw, mb / t_raw);
+  }
+  std::vector<double> parses;
+  for (int r = 0; r < reps; ++r) {
+    parses.push_back(run_parser_only(c));
+  }
+  const double t_parse = median(parses);
+  std::printf("  parser alone: %8.3f s  %8.1f MB/s  %12.0f events/s (no I/O, 16 KiB chunks)\n",
+              t_parse, mb / t_parse, events / t_parse);
+  std::printf("  client/curl : throughput %.2fx, time %.2fx\n", t_curl / t_ours, t_ours / t_curl);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  int reps = 3;
+  std::size_t large_events = 2000;
+  std::size_t small_events = 2000000;
+  bool with_raw = true;
+  bool client_only = false;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg == "--reps" && i + 1 < argc) {
+      reps = std::atoi(argv[++i]);
+    } else if (arg == "--large" && i + 1 < argc) {
+      large_events = std::strtoul(argv[++i], nullptr, 10);
+    } else if (arg == "--small" && i + 1 < argc) {
+      small_events = std::strtoul(argv[++i], nullptr, 10);
+    } else if (arg == "--only" && i + 1 < argc) {
+      only = argv[++i];
+    } else if (arg == "--client-only") {
+      client_only = true;
+    } else if (arg == "--no-raw") {
+      with_raw = false;
+    } else {
+      std::fprintf(stderr, "usage: e2e_bench [--reps N] [--large EVENTS] [--small EVENTS] "
+                           "[--only large|small] [--no-raw] [--client-only]\n");
+      return 2;
+    }
+  }
+  if (only.empty() || only == "large") {
+    measure(large_corpus(large_events), reps, with_raw, client_only);
+  }
+  if (only.empty() || only == "small") {
+    measure(small_corpus(small_events), reps, with_raw, client_only);
+  }
+  return 0;
+}

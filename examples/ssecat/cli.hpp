@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+// ssecat's command line: argv in, settings or a usage error naming the bad option out.
+#ifndef SSECAT_CLI_HPP
+#define SSECAT_CLI_HPP
+
+#include <sse/sse.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ssecat {
+
+/// A command line that cannot be run; the message names the option.
+class usage_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct settings {
+  sse::client_options client;
+  bool json = false;
+  bool verbose = false;
+  bool quiet = false;
+  bool help = false;
+  bool version = false;
+  std::optional<std::uint64_t> max_events;
+  std::optional<std::string> until;
+};
+
+inline constexpr std::string_view usage_text =
+    R"(usage: ssecat [OPTIONS] URL
+Follow a server-sent event stream and print its events ("curl -N for SSE").
+
+  --json                one JSON object per event: {"type":"message","data":"...","id":"..."}
+  -H, --header 'K: V'   extra request header (repeatable)
+  -X, --method M        request method (default GET)
+  -d, --data BODY       request body (@FILE reads a file)
+  --last-event-id ID    Last-Event-ID for the first connection
+  --retry MS            initial reconnection delay (a server's retry: field overrides it)
+  --max-retries N       give up after N consecutive failed attempts (default: never)
+  --max-events N        exit 0 after N events
+  --idle-timeout MS     treat a stream silent for MS as dead and reconnect
+  --until DATA          exit 0 when an event's data equals DATA (e.g. [DONE])
+  -k, --insecure        do not verify the server's TLS certificate
+  --cacert FILE         trust the CA certificates in FILE
+  --connect-timeout MS  limit for each connection's TCP and TLS handshake
+  -v, --verbose         print the connection's life on stderr
+  -q, --quiet           print no events; a summary line on stderr at exit
+  -h, --help            this text
+  --version             the version
+Exit status: 0 ended normally (--max-events, --until, 204), 1 failed for good, 2 usage error.
+)";
+
+inline std::uint64_t parse_number(std::string_view option, const std::string& value) {
+  if (value.empty() || value.size() > 12 ||
+      value.find_first_not_of("0123456789") != std::string::npos) {
+    throw usage_error(std::string(option) + ": expected a non-negative integer, got \"" + value +
+                      "\"");
+  }
+  return std::stoull(value);
+}
+
+inline std::chrono::milliseconds parse_ms(std::string_view option, const std::string& value) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(parse_number(option, value)));
+}
+
+inline std::string read_body(const std::string& value) {
+  if (value.empty() || value.front() != '@') {
+    return value;
+  }
+  std::ifstream file(value.substr(1), std::ios::binary);
+  if (!file) {
+    throw usage_error("--data: cannot read file \"" + value.substr(1) + "\"");
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+/// Parses the arguments after argv[0]. Throws `usage_error` naming the bad option.
+inline settings parse(const std::vector<std::string>& args) {
+  settings s;
+  std::optional<std::string> url;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const auto value = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) {
+        throw usage_error(arg + ": needs a value");
+      }
+      return args[++i];
+    };
+    if (arg == "--json") {
+      s.json = true;
+    } else if (arg == "-H" || arg == "--header") {
+      const std::string& header = value();
+      const auto colon = header.find(':');
+      if (colon == std::string::npos || colon == 0) {
+        throw usage_error(arg + ": expected 'Name: value', got \"" + header + "\"");
+      }
+      std::string name = header.substr(0, colon);
+      std::string field = header.substr(colon + 1);
+      field.erase(0, field.find_first_not_of(" \t"));
+      s.client.headers.emplace_back(std::move(name), std::move(field));
+    } else if (arg == "-X" || arg == "--method") {
+      s.client.method = value();
+    } else if (arg == "-d" || arg == "--data") {
+      s.client.body = read_body(value());
+      if (s.client.method == "GET") {
+        s.client.method = "POST"; // as curl does
+      }
+    } else if (arg == "--last-event-id") {
+      s.client.last_event_id = value();
+    } else if (arg == "--retry") {
+      s.client.reconnect.initial_delay = parse_ms(arg, value());
+    } else if (arg == "--max-retries") {
+      const auto n = parse_number(arg, value());
+      if (n == 0 || n > 1000000) {
+        throw usage_error("--max-retries: expected 1 to 1000000, got " + std::to_string(n));
+      }
+      s.client.reconnect.max_attempts = static_cast<unsigned>(n);
+    } else if (arg == "--max-events") {
+      s.max_events = parse_number(arg, value());
+    } else if (arg == "--idle-timeout") {
+      s.client.idle_timeout = parse_ms(arg, value());
+    } else if (arg == "--until") {
+      s.until = value();
+    } else if (arg == "-k" || arg == "--insecure") {
+      s.client.tls.insecure = true;
+    } else if (arg == "--cacert") {
+      s.client.tls.ca_file = value();
+    } else if (arg == "--connect-timeout") {
+      s.client.connect_timeout = parse_ms(arg, value());
+    } else if (arg == "-v" || arg == "--verbose") {
+      s.verbose = true;
+    } else if (arg == "-q" || arg == "--quiet") {
+      s.quiet = true;
+    } else if (arg == "-h" || arg == "--help") {
+      s.help = true;
+    } else if (arg == "--version") {
+      s.version = true;
+    } else if (arg.size() > 1 && arg.front() == '-') {
+      throw usage_error(arg + ": unknown option");
+    } else if (url) {
+      throw usage_error("URL: given twice (\"" + *url + "\" and \"" + arg + "\")");
+    } else {
+      url = arg;
+    }
+  }
+  if (s.help || s.version) {
+    return s;
+  }
+  if (!url) {
+    throw usage_error("URL: missing");
+  }
+  s.client.url = *url;
+  if (s.max_events && *s.max_events == 0) {
+    throw usage_error("--max-events: must be at least 1");
+  }
+  return s;
+}
+
+} // namespace ssecat
+#endif // SSECAT_CLI_HPP

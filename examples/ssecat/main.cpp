@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+// ssecat: follow a server-sent event stream and print its events ("curl -N for SSE").
+#include <sse/sse.hpp>
+
+#include "cli.hpp"
+#include <nlohmann/json.hpp>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// The library's option names, as the command line spells them.
+std::string as_option(std::string message) {
+  static const std::pair<const char*, const char*> names[] = {
+      {"options.url", "URL"},
+      {"options.method", "--method"},
+      {"options.headers", "--header"},
+      {"options.last_event_id", "--last-event-id"},
+      {"options.idle_timeout", "--idle-timeout"},
+      {"options.connect_timeout", "--connect-timeout"},
+      {"options.reconnect.initial_delay", "--retry"},
+  };
+  for (const auto& [from, to] : names) {
+    if (message.rfind(from, 0) == 0) {
+      return to + message.substr(std::string(from).size());
+    }
+  }
+  return message;
+}
+
+void write_all(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout); // a pipe to jq sees each event at once
+}
+
+std::string format_event(const sse::event& e, bool json, bool colour) {
+  if (json) {
+    const nlohmann::ordered_json object{{"type", e.type}, {"data", e.data}, {"id", e.id}};
+    return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  std::string text;
+  if (e.type != "message") {
+    text += colour ? "\033[36m" + e.type + "\033[0m " : e.type + " ";
+  }
+  text += e.data;
+  text += '\n';
+  return text;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  ssecat::settings settings;
+  try {
+    settings = ssecat::parse(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const ssecat::usage_error& e) {
+    std::cerr << "ssecat: " << e.what() << "\n(ssecat --help lists the options)\n";
+    return 2;
+  }
+  if (settings.help) {
+    std::cout << ssecat::usage_text;
+    return 0;
+  }
+  if (settings.version) {
+    std::cout << "ssecat " << SSE_CLIENT_VERSION_MAJOR << '.' << SSE_CLIENT_VERSION_MINOR << '.'
+              << SSE_CLIENT_VERSION_PATCH << " (" << curl_version() << ")\n";
+    return 0;
+  }
+
+  // SIGINT and SIGTERM go to a watcher thread (blocked everywhere else, including in libcurl's
+  // threads), which closes the stream: a signal handler may not call into the library.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1); // our own "exit now" for the watcher
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const bool verbose = settings.verbose;
+  if (settings.until) {
+    const std::string until = *settings.until;
+    settings.client.is_terminal = [until](const sse::event& e) { return e.data == until; };
+  }
+  if (verbose) {
+    settings.client.before_attempt = [](sse::attempt_request& r) {
+      std::cerr << "> " << r.method << ' ' << r.url << " (attempt " << r.attempt
+                << (r.last_event_id.empty() ? "" : ", Last-Event-ID: " + r.last_event_id) << ")\n";
+    };
+    settings.client.on_response = [](const sse::response_info& r) {
+      std::cerr << "< " << r.status << ' ' << r.header_value("Content-Type").value_or("(no type)")
+                << " from " << r.url << '\n';
+    };
+  }
+
+  sse::event_loop loop(sse::event_loop::mode::caller_thread);
+  std::unique_ptr<sse::client> client;
+  try {
+    client = std::make_unique<sse::client>(settings.client, loop);
+  } catch (const sse::usage_error& e) {
+    std::cerr << "ssecat: " << as_option(e.what()) << "\n(ssecat --help lists the options)\n";
+    return 2;
+  }
+
+  const bool colour = !settings.json && isatty(STDOUT_FILENO) != 0;
+  const bool quiet = settings.quiet;
+  const bool json = settings.json;
+  const auto max_events = settings.max_events;
+  std::uint64_t events = 0;
+  bool finished_by_count = false;
+  client->on_any([&](const sse::event& e) {
+    ++events;
+    if (!quiet) {
+      write_all(format_event(e, json, colour));
+    }
+    if (max_events && events >= *max_events) {
+      finished_by_count = true;
+      client->close();
+    }
+  });
+  client->on_error([&](const sse::error& e) {
+    if (verbose) {
+      std::cerr << "! " << e.message << " (attempt " << e.attempt << ")";
+      if (e.will_retry) {
+        std::cerr << "; reconnecting in " << e.retry_delay.count() << " ms\n";
+      } else {
+        std::cerr << "; not retrying\n";
+      }
+    } else if (!e.will_retry && e.code != sse::errc::listener) {
+      std::cerr << "ssecat: " << e.message << '\n';
+    }
+  });
+  client->on_close([&](sse::close_reason reason) {
+    if (verbose) {
+      std::cerr << "* closed: " << sse::detail::to_string(reason) << '\n';
+    }
+  });
+
+  std::atomic<bool> interrupted{false};
+  std::thread watcher([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal != SIGUSR1) {
+      interrupted = true;
+      client->close();
+    }
+  });
+
+  const auto started = clock_type::now();
+  client->start();
+  loop.run();
+  pthread_kill(watcher.native_handle(), SIGUSR1);
+  watcher.join();
+
+  if (quiet) {
+    const auto stats = client->stats();
+    const double seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+    std::fprintf(
+        stderr, "ssecat: %llu events, %llu bytes, %llu reconnects, %.3f s, %.0f events/s\n",
+        static_cast<unsigned long long>(events), static_cast<unsigned long long>(stats.bytes),
+        static_cast<unsigned long long>(stats.attempts > 0 ? stats.attempts - 1 : 0), seconds,
+        seconds > 0 ? static_cast<double>(events) / seconds : 0.0);
+  }
+  if (interrupted) {
+    return 130;
+  }
+  switch (client->close_reason()) {
+  case sse::close_reason::closed:
+    return finished_by_count ? 0 : 1;
+  case sse::close_reason::no_content:
+  case sse::close_reason::terminal_event:
+  case sse::close_reason::server_ended:
+    return 0;
+  default:
+    return 1;
+  }
+}

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT
+// The ssecat binary against local servers: output, flushing, exit codes, usage errors.
+#include <sse/sse.hpp>
+
+#include "support/test_server.hpp"
+#include "support/wait.hpp"
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+using namespace std::chrono_literals;
+using sse_test::connection;
+using sse_test::test_server;
+
+namespace {
+
+const sse_test::header_list stream_headers{{"Content-Type", "text/event-stream"}};
+
+// A running ssecat with its stdout and stderr on pipes. Killed if still running at the end.
+class ssecat_process {
+public:
+  explicit ssecat_process(const std::vector<std::string>& args) {
+    int out_pipe[2];
+    int err_pipe[2];
+    REQUIRE(pipe(out_pipe) == 0);
+    REQUIRE(pipe(err_pipe) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+    std::vector<std::string> argv_strings{SSECAT_PATH};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_strings) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, SSECAT_PATH, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    out_ = out_pipe[0];
+    err_ = err_pipe[0];
+    REQUIRE(rc == 0);
+  }
+  ssecat_process(const ssecat_process&) = delete;
+  ssecat_process& operator=(const ssecat_process&) = delete;
+  ~ssecat_process() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(out_);
+    close(err_);
+  }
+
+  // Reads until stdout holds `lines` lines, or the deadline passes; returns whether it did.
+  bool wait_for_lines(std::size_t lines, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (count_lines(out) < lines) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= 0ms || !pump(std::chrono::duration_cast<std::chrono::milliseconds>(left))) {
+        return count_lines(out) >= lines;
+      }
+    }
+    return true;
+  }
+
+  // Waits for the exit (reading all output); returns the exit status, or -1 after the timeout.
+  int wait_exit(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!pump(20ms) && out_open_ == false && err_open_ == false) {
+        break;
+      }
+    }
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const pid_t done = waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      pump(10ms);
+    }
+    return -1;
+  }
+
+  void signal(int sig) { kill(pid_, sig); }
+
+  std::string out;
+  std::string err;
+
+private:
+  static std::size_t count_lines(const std::string& s) {
+    return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+  }
+
+  // One poll on both pipes; false when both are closed.
+  bool pump(std::chrono::milliseconds timeout) {
+    pollfd fds[2] = {{out_open_ ? out_ : -1, POLLIN, 0}, {err_open_ ? err_ : -1, POLLIN, 0}};
+    if (!out_open_ && !err_open_) {
+      return false;
+    }
+    if (poll(fds, 2, static_cast<int>(timeout.count())) <= 0) {
+      return true;
+    }
+    read_from(fds[0], out_, out_open_, out);
+    read_from(fds[1], err_, err_open_, err);
+    return true;
+  }
+
+  static void read_from(const pollfd& p, int fd, bool& open, std::string& into) {
+    if (p.fd < 0 || (p.revents & (POLLIN | POLLHUP)) == 0) {
+      return;
+    }
+    char buffer[65536];
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n <= 0) {
+      open = false;
+      return;
+    }
+    into.append(buffer, static_cast<std::size_t>(n));
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int err_ = -1;
+  bool out_open_ = true;
+  bool err_open_ = true;
+};
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    lines.push_back(nlohmann::json::parse(text.substr(start, end - start)));
+    start = end == std::string::npos ? text.size() : end + 1;
+  }
+  return lines;
+}
+
+} // namespace
+
+TEST_CASE("ssecat: --json escapes control characters and keeps non-ASCII",
+          "[ssecat][integration]") {
+  std::string tricky = "quote \" backslash \\ tab \t bell \x07 nul-free \x01\x1f del \x7f é ☃ 😀";
+  test_server server([&](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("id: 7\nevent: odd\ndata: " + tricky + "\ndata: line2\n\ndata: [DONE]\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  ssecat_process p({"--json", "--until", "[DONE]", server.url("/")});
+  REQUIRE(p.wait_exit(10s) == 0);
+  const auto lines = json_lines(p.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["type"] == "odd");
+  CHECK(lines[0]["data"] == tricky + "\nline2");
+  CHECK(lines[0]["id"] == "7");
+  CHECK(lines[1]["data"] == "[DONE]");
+  CHECK(lines[1]["type"] == "message");
+  CHECK(p.out.find('\x07') == std::string::npos); // escaped, not raw
+  CHECK(p.out.rfind("{\"type\":", 0) == 0);       // type, data, id: in that order
+}
+
+TEST_CASE("ssecat: each event is flushed before the next arrives", "[ssecat][integration]") {
+  std::atomic<bool> first_seen{false};
+  test_server server([&](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: one\n\n");
+    for (int i = 0; i < 500 && !first_seen && c.sleep_for(10ms); ++i) {
+    }
+    c.send("data: two\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  ssecat_process p({"--max-events", "2", server.url("/")});
+  REQUIRE(p.wait_for_lines(1, 5s)); // while the server still holds "two" back
+  CHECK(p.out == "one\n");
+  first_seen = true;
+  CHECK(p.wait_exit(5s) == 0);
+  CHECK(p.out == "one\ntwo\n");
+}
+
+TEST_CASE("ssecat: exit 0 after --max-events, on --until and on 204", "[ssecat][integration]") {
+  SECTION("max events") {
+    test_server server([](connection& c) {
+      c.send_head(200, stream_headers);
+      c.send("event: tick\ndata: 1\n\ndata: 2\n\ndata: 3\n\n");
+      c.wait_closed_by_peer(10s);
+    });
+    ssecat_process p({"--max-events", "2", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out == "tick 1\n2\n");
+  }
+  SECTION("204") {
+    test_server server([](connection& c) {
+      c.send_head(204, {});
+      c.close();
+    });
+    ssecat_process p({server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(server.requests().size() == 1);
+  }
+}
+
+TEST_CASE("ssecat: exit 1 when the stream fails for good", "[ssecat][integration]") {
+  SECTION("404") {
+    test_server server([](connection& c) {
+      c.send_head(404, {{"Content-Length", "0"}});
+      c.close();
+    });
+    ssecat_process p({server.url("/")});
+    CHECK(p.wait_exit(5s) == 1);
+    CHECK(p.err.find("404") != std::string::npos);
+    CHECK(server.requests().size() == 1);
+  }
+  SECTION("wrong content type") {
+    test_server server([](connection& c) {
+      c.send_head(200, {{"Content-Type", "text/html"}, {"Content-Length", "0"}});
+      c.close();
+    });
+    ssecat_process p({server.url("/")});
+    CHECK(p.wait_exit(5s) == 1);
+    CHECK(p.err.find("text/html") != std::string::npos);
+  }
+  SECTION("retries exhausted") {
+    test_server server([](connection& c) {
+      c.send_head(503, {{"Content-Length", "0"}});
+      c.close();
+    });
+    ssecat_process p({"--retry", "0", "--max-retries", "2", server.url("/")});
+    CHECK(p.wait_exit(5s) == 1);
+    CHECK(server.requests().size() == 3);
+  }
+}
+
+TEST_CASE("ssecat: usage errors exit 2 naming the option", "[ssecat]") {
+  struct expectation {
+    std::vector<std::string> args;
+    std::string named;
+  };
+  const std::vector<expectation> cases{
+      {{}, "URL"},
+      {{"--max-events", "x", "http://127.0.0.1:1/"}, "--max-events"},
+      {{"--retry"}, "--retry"},
+      {{"--bogus", "http://127.0.0.1:1/"}, "--bogus"},
+      {{"-H", "no colon", "http://127.0.0.1:1/"}, "-H"},
+      {{"ftp://127.0.0.1/"}, "URL"},
+      {{"-d", "@/nonexistent/file", "http://127.0.0.1:1/"}, "--data"},
+  };
+  for (const auto& c : cases) {
+    ssecat_process p(c.args);
+    CAPTURE(c.named);
+    CHECK(p.wait_exit(5s) == 2);
+    CHECK(p.err.find(c.named) != std::string::npos);
+  }
+}
+
+TEST_CASE("ssecat: headers, method, body and Last-Event-ID reach the server",
+          "[ssecat][integration]") {
+  std::atomic<int> n{0};
+  test_server server([&](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send(++n == 1 ? "id: 5\ndata: a\n\n" : "data: b\n\n");
+    c.close(); // a clean end: ssecat reconnects with Last-Event-ID
+  });
+  ssecat_process p({"-X", "PUT", "-d", "payload", "-H", "Authorization: Bearer x",
+                    "--last-event-id", "4", "--retry", "0", "--max-events", "2", server.url("/")});
+  CHECK(p.wait_exit(5s) == 0);
+  CHECK(p.out == "a\nb\n");
+  const auto requests = server.requests();
+  REQUIRE(requests.size() >= 2);
+  CHECK(requests[0].method == "PUT");
+  CHECK(requests[0].body == "payload");
+  CHECK(requests[0].header("Authorization") == std::optional<std::string>("Bearer x"));
+  CHECK(requests[0].header("Last-Event-ID") == std::optional<std::string>("4"));
+  CHECK(requests[1].header("Last-Event-ID") == std::optional<std::string>("5"));
+}
+
+TEST_CASE("ssecat: -q prints only a summary, Ctrl-C exits 130", "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: 1\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  ssecat_process p({"-q", server.url("/")});
+  REQUIRE(sse_test::wait_until([&] { return server.requests().size() == 1; }, 5s));
+  p.wait_for_lines(1, 200ms); // nothing comes: -q prints no events
+  p.signal(SIGINT);
+  CHECK(p.wait_exit(5s) == 130);
+  CHECK(p.out.empty());
+  CHECK(p.err.find("events") != std::string::npos);
+}

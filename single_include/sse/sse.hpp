@@ -476,9 +476,13 @@ private:
 
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -486,6 +490,7 @@ private:
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -514,16 +519,29 @@ public:
 
   loop_core() {
     ensure_curl_initialized();
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     multi_ = curl_multi_init();
-    if (multi_ == nullptr) {
-      throw std::runtime_error("curl_multi_init failed");
+    if (epoll_ < 0 || wake_ < 0 || multi_ == nullptr) {
+      close_descriptors();
+      throw std::runtime_error("sse::event_loop: cannot create epoll, eventfd or curl multi");
     }
+    epoll_event wake_event{};
+    wake_event.events = EPOLLIN;
+    wake_event.data.fd = wake_;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &wake_event);
+    // libcurl's socket interface: it says which sockets to watch and when it wants a timeout,
+    // so a wake-up costs the sockets that are ready, not every stream's.
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &loop_core::socket_callback);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &loop_core::timer_callback);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   }
   loop_core(const loop_core&) = delete;
   loop_core& operator=(const loop_core&) = delete;
   ~loop_core() {
     shutdown();
-    curl_multi_cleanup(multi_);
+    close_descriptors();
   }
 
   /// Runs `t` on the loop thread soon. Any thread; never runs `t` inline.
@@ -535,7 +553,7 @@ public:
       }
       tasks_.push_back(std::move(t));
     }
-    curl_multi_wakeup(multi_);
+    wake();
   }
 
   bool in_loop_thread() const noexcept {
@@ -580,7 +598,7 @@ public:
   void stream_started() noexcept { active_streams_.fetch_add(1); }
   void stream_finished() noexcept {
     active_streams_.fetch_sub(1);
-    curl_multi_wakeup(multi_);
+    wake();
   }
   std::size_t active_streams() const noexcept { return active_streams_.load(); }
 
@@ -602,9 +620,7 @@ public:
       if (until_idle && active_streams_.load() == 0 && !more_tasks && !has_tasks()) {
         break;
       }
-      int ignored = 0;
-      curl_multi_poll(multi_, nullptr, 0, more_tasks ? 0 : poll_timeout_ms(), &ignored);
-      curl_multi_perform(multi_, &ignored);
+      wait_and_drive(more_tasks ? 0 : wait_ms());
       finish_done_transfers();
     }
     stop_requested_.store(false); // the next run() runs
@@ -614,7 +630,7 @@ public:
   /// Any thread: makes `run()` return soon.
   void stop() noexcept {
     stop_requested_.store(true);
-    curl_multi_wakeup(multi_);
+    wake();
   }
 
   /// Runs the loop on a thread of its own.
@@ -673,16 +689,101 @@ private:
     }
   }
 
-  int poll_timeout_ms() const {
-    // Nothing to do before the next timer: libcurl's own timeouts shorten the wait inside
-    // curl_multi_poll and posted tasks wake it, so an idle loop may sleep long.
+  // How long nothing needs doing: until our next timer or libcurl's. Posted tasks wake the
+  // loop through the eventfd, so an idle loop may sleep long.
+  int wait_ms() const {
     constexpr long long max_wait_ms = 60000;
-    if (timers_.empty()) {
+    std::optional<clock::time_point> next = curl_deadline_;
+    if (!timers_.empty() && (!next || timers_.begin()->first.first < *next)) {
+      next = timers_.begin()->first.first;
+    }
+    if (!next) {
       return static_cast<int>(max_wait_ms);
     }
-    const auto wait =
-        std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first.first - clock::now());
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - clock::now());
     return static_cast<int>(std::clamp<long long>(wait.count(), 0, max_wait_ms));
+  }
+
+  // One epoll_wait, then libcurl is told which sockets are ready and whether its timeout came.
+  void wait_and_drive(int timeout_ms) {
+    constexpr int batch = 256;
+    epoll_event events[batch];
+    const int ready = epoll_wait(epoll_, events, batch, timeout_ms);
+    int running = 0;
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_) {
+        std::uint64_t count = 0;
+        (void)!read(wake_, &count, sizeof count);
+        continue;
+      }
+      int flags = 0;
+      if ((events[i].events & EPOLLIN) != 0) {
+        flags |= CURL_CSELECT_IN;
+      }
+      if ((events[i].events & EPOLLOUT) != 0) {
+        flags |= CURL_CSELECT_OUT;
+      }
+      if ((events[i].events & (EPOLLERR | EPOLLHUP)) != 0) {
+        flags |= CURL_CSELECT_ERR;
+      }
+      curl_multi_socket_action(multi_, fd, flags, &running);
+    }
+    if (curl_deadline_ && *curl_deadline_ <= clock::now()) {
+      curl_deadline_.reset(); // the timer callback may set a new one during the call
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+  }
+
+  void wake() noexcept {
+    const std::uint64_t one = 1;
+    (void)!write(wake_, &one, sizeof one);
+  }
+
+  static int socket_callback(CURL*, curl_socket_t socket, int what, void* self, void* known) {
+    auto* loop = static_cast<loop_core*>(self);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(loop->epoll_, EPOLL_CTL_DEL, socket, nullptr); // may be closed already: fine
+      return 0;
+    }
+    epoll_event event{};
+    event.events =
+        ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
+    event.data.fd = socket;
+    if (known == nullptr) {
+      if (epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST) {
+        epoll_ctl(loop->epoll_, EPOLL_CTL_MOD, socket, &event);
+      }
+      curl_multi_assign(loop->multi_, socket, loop); // any non-null mark: "added"
+    } else if (epoll_ctl(loop->epoll_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
+      epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, socket, &event);
+    }
+    return 0;
+  }
+
+  static int timer_callback(CURLM*, long timeout_ms, void* self) {
+    auto* loop = static_cast<loop_core*>(self);
+    if (timeout_ms < 0) {
+      loop->curl_deadline_.reset();
+    } else {
+      loop->curl_deadline_ = clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    return 0;
+  }
+
+  void close_descriptors() noexcept {
+    if (multi_ != nullptr) {
+      curl_multi_cleanup(multi_);
+      multi_ = nullptr;
+    }
+    if (wake_ >= 0) {
+      ::close(wake_);
+      wake_ = -1;
+    }
+    if (epoll_ >= 0) {
+      ::close(epoll_);
+      epoll_ = -1;
+    }
   }
 
   void finish_done_transfers() {
@@ -705,6 +806,8 @@ private:
   }
 
   CURLM* multi_ = nullptr;
+  int epoll_ = -1;
+  int wake_ = -1; // eventfd: post() and stop() wake the loop through it
   std::mutex mutex_;
   std::vector<task> tasks_;
   bool shut_down_ = false;
@@ -717,6 +820,7 @@ private:
   std::map<std::pair<clock::time_point, timer_id>, task> timers_;
   std::unordered_map<timer_id, clock::time_point> timer_times_;
   std::unordered_map<CURL*, std::shared_ptr<transfer>> transfers_;
+  std::optional<clock::time_point> curl_deadline_; // when libcurl wants a timeout call
 };
 
 } // namespace detail

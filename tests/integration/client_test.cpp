@@ -2,8 +2,7 @@
 // sse::client against real servers on 127.0.0.1: connection rules, reconnects, hooks, threading.
 #include <sse/sse.hpp>
 
-#include "support/test_server.hpp"
-#include "support/wait.hpp"
+#include "support/client_support.hpp"
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -16,25 +15,15 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+using sse_test::collected;
 using sse_test::connection;
+using sse_test::fast_options;
 using sse_test::recorder;
+using sse_test::stream_headers;
 using sse_test::test_server;
 using sse_test::wait_until;
 
 namespace {
-
-// Fast, deterministic reconnects for tests.
-sse::client_options fast_options(const std::string& url) {
-  sse::client_options options;
-  options.url = url;
-  options.reconnect.initial_delay = 0ms;
-  options.reconnect.jitter = 0;
-  options.reconnect.max_delay = 50ms;
-  return options;
-}
-
-const std::vector<std::pair<std::string, std::string>> stream_headers{
-    {"Content-Type", "text/event-stream"}};
 
 // Serves `body` to every request, then closes.
 test_server::handler serve(std::string body) {
@@ -53,22 +42,6 @@ test_server::handler serve_and_hold(std::string body) {
     c.wait_closed_by_peer(10s);
   };
 }
-
-struct collected {
-  recorder<sse::event> events;
-  recorder<sse::error> errors;
-  recorder<sse::close_reason> closes;
-  recorder<sse::ready_state> states;
-  recorder<long> opens;
-
-  void attach(sse::client& client) {
-    client.on_any([this](const sse::event& e) { events.push(e); });
-    client.on_error([this](const sse::error& e) { errors.push(e); });
-    client.on_close([this](sse::close_reason r) { closes.push(r); });
-    client.on_state_change([this](sse::ready_state s) { states.push(s); });
-    client.on_open([this](const sse::response_info& r) { opens.push(r.status); });
-  }
-};
 
 } // namespace
 

@@ -3,8 +3,7 @@
 // line endings in every chunking, BOMs, huge events. (Its HTTP checks are in client_test.)
 #include <sse/sse.hpp>
 
-#include "support/test_server.hpp"
-#include "support/wait.hpp"
+#include "support/client_support.hpp"
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -13,20 +12,12 @@
 
 using namespace std::chrono_literals;
 using sse_test::connection;
+using sse_test::fast_options;
 using sse_test::recorder;
+using sse_test::stream_headers;
 using sse_test::test_server;
 
 namespace {
-
-const sse_test::header_list stream_headers{{"Content-Type", "text/event-stream"}};
-
-sse::client_options fast_options(const std::string& url) {
-  sse::client_options options;
-  options.url = url;
-  options.reconnect.initial_delay = 0ms;
-  options.reconnect.jitter = 0;
-  return options;
-}
 
 // Sends `chunks` one write at a time, then keeps the connection open: every event must be
 // dispatched without waiting for more bytes or for the end of the body.

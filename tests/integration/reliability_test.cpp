@@ -2,8 +2,7 @@
 // Faults and hostile servers: what the user sees when the network or the server misbehaves.
 #include <sse/sse.hpp>
 
-#include "support/test_server.hpp"
-#include "support/wait.hpp"
+#include "support/client_support.hpp"
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
 #include <dirent.h>
@@ -22,32 +21,15 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+using sse_test::collected;
 using sse_test::connection;
+using sse_test::fast_options;
 using sse_test::recorder;
+using sse_test::stream_headers;
 using sse_test::test_server;
 using sse_test::wait_until;
 
 namespace {
-
-const sse_test::header_list stream_headers{{"Content-Type", "text/event-stream"}};
-
-sse::client_options fast_options(const std::string& url) {
-  sse::client_options options;
-  options.url = url;
-  options.reconnect.initial_delay = 0ms;
-  options.reconnect.jitter = 0;
-  options.reconnect.max_delay = 20ms;
-  return options;
-}
-
-struct collected {
-  recorder<sse::event> events;
-  recorder<sse::error> errors;
-  void attach(sse::client& client) {
-    client.on_any([this](const sse::event& e) { events.push(e); });
-    client.on_error([this](const sse::error& e) { errors.push(e); });
-  }
-};
 
 std::size_t open_descriptors() {
   std::size_t n = 0;
@@ -85,19 +67,6 @@ std::string gzip(const std::string& text) {
   out.resize(z.total_out);
   deflateEnd(&z);
   return out;
-}
-
-// A port nobody listens on: bound, then closed.
-std::uint16_t closed_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
 }
 
 } // namespace
@@ -293,7 +262,7 @@ TEST_CASE("reliability: gzip when compression is on", "[reliability][integration
 TEST_CASE("reliability: refused connections and unresolvable hosts are retried",
           "[reliability][integration]") {
   for (const std::string& url :
-       std::vector<std::string>{"http://127.0.0.1:" + std::to_string(closed_port()) + "/",
+       std::vector<std::string>{"http://127.0.0.1:" + std::to_string(sse_test::unused_port()) + "/",
                                 std::string("http://nonexistent.invalid/")}) {
     CAPTURE(url);
     collected c;

@@ -2,8 +2,7 @@
 // The ssecat binary against local servers: output, flushing, exit codes, usage errors.
 #include <sse/sse.hpp>
 
-#include "support/test_server.hpp"
-#include "support/wait.hpp"
+#include "support/client_support.hpp"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <poll.h>
@@ -23,11 +22,10 @@ extern char** environ;
 
 using namespace std::chrono_literals;
 using sse_test::connection;
+using sse_test::stream_headers;
 using sse_test::test_server;
 
 namespace {
-
-const sse_test::header_list stream_headers{{"Content-Type", "text/event-stream"}};
 
 // A running ssecat with its stdout and stderr on pipes. Killed if still running at the end.
 class ssecat_process {

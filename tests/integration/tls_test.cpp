@@ -3,8 +3,7 @@
 // and `openssl s_server -HTTP` serves a stream over HTTPS on 127.0.0.1.
 #include <sse/sse.hpp>
 
-#include "support/test_server.hpp"
-#include "support/wait.hpp"
+#include "support/client_support.hpp"
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
 #include <fcntl.h>
@@ -55,22 +54,11 @@ struct certificates {
   ~certificates() { run("rm -rf " + dir); }
 };
 
-std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 // `openssl s_server` with the named certificate, until destroyed.
 class https_server {
 public:
-  https_server(const certificates& certs, const std::string& name) : port_(free_port()) {
+  https_server(const certificates& certs, const std::string& name)
+      : port_(sse_test::unused_port()) {
     const std::string cert = certs.dir + "/" + name + ".pem";
     const std::string key = certs.dir + "/" + name + ".key";
     const std::string accept = "127.0.0.1:" + std::to_string(port_);

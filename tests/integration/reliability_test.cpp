@@ -386,3 +386,57 @@ TEST_CASE("reliability: a server restarting on the same port is followed with La
     close(listener);
   }
 }
+
+TEST_CASE("reliability: headers that never arrive end the attempt at the idle timeout",
+          "[reliability][integration]") {
+  sse_test::silent_server server;
+  collected c;
+  auto options = fast_options(server.url());
+  options.idle_timeout = 200ms;
+  options.reconnect.max_attempts = 1;
+  sse::client client(options);
+  c.attach(client);
+  const auto started = std::chrono::steady_clock::now();
+  client.start();
+  REQUIRE(c.errors.wait_for_size(1, 5s));
+  CHECK(c.errors.snapshot()[0].code == sse::errc::idle_timeout);
+  CHECK(std::chrono::steady_clock::now() - started >= 200ms);
+}
+
+TEST_CASE("reliability: Authorization and Cookie do not follow a redirect to another host",
+          "[reliability][integration]") {
+  test_server other([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: elsewhere\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  const std::string elsewhere = "http://localhost:" + std::to_string(other.port()) + "/";
+  test_server origin([&](connection& c) {
+    if (c.req().target == "/same") {
+      c.send_head(200, stream_headers);
+      c.send("data: same host\n\n");
+      c.wait_closed_by_peer(10s);
+      return;
+    }
+    c.send_head(307, {{"Location", c.req().target == "/away" ? elsewhere : "/same"},
+                      {"Content-Length", "0"}});
+    c.close();
+  });
+  for (const std::string path : {"/away", "/stay"}) {
+    collected c;
+    auto options = fast_options(origin.url(path));
+    options.headers = {{"Authorization", "Bearer secret"}, {"Cookie", "session=1"}};
+    sse::client client(options);
+    c.attach(client);
+    client.start();
+    REQUIRE(c.events.wait_for_size(1, 5s));
+  }
+  const auto away = other.requests().at(0);
+  CHECK_FALSE(away.header("Authorization"));
+  CHECK_FALSE(away.header("Cookie"));
+  const auto requests = origin.requests();
+  REQUIRE(requests.size() == 3); // /away, /stay, /same
+  CHECK(requests[2].target == "/same");
+  CHECK(requests[2].header("Authorization") == std::optional<std::string>("Bearer secret"));
+  CHECK(requests[2].header("Cookie") == std::optional<std::string>("session=1"));
+}

@@ -296,7 +296,13 @@ TEST_CASE("reliability: 1,000 reconnect cycles leak no descriptors or memory",
   REQUIRE(client.wait_for(5s));
   REQUIRE(wait_until([&] { return server.open_connections() == 0; }, 5s));
   CHECK(open_descriptors() <= fds_before + 2);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizers keep freed memory (quarantine, shadow) resident: RSS says nothing there;
+  // the plain build checks it, and bench/soak watches it over 11,000 reconnects.
+  (void)rss_before;
+#else
   CHECK(status_kib("VmRSS") - rss_before < 8 * 1024);
+#endif
 }
 
 TEST_CASE(

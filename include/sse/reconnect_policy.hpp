@@ -11,86 +11,104 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <locale>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <utility>
 
 namespace sse {
 
-/// How a client waits between attempts. Every default is here.
+/// How a client waits between attempts: every default is here. Checked by
+/// `basic_reconnect_policy::validate` (and so when a client is built).
 struct reconnect_options {
-  /// Delay before the first reconnect; a server's `retry:` field replaces it.
+  /// Delay before the first reconnect (>= 0); a server's `retry:` field replaces it. Zero means
+  /// immediate reconnects, however many failures came before.
   std::chrono::milliseconds initial_delay{3000};
-  /// Each consecutive failure multiplies the delay by this (>= 1).
+  /// Each consecutive failure multiplies the delay by this (finite, >= 1; 1: constant delay).
   double multiplier = 2.0;
-  /// Cap on the backoff, and on a server's `Retry-After`.
+  /// Cap on the growth of the backoff (>= 0), and on a server's `Retry-After`. A base delay above
+  /// it (a larger `initial_delay` or server `retry:`) is used as it is, without growth.
   std::chrono::milliseconds max_delay{30000};
   /// Share of each delay that is randomised, in [0, 1]: the delay becomes
-  /// `delay - delay * jitter * u` with u uniform in [0, 1). Applied after the cap.
+  /// `delay - delay * jitter * u` with u uniform in [0, 1), after the cap. 0: exact delays.
   double jitter = 0.5;
-  /// Floor for a server's `retry:` value (a server cannot make clients hammer it).
+  /// Floor for a server's `retry:` value (>= 0), so a server cannot make clients hammer it.
   std::chrono::milliseconds min_retry{0};
-  /// Cap for a server's `retry:` value.
+  /// Cap for a server's `retry:` value (>= min_retry). The server knows its own load, so its
+  /// value may exceed `max_delay`; this only bounds absurd values.
   std::chrono::milliseconds max_retry{std::chrono::hours(24)};
-  /// A connection that stayed open this long resets the backoff to the base delay.
+  /// A connection that stayed open this long (>= 0) resets the backoff to the base delay; one
+  /// that drops sooner keeps it growing (a server that accepts and drops at once).
   std::chrono::milliseconds reset_after{60000};
-  /// Consecutive failed attempts after which the client gives up; empty: never.
+  /// Reconnects scheduled in a row, without the stream opening, before giving up (>= 1): with 3,
+  /// three reconnects follow a failure and the fourth failure gives up. Empty: never give up.
   std::optional<unsigned> max_attempts;
-  /// Time without an open stream after which the client gives up; empty: never.
+  /// Time without an open stream (> 0) after which to give up: a reconnect that would start
+  /// later than this after the stream was lost (or after the first failure, if it never
+  /// opened) is not scheduled. Empty: never give up.
   std::optional<std::chrono::milliseconds> max_downtime;
 };
 
-/// The reconnect schedule. Pure: time comes in as arguments and randomness from an injected
-/// source, so it is exactly testable. `Clock` provides the time point type only.
-/// Not thread-safe; a client uses it on its loop thread.
+/// The reconnect schedule: exponential backoff with jitter, a server's `retry:` and
+/// `Retry-After`, a stability window and give-up limits. Pure: time comes in as arguments and
+/// randomness from an injected source, so it is exactly testable; nothing here reads a clock.
+/// `Clock` provides the time point type only. Not thread-safe; a client uses it on its loop
+/// thread.
 template <typename Clock>
 class basic_reconnect_policy {
 public:
   using time_point = typename Clock::time_point;
-  /// Returns numbers uniform in [0, 1).
+  /// Returns numbers uniform in [0, 1); values outside are clamped, NaN counts as 0.
   using random_source = std::function<double()>;
 
-  /// Throws `usage_error` naming the first bad field.
+  /// Returns when `o` is usable; otherwise throws `usage_error` naming the first bad field and
+  /// its value, e.g. `options.reconnect.multiplier: must be >= 1, got 0.5`.
   static void validate(const reconnect_options& o) {
-    const auto fail = [](const std::string& field, const std::string& why) {
-      throw usage_error("options.reconnect." + field + ": " + why);
+    const auto fail = [](const char* field, const std::string& why) {
+      throw usage_error(std::string("options.reconnect.") + field + ": " + why);
     };
-    if (o.initial_delay.count() < 0) {
-      fail("initial_delay", "must not be negative, got " + std::to_string(o.initial_delay.count()));
+    const auto not_negative = [&](const char* field, std::chrono::milliseconds value) {
+      if (value.count() < 0) {
+        fail(field, "must not be negative, got " + ms_text(value));
+      }
+    };
+    not_negative("initial_delay", o.initial_delay);
+    if (!(o.multiplier >= 1.0)) { // also NaN
+      fail("multiplier", "must be >= 1, got " + number_text(o.multiplier));
     }
-    if (!(o.multiplier >= 1.0) || !std::isfinite(o.multiplier)) {
-      fail("multiplier", "must be >= 1, got " + std::to_string(o.multiplier));
+    if (!std::isfinite(o.multiplier)) {
+      fail("multiplier", "must be finite, got " + number_text(o.multiplier));
     }
-    if (o.max_delay.count() < 0) {
-      fail("max_delay", "must not be negative, got " + std::to_string(o.max_delay.count()));
-    }
+    not_negative("max_delay", o.max_delay);
     if (!(o.jitter >= 0.0 && o.jitter <= 1.0)) {
-      fail("jitter", "must be in [0, 1], got " + std::to_string(o.jitter));
+      fail("jitter", "must be in [0, 1], got " + number_text(o.jitter));
     }
-    if (o.min_retry.count() < 0) {
-      fail("min_retry", "must not be negative, got " + std::to_string(o.min_retry.count()));
-    }
+    not_negative("min_retry", o.min_retry);
     if (o.max_retry < o.min_retry) {
-      fail("max_retry", "must not be below min_retry");
+      fail("max_retry",
+           "must be >= min_retry (" + ms_text(o.min_retry) + "), got " + ms_text(o.max_retry));
     }
-    if (o.reset_after.count() < 0) {
-      fail("reset_after", "must not be negative");
-    }
+    not_negative("reset_after", o.reset_after);
     if (o.max_attempts && *o.max_attempts == 0) {
-      fail("max_attempts", "must be positive, or empty for no limit");
+      fail("max_attempts", "must be at least 1 (empty: no limit), got 0");
     }
     if (o.max_downtime && o.max_downtime->count() <= 0) {
-      fail("max_downtime", "must be positive, or empty for no limit");
+      fail("max_downtime", "must be positive (empty: no limit), got " + ms_text(*o.max_downtime));
     }
   }
 
+  /// A policy with nothing failed yet. Throws `usage_error` for bad options (see `validate`).
+  /// Without `random`, jitter comes from a generator seeded once per process from
+  /// `std::random_device`, each policy at a different point.
   explicit basic_reconnect_policy(reconnect_options options = {}, random_source random = {})
       : options_(std::move(options)), random_(std::move(random)) {
     validate(options_);
     if (!random_) {
       random_ = [state = next_seed()]() mutable {
-        // splitmix64: 8 bytes of state per policy, plenty for jitter.
+        // splitmix64: 8 bytes of state per stream (an mt19937_64 is 2.5 KB), plenty for jitter.
         std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
@@ -100,25 +118,29 @@ public:
     }
   }
 
-  /// A server's `retry:` field: clamped to [min_retry, max_retry], it becomes the base delay.
+  /// Takes a server's `retry:` field: clamped to [min_retry, max_retry], it becomes the base
+  /// delay from the next reconnect on (the backoff exponent is kept). Survives `reset()`.
   void set_server_retry(std::chrono::milliseconds retry) {
     server_retry_ = std::clamp(retry, options_.min_retry, options_.max_retry);
   }
 
-  /// The delay a first reconnect waits before jitter: the server's retry or `initial_delay`.
+  /// The delay a first reconnect waits before jitter: the server's clamped retry, if one came,
+  /// else `initial_delay`.
   std::chrono::milliseconds base_delay() const noexcept {
     return server_retry_.value_or(options_.initial_delay);
   }
 
-  /// The stream opened (a 200 text/event-stream response).
+  /// Records that the stream opened (200 + text/event-stream): the attempt count and the
+  /// downtime clock restart; the backoff is kept until the stream proves stable.
   void connection_opened(time_point now) noexcept {
     opened_at_ = now;
     attempt_ = 0;
     down_since_.reset();
   }
 
-  /// An open stream ended, for whatever reason. A connection that lasted `reset_after` resets
-  /// the backoff; a shorter one keeps it growing (a server that accepts and drops at once).
+  /// Records that an open stream ended, for whatever reason; the downtime clock starts here.
+  /// A connection that lasted at least `reset_after` resets the backoff; a shorter one keeps
+  /// it growing.
   void connection_lost(time_point now) noexcept {
     if (opened_at_ && now - *opened_at_ >= options_.reset_after) {
       backoff_exponent_ = 0;
@@ -127,47 +149,78 @@ public:
     down_since_ = now;
   }
 
-  /// A reconnect is wanted (an attempt failed, or an open stream ended). Returns the delay
-  /// before it, or empty to give up: after `max_attempts` consecutive failed attempts (so with
-  /// 3, three reconnects are scheduled and the fourth call gives up), or when the stream has
-  /// been down for `max_downtime` by the time the delay would end. `retry_after` (a server's
-  /// Retry-After) is honoured up to `max_delay`: the delay is the larger of it and the backoff.
+  /// Schedules a reconnect (an attempt failed, or an open stream ended) and returns the delay
+  /// before it, or empty to give up. The delay is `min(base * multiplier^n, max_delay)` (a base
+  /// above `max_delay` stays as it is), n the reconnects scheduled since the backoff was last
+  /// reset, then minus the jitter; a `retry_after` (a server's Retry-After) raises it to
+  /// `min(retry_after, max_delay)`. Gives up, changing nothing, when `attempt()` has reached
+  /// `max_attempts`, or when the reconnect would start more than `max_downtime` after the stream
+  /// was lost (or, never open, after the first call).
   std::optional<std::chrono::milliseconds>
   next_delay(time_point now, std::optional<std::chrono::milliseconds> retry_after = {}) {
     if (!down_since_) {
       down_since_ = now;
     }
-    if (options_.max_attempts && attempt_ >= *options_.max_attempts) {
+    if (attempts_exhausted()) {
       return std::nullopt;
     }
     std::chrono::milliseconds delay = jittered(unjittered_delay());
     if (retry_after) {
       delay = std::max(delay, std::min(*retry_after, options_.max_delay));
     }
-    if (options_.max_downtime && (now - *down_since_) + delay >= *options_.max_downtime) {
-      return std::nullopt;
+    if (options_.max_downtime) {
+      // (now - down_since) + delay > max_downtime, arranged so the sum cannot overflow.
+      const auto limit = *options_.max_downtime;
+      if (delay > limit || now - *down_since_ > limit - delay) {
+        return std::nullopt;
+      }
     }
     ++attempt_;
-    ++backoff_exponent_;
+    if (backoff_exponent_ < max_exponent) {
+      ++backoff_exponent_;
+    }
     return delay;
   }
 
-  /// The delay the next `next_delay` would use, before jitter and Retry-After.
-  std::chrono::milliseconds peek_delay() const noexcept { return unjittered_delay(); }
-
-  /// Consecutive failed attempts (reconnects scheduled) since the stream was last open.
+  /// Reconnects scheduled in a row since the stream was last open (0 when open or fresh).
   unsigned attempt() const noexcept { return attempt_; }
 
-  /// Forgets failures and backoff (a caller's restart); keeps the server's retry.
+  /// The delay `next_delay` would use now before jitter and Retry-After, or empty when it would
+  /// give up for `max_attempts`. (`max_downtime` depends on the time, so it is not checked.)
+  std::optional<std::chrono::milliseconds> peek_delay() const noexcept {
+    if (attempts_exhausted()) {
+      return std::nullopt;
+    }
+    return unjittered_delay();
+  }
+
+  /// Forgets failures, backoff and downtime (e.g. a restart that resets the backoff); keeps the
+  /// server's retry.
   void reset() noexcept {
     attempt_ = 0;
     backoff_exponent_ = 0;
     down_since_.reset();
   }
 
+  /// The options this policy was built with.
   const reconnect_options& options() const noexcept { return options_; }
 
 private:
+  // Saturates instead of wrapping around to 0 (which would drop the delay back to the base).
+  static constexpr unsigned max_exponent = std::numeric_limits<unsigned>::max();
+
+  static std::string ms_text(std::chrono::milliseconds value) {
+    return std::to_string(value.count()) + " ms";
+  }
+
+  // Shortest readable form ("0.5", not "0.500000"), whatever the global locale says.
+  static std::string number_text(double value) {
+    std::ostringstream out;
+    out.imbue(std::locale::classic());
+    out << value;
+    return out.str();
+  }
+
   // Distinct seeds for every policy in the process, from one random_device read.
   static std::uint64_t next_seed() {
     static std::atomic<std::uint64_t> seed{
@@ -175,25 +228,38 @@ private:
     return seed.fetch_add(0x632BE59BD9B4E019ULL);
   }
 
+  bool attempts_exhausted() const noexcept {
+    return options_.max_attempts && attempt_ >= *options_.max_attempts;
+  }
+
   std::chrono::milliseconds unjittered_delay() const noexcept {
-    const double base = static_cast<double>(base_delay().count());
-    const double cap = static_cast<double>(options_.max_delay.count());
-    // In doubles and clamped: no overflow however many failures came before. A server's retry
-    // above max_delay is honoured as it is; only the growth is capped.
-    double delay = base * std::pow(options_.multiplier, static_cast<double>(backoff_exponent_));
-    if (!(delay <= std::max(cap, base))) {
-      delay = std::max(cap, base);
+    const std::chrono::milliseconds base = base_delay();
+    // A base above the cap is used as it is (a server asked for it); only growth is capped.
+    const std::chrono::milliseconds limit = std::max(options_.max_delay, base);
+    if (base.count() == 0 || backoff_exponent_ == 0) {
+      return base; // and 0 * infinity never becomes NaN below
     }
-    return std::chrono::milliseconds(static_cast<long long>(delay));
+    // In doubles: base * multiplier^n may be infinite, never wraps around.
+    const double delay = static_cast<double>(base.count()) *
+                         std::pow(options_.multiplier, static_cast<double>(backoff_exponent_));
+    if (!(delay < static_cast<double>(limit.count()))) {
+      return limit; // exact, also when the limit does not survive a round trip through double
+    }
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(delay));
   }
 
   std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
     if (options_.jitter <= 0.0 || delay.count() == 0) {
       return delay;
     }
-    const double u = std::clamp(random_(), 0.0, 1.0);
+    double u = random_();
+    u = u > 0.0 ? std::min(u, 1.0) : 0.0; // also NaN
     const double value = static_cast<double>(delay.count()) * (1.0 - options_.jitter * u);
-    return std::chrono::milliseconds(static_cast<long long>(std::llround(value)));
+    if (!(value < static_cast<double>(delay.count()))) {
+      return delay;
+    }
+    return std::chrono::milliseconds(
+        static_cast<std::chrono::milliseconds::rep>(std::llround(std::max(value, 0.0))));
   }
 
   reconnect_options options_;

@@ -5,7 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <limits>
 #include <optional>
+#include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -19,10 +22,10 @@ struct fake_clock {
   using rep = duration::rep;
   using period = duration::period;
   using time_point = std::chrono::time_point<fake_clock>;
-  static constexpr bool is_steady = true;
 };
 using policy = sse::basic_reconnect_policy<fake_clock>;
 const fake_clock::time_point t0{};
+using delays = std::vector<milliseconds>;
 
 sse::reconnect_options no_jitter() {
   sse::reconnect_options o;
@@ -30,17 +33,37 @@ sse::reconnect_options no_jitter() {
   return o;
 }
 
+// A random source that replays `values` in a loop.
+policy::random_source scripted(std::vector<double> values) {
+  return [values = std::move(values), i = std::size_t{0}]() mutable {
+    return values[i++ % values.size()];
+  };
+}
+
 // The delays of `count` consecutive failures, each right after the previous delay.
-std::vector<milliseconds> schedule(policy& p, int count, fake_clock::time_point start = t0) {
-  std::vector<milliseconds> delays;
+delays schedule(policy& p, int count, fake_clock::time_point start = t0) {
+  delays result;
   auto now = start;
   for (int i = 0; i < count; ++i) {
     const auto delay = p.next_delay(now);
     REQUIRE(delay);
-    delays.push_back(*delay);
+    result.push_back(*delay);
     now += *delay;
   }
-  return delays;
+  return result;
+}
+
+// The usage_error message for options changed by `change`, or "no error".
+template <typename Change>
+std::string validation_message(Change change) {
+  sse::reconnect_options o;
+  change(o);
+  try {
+    policy p(o);
+  } catch (const sse::usage_error& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 } // namespace
@@ -51,43 +74,118 @@ TEST_CASE("policy: defaults are 3 s doubling up to 30 s with half jitter", "[pol
   CHECK(o.multiplier == 2.0);
   CHECK(o.max_delay == 30000ms);
   CHECK(o.jitter == 0.5);
+  CHECK(o.min_retry == 0ms);
+  CHECK(o.max_retry == 24h);
   CHECK(o.reset_after == 60000ms);
   CHECK_FALSE(o.max_attempts);
   CHECK_FALSE(o.max_downtime);
+
+  const policy p;
+  CHECK(p.base_delay() == 3000ms);
+  CHECK(p.peek_delay() == 3000ms);
+  CHECK(p.attempt() == 0);
+}
+
+TEST_CASE("policy: the default random source keeps the jitter in range", "[policy]") {
+  policy p; // 3 s base, jitter 0.5: every first delay is in [1.5 s, 3 s] once rounded
+  for (int i = 0; i < 1000; ++i) {
+    const auto delay = p.next_delay(t0);
+    REQUIRE(delay);
+    CHECK(*delay >= 1500ms);
+    CHECK(*delay <= 3000ms);
+    p.reset();
+  }
 }
 
 TEST_CASE("policy: delays grow by the multiplier and stop at the cap", "[policy]") {
   policy p(no_jitter());
   CHECK(p.peek_delay() == 3000ms);
-  CHECK(schedule(p, 6) ==
-        std::vector<milliseconds>{3000ms, 6000ms, 12000ms, 24000ms, 30000ms, 30000ms});
+  CHECK(schedule(p, 6) == delays{3000ms, 6000ms, 12000ms, 24000ms, 30000ms, 30000ms});
   CHECK(p.attempt() == 6);
+  CHECK(p.peek_delay() == 30000ms);
+}
+
+TEST_CASE("policy: a fractional multiplier grows gently", "[policy]") {
+  auto o = no_jitter();
+  o.initial_delay = 1000ms;
+  o.multiplier = 1.5;
+  policy p(o);
+  CHECK(schedule(p, 4) == delays{1000ms, 1500ms, 2250ms, 3375ms});
+}
+
+TEST_CASE("policy: a multiplier of 1 keeps the delay constant", "[policy]") {
+  auto o = no_jitter();
+  o.multiplier = 1;
+  policy p(o);
+  CHECK(schedule(p, 4) == delays(4, 3000ms));
 }
 
 TEST_CASE("policy: many failures never overflow", "[policy]") {
-  policy p(no_jitter());
-  auto delays = schedule(p, 2000);
-  CHECK(delays.back() == 30000ms);
+  SECTION("default cap") {
+    policy p(no_jitter());
+    CHECK(schedule(p, 2000).back() == 30000ms);
+  }
+  SECTION("the largest cap a duration holds") {
+    auto o = no_jitter();
+    o.initial_delay = 1ms;
+    o.max_delay = milliseconds::max();
+    policy p(o);
+    for (int i = 0; i < 2000; ++i) {
+      REQUIRE(p.next_delay(t0));
+    }
+    CHECK(p.peek_delay() == milliseconds::max());
+    CHECK(p.next_delay(t0) == milliseconds::max());
+  }
+  SECTION("the largest cap, jittered") {
+    auto o = no_jitter();
+    o.initial_delay = 1ms;
+    o.max_delay = milliseconds::max();
+    o.jitter = 1;
+    policy p(o, scripted({0.0}));
+    for (int i = 0; i < 100; ++i) {
+      REQUIRE(p.next_delay(t0));
+    }
+    CHECK(p.next_delay(t0) == milliseconds::max());
+  }
+  SECTION("a huge multiplier") {
+    auto o = no_jitter();
+    o.multiplier = 1e300;
+    policy p(o);
+    CHECK(schedule(p, 3) == delays{3000ms, 30000ms, 30000ms});
+  }
 }
 
 TEST_CASE("policy: jitter subtracts up to its share, after the cap", "[policy]") {
   auto o = no_jitter();
   o.jitter = 0.5;
   SECTION("u = 0 keeps the delay") {
-    policy p(o, [] { return 0.0; });
-    CHECK(schedule(p, 6).back() == 30000ms);
+    policy p(o, scripted({0.0}));
+    CHECK(schedule(p, 6) == delays{3000ms, 6000ms, 12000ms, 24000ms, 30000ms, 30000ms});
   }
   SECTION("u near 1 halves it, also when capped") {
-    policy p(o, [] { return 0.999999; });
-    const auto delays = schedule(p, 6);
-    CHECK(delays[0] == 1500ms);
-    CHECK(delays[5] == 15000ms); // half of the cap, not of 48 s
+    policy p(o, scripted({0.999999}));
+    const auto d = schedule(p, 6);
+    CHECK(d[0] == 1500ms);
+    CHECK(d[4] == 15000ms); // half of the cap, not of 48 s
+    CHECK(d[5] == 15000ms);
   }
   SECTION("a scripted sequence") {
-    std::vector<double> u{0.5, 0.25};
-    std::size_t i = 0;
-    policy p(o, [&] { return u[i++ % u.size()]; });
-    CHECK(schedule(p, 2) == std::vector<milliseconds>{2250ms, 5250ms});
+    policy p(o, scripted({0.5, 0.25}));
+    CHECK(schedule(p, 2) == delays{2250ms, 5250ms});
+  }
+  SECTION("jitter 1 can reach almost zero") {
+    o.jitter = 1;
+    policy p(o, scripted({0.9999}));
+    CHECK(p.next_delay(t0) == 0ms); // 3000 * (1 - 0.9999) = 0.3 ms
+  }
+  SECTION("jitter does not change the growth") {
+    policy p(o, scripted({0.999999}));
+    (void)schedule(p, 3);
+    CHECK(p.peek_delay() == 24000ms);
+  }
+  SECTION("a random source out of range is clamped to [0, 1]") {
+    policy p(o, scripted({-5.0, 7.0, std::numeric_limits<double>::quiet_NaN()}));
+    CHECK(schedule(p, 3) == delays{3000ms, 3000ms, 12000ms});
   }
 }
 
@@ -95,7 +193,13 @@ TEST_CASE("policy: a zero base stays zero (immediate reconnects)", "[policy]") {
   auto o = sse::reconnect_options{};
   o.initial_delay = 0ms;
   policy p(o);
-  CHECK(schedule(p, 5) == std::vector<milliseconds>(5, 0ms));
+  CHECK(schedule(p, 5) == delays(5, 0ms));
+  // 2^1100 is infinite in doubles; 0 * infinity must not turn into the cap.
+  for (int i = 0; i < 1100; ++i) {
+    REQUIRE(p.next_delay(t0) == 0ms);
+  }
+  CHECK(p.peek_delay() == 0ms);
+  CHECK(p.next_delay(t0) == 0ms);
 }
 
 TEST_CASE("policy: a server's retry replaces the base, clamped to [min_retry, max_retry]",
@@ -106,11 +210,28 @@ TEST_CASE("policy: a server's retry replaces the base, clamped to [min_retry, ma
   policy p(o);
   p.set_server_retry(1000ms);
   CHECK(p.base_delay() == 1000ms);
-  CHECK(schedule(p, 3) == std::vector<milliseconds>{1000ms, 2000ms, 4000ms});
+  CHECK(schedule(p, 3) == delays{1000ms, 2000ms, 4000ms});
   p.set_server_retry(10ms);
+  CHECK(p.base_delay() == 500ms);
+  p.set_server_retry(500ms);
   CHECK(p.base_delay() == 500ms);
   p.set_server_retry(1h);
   CHECK(p.base_delay() == 10000ms);
+  p.set_server_retry(10000ms);
+  CHECK(p.base_delay() == 10000ms);
+}
+
+TEST_CASE("policy: a server's retry arriving mid-backoff keeps the exponent", "[policy]") {
+  policy p(no_jitter());
+  (void)schedule(p, 2); // 3 s, 6 s
+  p.set_server_retry(100ms);
+  CHECK(p.next_delay(t0) == 400ms); // 100 ms * 2^2
+}
+
+TEST_CASE("policy: a server's retry of zero means immediate reconnects", "[policy]") {
+  policy p(no_jitter());
+  p.set_server_retry(0ms);
+  CHECK(schedule(p, 3) == delays(3, 0ms));
 }
 
 TEST_CASE("policy: a server retry above max_delay is honoured as it is", "[policy]") {
@@ -118,7 +239,11 @@ TEST_CASE("policy: a server retry above max_delay is honoured as it is", "[polic
   o.max_delay = 1000ms;
   policy p(o);
   p.set_server_retry(5000ms);
-  CHECK(schedule(p, 2) == std::vector<milliseconds>{5000ms, 5000ms});
+  CHECK(schedule(p, 2) == delays{5000ms, 5000ms});
+  SECTION("but not above max_retry") {
+    p.set_server_retry(48h);
+    CHECK(p.next_delay(t0) == milliseconds(24h));
+  }
 }
 
 TEST_CASE("policy: a connection that stayed open for reset_after resets the backoff", "[policy]") {
@@ -128,42 +253,82 @@ TEST_CASE("policy: a connection that stayed open for reset_after resets the back
   SECTION("just below the window keeps growing") {
     p.connection_opened(opened);
     p.connection_lost(opened + 59999ms);
-    CHECK(p.next_delay(opened + 60s) == std::optional<milliseconds>(24000ms));
+    CHECK(p.next_delay(opened + 60s) == 24000ms);
   }
   SECTION("at the window resets") {
     p.connection_opened(opened);
     p.connection_lost(opened + 60s);
-    CHECK(p.next_delay(opened + 60s) == std::optional<milliseconds>(3000ms));
+    CHECK(p.next_delay(opened + 60s) == 3000ms);
+  }
+  SECTION("the reset goes back to the server's retry") {
+    p.set_server_retry(200ms);
+    p.connection_opened(opened);
+    p.connection_lost(opened + 1h);
+    CHECK(schedule(p, 2, opened + 1h) == delays{200ms, 400ms});
   }
 }
 
 TEST_CASE("policy: a flapping server keeps the backoff growing", "[policy]") {
   policy p(no_jitter());
   auto now = t0;
-  std::vector<milliseconds> delays;
+  delays d;
   for (int i = 0; i < 4; ++i) {
     p.connection_opened(now);
+    CHECK(p.attempt() == 0);
     now += 10ms;
     p.connection_lost(now);
     const auto delay = p.next_delay(now);
     REQUIRE(delay);
-    delays.push_back(*delay);
+    d.push_back(*delay);
     now += *delay;
     CHECK(p.attempt() == 1); // each open resets the attempt count, not the backoff
   }
-  CHECK(delays == std::vector<milliseconds>{3000ms, 6000ms, 12000ms, 24000ms});
+  CHECK(d == delays{3000ms, 6000ms, 12000ms, 24000ms});
+}
+
+TEST_CASE("policy: attempt counts reconnects scheduled since the stream was last open",
+          "[policy]") {
+  policy p(no_jitter());
+  CHECK(p.attempt() == 0);
+  (void)p.next_delay(t0);
+  (void)p.next_delay(t0);
+  CHECK(p.attempt() == 2);
+  p.connection_opened(t0 + 10s);
+  CHECK(p.attempt() == 0);
+  p.connection_lost(t0 + 20s); // losing the stream is not an attempt
+  CHECK(p.attempt() == 0);
+  (void)p.next_delay(t0 + 20s);
+  CHECK(p.attempt() == 1);
 }
 
 TEST_CASE("policy: max attempts gives up on the call after the last allowed", "[policy]") {
   auto o = no_jitter();
   o.max_attempts = 3;
   policy p(o);
-  (void)schedule(p, 3);
+  CHECK(schedule(p, 3) == delays{3000ms, 6000ms, 12000ms});
   CHECK(p.attempt() == 3);
+  CHECK_FALSE(p.peek_delay());
   CHECK_FALSE(p.next_delay(t0 + 1h));
-  p.connection_opened(t0 + 2h); // a successful open starts the count again
-  p.connection_lost(t0 + 2h);
-  CHECK(p.next_delay(t0 + 2h));
+  CHECK_FALSE(p.next_delay(t0 + 2h)); // stays given up
+  CHECK(p.attempt() == 3);            // a refusal is not an attempt
+  SECTION("a successful open starts the count again, the backoff keeps growing") {
+    p.connection_opened(t0 + 3h);
+    p.connection_lost(t0 + 3h);
+    CHECK(p.peek_delay() == 24000ms);
+    CHECK(p.next_delay(t0 + 3h) == 24000ms);
+  }
+  SECTION("reset starts the count again") {
+    p.reset();
+    CHECK(p.next_delay(t0 + 3h) == 3000ms);
+  }
+}
+
+TEST_CASE("policy: max attempts of 1 allows exactly one reconnect", "[policy]") {
+  auto o = no_jitter();
+  o.max_attempts = 1;
+  policy p(o);
+  CHECK(p.next_delay(t0) == 3000ms);
+  CHECK_FALSE(p.next_delay(t0 + 3s));
 }
 
 TEST_CASE("policy: max downtime gives up when the next attempt would start too late", "[policy]") {
@@ -172,9 +337,34 @@ TEST_CASE("policy: max downtime gives up when the next attempt would start too l
   policy p(o);
   p.connection_opened(t0);
   p.connection_lost(t0 + 1s);
-  CHECK(p.next_delay(t0 + 1s) == std::optional<milliseconds>(3000ms)); // down until 4 s
-  CHECK(p.next_delay(t0 + 4s) == std::optional<milliseconds>(6000ms)); // down 9 s by then
-  CHECK_FALSE(p.next_delay(t0 + 10s));
+  CHECK(p.next_delay(t0 + 1s) == 3000ms); // down until 4 s
+  CHECK(p.next_delay(t0 + 4s) == 6000ms); // down 9 s by then
+  CHECK_FALSE(p.next_delay(t0 + 10s));    // would start 21 s after the loss
+  CHECK(p.attempt() == 2);
+}
+
+TEST_CASE("policy: max downtime boundary: starting exactly at the limit is allowed", "[policy]") {
+  auto o = no_jitter();
+  o.multiplier = 1;
+  o.max_downtime = 10s;
+  policy p(o);
+  p.connection_opened(t0);
+  p.connection_lost(t0 + 1s);
+  SECTION("ends at the limit") {
+    CHECK(p.next_delay(t0 + 8s) == 3000ms); // next attempt 10 s after the loss
+  }
+  SECTION("ends 1 ms past the limit") {
+    CHECK_FALSE(p.next_delay(t0 + 8001ms));
+  }
+  SECTION("the check uses the jittered delay") {
+    o.jitter = 0.5;
+    policy q(o, scripted({0.5}));
+    q.connection_lost(t0);
+    CHECK(q.next_delay(t0 + 7750ms) == 2250ms); // 3 s unjittered would end past the limit
+  }
+  SECTION("the check includes Retry-After") {
+    CHECK_FALSE(p.next_delay(t0 + 2s, 10s));
+  }
 }
 
 TEST_CASE("policy: max downtime counts from the first failure when never open", "[policy]") {
@@ -183,18 +373,38 @@ TEST_CASE("policy: max downtime counts from the first failure when never open", 
   o.multiplier = 1;
   o.max_downtime = 3500ms;
   policy p(o);
-  CHECK(schedule(p, 2, t0 + 5s) == std::vector<milliseconds>{1000ms, 1000ms});
+  CHECK(schedule(p, 2, t0 + 5s) == delays{1000ms, 1000ms});
   CHECK(p.next_delay(t0 + 7s));       // ends at 3 s down
   CHECK_FALSE(p.next_delay(t0 + 8s)); // would end at 4 s down
+}
+
+TEST_CASE("policy: max downtime restarts when the stream opens again", "[policy]") {
+  auto o = no_jitter();
+  o.multiplier = 1;
+  o.max_downtime = 5s;
+  policy p(o);
+  p.connection_lost(t0);
+  CHECK(p.next_delay(t0));
+  p.connection_opened(t0 + 3s);
+  p.connection_lost(t0 + 100s);
+  CHECK(p.next_delay(t0 + 101s)); // 1 s down + 3 s
+  CHECK_FALSE(p.next_delay(t0 + 103s));
 }
 
 TEST_CASE("policy: Retry-After is honoured up to max_delay", "[policy]") {
   auto o = no_jitter();
   o.max_delay = 20s;
   policy p(o);
-  CHECK(p.next_delay(t0, 10s) == std::optional<milliseconds>(10000ms)); // above the backoff
-  CHECK(p.next_delay(t0, 1s) == std::optional<milliseconds>(6000ms));   // below: the backoff wins
-  CHECK(p.next_delay(t0, 1h) == std::optional<milliseconds>(20000ms));  // capped
+  CHECK(p.next_delay(t0, 10s) == 10000ms); // above the backoff
+  CHECK(p.next_delay(t0, 1s) == 6000ms);   // below: the backoff wins
+  CHECK(p.next_delay(t0, 1h) == 20000ms);  // capped
+  CHECK(p.next_delay(t0, 0ms) == 20000ms); // the backoff still grew underneath
+  SECTION("it is not jittered, the backoff it competes with is") {
+    o.jitter = 0.5;
+    policy q(o, scripted({0.999999}));
+    CHECK(q.next_delay(t0, 2s) == 2000ms); // backoff 3 s jittered to 1.5 s
+    CHECK(q.next_delay(t0, 1s) == 3000ms); // backoff 6 s jittered to 3 s
+  }
 }
 
 TEST_CASE("policy: reset forgets failures but keeps the server retry", "[policy]") {
@@ -203,38 +413,79 @@ TEST_CASE("policy: reset forgets failures but keeps the server retry", "[policy]
   (void)schedule(p, 4);
   p.reset();
   CHECK(p.attempt() == 0);
+  CHECK(p.base_delay() == 100ms);
   CHECK(p.peek_delay() == 100ms);
+  CHECK(schedule(p, 2) == delays{100ms, 200ms});
 }
 
-TEST_CASE("policy: bad options name the field", "[policy]") {
-  const auto message = [](auto change) {
-    sse::reconnect_options o;
-    change(o);
-    try {
-      policy p(o);
-    } catch (const sse::usage_error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  CHECK(message([](auto& o) { o.multiplier = 0.5; }) ==
-        "options.reconnect.multiplier: must be >= 1, got 0.500000");
-  CHECK_THAT(message([](auto& o) { o.jitter = -0.1; }),
-             Catch::StartsWith("options.reconnect.jitter"));
-  CHECK_THAT(message([](auto& o) { o.jitter = 1.5; }),
-             Catch::StartsWith("options.reconnect.jitter"));
-  CHECK_THAT(message([](auto& o) { o.initial_delay = -1ms; }),
-             Catch::StartsWith("options.reconnect.initial_delay"));
-  CHECK_THAT(message([](auto& o) { o.max_delay = -1ms; }),
-             Catch::StartsWith("options.reconnect.max_delay"));
-  CHECK_THAT(message([](auto& o) {
-               o.min_retry = 2s;
-               o.max_retry = 1s;
-             }),
-             Catch::StartsWith("options.reconnect.max_retry"));
-  CHECK_THAT(message([](auto& o) { o.max_attempts = 0; }),
-             Catch::StartsWith("options.reconnect.max_attempts"));
-  CHECK_THAT(message([](auto& o) { o.max_downtime = 0ms; }),
-             Catch::StartsWith("options.reconnect.max_downtime"));
-  CHECK(message([](auto&) {}) == "no error");
+TEST_CASE("policy: reset restarts the downtime clock", "[policy]") {
+  auto o = no_jitter();
+  o.multiplier = 1;
+  o.max_downtime = 5s;
+  policy p(o);
+  CHECK(p.next_delay(t0));
+  CHECK_FALSE(p.next_delay(t0 + 3s)); // 6 s down
+  p.reset();
+  CHECK(p.next_delay(t0 + 3s));
+}
+
+TEST_CASE("policy: works with the steady clock's time points", "[policy]") {
+  auto o = no_jitter();
+  o.max_downtime = 4s;
+  sse::reconnect_policy p(o);
+  const auto start = std::chrono::steady_clock::time_point{} + 1h;
+  p.connection_opened(start);
+  p.connection_lost(start + 1s);
+  SECTION("ends at the limit") {
+    CHECK(p.next_delay(start + 2s) == 3000ms);
+  }
+  SECTION("ends 1 ns past it") {
+    CHECK_FALSE(p.next_delay(start + 2s + std::chrono::nanoseconds(1)));
+  }
+}
+
+TEST_CASE("policy: bad options name the field and the value", "[policy]") {
+  using o_t = sse::reconnect_options;
+  CHECK(validation_message([](o_t&) {}) == "no error");
+  CHECK(validation_message([](o_t& o) { o.initial_delay = -1ms; }) ==
+        "options.reconnect.initial_delay: must not be negative, got -1 ms");
+  CHECK(validation_message([](o_t& o) { o.multiplier = 0.5; }) ==
+        "options.reconnect.multiplier: must be >= 1, got 0.5");
+  CHECK(validation_message([](o_t& o) {
+          o.multiplier = std::numeric_limits<double>::quiet_NaN();
+        }) == "options.reconnect.multiplier: must be >= 1, got nan");
+  CHECK(validation_message([](o_t& o) {
+          o.multiplier = std::numeric_limits<double>::infinity();
+        }) == "options.reconnect.multiplier: must be finite, got inf");
+  CHECK(validation_message([](o_t& o) { o.max_delay = -1ms; }) ==
+        "options.reconnect.max_delay: must not be negative, got -1 ms");
+  CHECK(validation_message([](o_t& o) { o.jitter = -0.1; }) ==
+        "options.reconnect.jitter: must be in [0, 1], got -0.1");
+  CHECK(validation_message([](o_t& o) { o.jitter = 1.5; }) ==
+        "options.reconnect.jitter: must be in [0, 1], got 1.5");
+  CHECK(validation_message([](o_t& o) { o.min_retry = -1ms; }) ==
+        "options.reconnect.min_retry: must not be negative, got -1 ms");
+  CHECK(validation_message([](o_t& o) {
+          o.min_retry = 2s;
+          o.max_retry = 1s;
+        }) == "options.reconnect.max_retry: must be >= min_retry (2000 ms), got 1000 ms");
+  CHECK(validation_message([](o_t& o) { o.reset_after = -1ms; }) ==
+        "options.reconnect.reset_after: must not be negative, got -1 ms");
+  CHECK(validation_message([](o_t& o) { o.max_attempts = 0; }) ==
+        "options.reconnect.max_attempts: must be at least 1 (empty: no limit), got 0");
+  CHECK(validation_message([](o_t& o) { o.max_downtime = 0ms; }) ==
+        "options.reconnect.max_downtime: must be positive (empty: no limit), got 0 ms");
+  // The boundaries themselves are valid.
+  CHECK(validation_message([](o_t& o) {
+          o.initial_delay = 0ms;
+          o.multiplier = 1;
+          o.max_delay = 0ms;
+          o.jitter = 1;
+          o.min_retry = 5s;
+          o.max_retry = 5s;
+          o.reset_after = 0ms;
+          o.max_attempts = 1;
+          o.max_downtime = 1ms;
+        }) == "no error");
+  CHECK_NOTHROW(policy::validate(sse::reconnect_options{}));
 }

@@ -2356,6 +2356,7 @@ private:
     idle_fired_ = false;
     restart_requested_ = false;
     terminal_seen_ = false;
+    redirected_ = false;
     current_attempt_ = request.attempt;
     attempts_count_.fetch_add(1, std::memory_order_relaxed);
 
@@ -2430,6 +2431,7 @@ private:
     }
     if (trim(line).empty()) {
       end_of_header_block();
+      last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
       return (closed_.load() || restart_requested_) ? 0 : line.size();
     }
     if (block_headers_.size() < 1000) { // a hostile server cannot grow this without bound
@@ -2451,6 +2453,7 @@ private:
       has_location = has_location || (iequals(key, "Location") && !value.empty());
     }
     if (status >= 300 && status < 400 && has_location && options_.max_redirects > 0) {
+      redirected_ = true;
       return; // libcurl follows it (or fails with too many redirects)
     }
     response_final_ = true;
@@ -2601,7 +2604,10 @@ public:
     } else {
       failure.code = make_error_code(classify_curl_error(result));
       failure.message = curl_message(result);
-      proposal.retry = !is_permanent_curl_error(result);
+      // The URL's scheme was checked when the client was built, so an unsupported protocol
+      // without a redirect is a reply that is not HTTP: a server fault worth retrying.
+      proposal.retry = !is_permanent_curl_error(result) ||
+                       (result == CURLE_UNSUPPORTED_PROTOCOL && !redirected_);
     }
     conclude(std::move(failure), proposal, if_not_retried);
   }
@@ -2777,6 +2783,7 @@ private:
   bool idle_fired_ = false;
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
+  bool redirected_ = false; // this attempt followed a redirect
   bool finished_ = false;
   bool in_error_callback_ = false;
   unsigned current_attempt_ = 0;

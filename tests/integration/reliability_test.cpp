@@ -370,8 +370,12 @@ TEST_CASE("reliability: a server restarting on the same port is followed with La
     address.sin_port = htons(port);
     REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
     REQUIRE(listen(listener, 4) == 0);
+    // Deadlines, so a client that never comes back fails the test instead of hanging it.
+    const timeval deadline{10, 0};
+    setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline);
     const int peer = accept(listener, nullptr, nullptr);
     REQUIRE(peer >= 0);
+    setsockopt(peer, SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline);
     std::string request;
     char buffer[4096];
     while (request.find("\r\n\r\n") == std::string::npos) {

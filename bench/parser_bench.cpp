@@ -85,6 +85,22 @@ const std::string& token_stream() {
   return stream;
 }
 
+// 2,000,000 events of 60 bytes (an id and a JSON token), as e2e_bench's small corpus.
+const std::string& small_stream() {
+  static const std::string stream = [] {
+    std::string s;
+    s.reserve(60 * 2000000);
+    for (int i = 0; i < 2000000; ++i) {
+      std::string ev = "id: " + std::to_string(i) + "\ndata: {\"tok\":\"";
+      ev.append(60 - ev.size() - 4, 'x');
+      ev += "\"}\n\n";
+      s += ev;
+    }
+    return s;
+  }();
+  return stream;
+}
+
 // 2,000 events of 64 KiB each, sent as 1 KiB data lines.
 const std::string& large_stream() {
   static const std::string stream = [] {
@@ -176,6 +192,8 @@ void scan(benchmark::State& state, const std::string& (*make)()) {
 
 BENCHMARK_CAPTURE(parse, tokens_1M_small_events, token_stream)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(scan, tokens_1M_small_events, token_stream)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(parse, small_2M_60B_events, small_stream)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(scan, small_2M_60B_events, small_stream)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(parse, large_2000x64KiB_events, large_stream)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(scan, large_2000x64KiB_events, large_stream)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(parse, crlf_heartbeat_mix, crlf_heartbeat_stream)->Unit(benchmark::kMillisecond);

@@ -4,6 +4,7 @@
 #define SSE_CLIENT_PARSER_HPP
 
 #include <sse/detail/scan.hpp>
+#include <sse/detail/short_string.hpp>
 #include <sse/detail/utf8.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -21,6 +23,11 @@ namespace sse {
 
 /// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
 constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
+
+namespace detail {
+/// Largest data buffer capacity a parser keeps for the next event (it has two).
+constexpr std::size_t retained_data_capacity = std::size_t{1} << 20;
+} // namespace detail
 
 /// Options for `sse::parser`.
 struct parser_options {
@@ -66,16 +73,16 @@ public:
   void halt() noexcept { halted_ = true; }
 
   /// The last event ID string: set by the `id` field at dispatch, kept across `reset()`.
-  const std::string& last_event_id() const noexcept { return last_event_id_; }
+  const std::string& last_event_id() const noexcept { return committed().id; }
   /// Presets the last event ID (e.g. restored from storage before the first connection).
   void set_last_event_id(std::string id) {
-    last_event_id_ = std::move(id);
-    id_buffer_ = last_event_id_;
+    committed().id = std::move(id);
+    id_set_ = false;
   }
 
   /// Whether bytes of an event not yet dispatched were seen: a stream ending now cuts an event.
   bool has_partial_event() const noexcept {
-    return !line_.empty() || !data_.empty() || !type_.empty() || id_buffer_ != last_event_id_;
+    return !line_.empty() || has_data_ || type_set_ || (id_set_ && pending().id != committed().id);
   }
 
   /// The error that stopped the parser, or an empty code.
@@ -86,8 +93,20 @@ private:
   void feed_bytes(std::string_view bytes);
   bool append_to_line(std::string_view text);
   void process_line(std::string_view line);
+  void process_other_line(std::string_view line);
   void process_field(std::string_view name, std::string_view value);
+  void append_data(std::string_view value);
+  void set_id(std::string_view value);
+  void set_type(std::string_view value);
+  void process_retry(std::string_view value);
   void dispatch();
+
+  // The slot dispatched last: its id is the WHATWG last event ID string.
+  event& committed() noexcept { return slots_[committed_]; }
+  const event& committed() const noexcept { return slots_[committed_]; }
+  // The slot the next event is built in: its data, type and id are the WHATWG buffers.
+  event& pending() noexcept { return slots_[committed_ ^ 1U]; }
+  const event& pending() const noexcept { return slots_[committed_ ^ 1U]; }
   void fail(errc code) noexcept {
     error_ = make_error_code(code);
     halted_ = true;
@@ -106,12 +125,17 @@ private:
   bool halted_ = false;
   std::error_code error_;
 
-  std::string line_;      // a line cut by a chunk boundary
-  std::string data_;      // WHATWG data buffer
-  std::string type_;      // WHATWG event type buffer
-  std::string id_buffer_; // WHATWG last event ID buffer
-  std::string last_event_id_;
-  event event_; // reused for each dispatch so a warm parser does not allocate
+  std::string line_;          // a line cut by a chunk boundary
+  bool line_has_nul_ = false; // the current line holds a NUL byte
+
+  // Two events take turns: one is built from the fields while the other, dispatched last,
+  // holds the last event ID string. A dispatch hands the built one over and swaps the roles,
+  // so an id is copied once, from its line, and a type only when it changes.
+  event slots_[2];
+  unsigned committed_ = 0; // index of committed() in slots_
+  bool has_data_ = false;  // a data field was seen: the WHATWG data buffer is not empty
+  bool type_set_ = false;  // pending().type holds an event field's value
+  bool id_set_ = false;    // pending().id holds an id field's value
 };
 
 inline std::error_code parser::feed(std::string_view bytes) {
@@ -151,10 +175,11 @@ inline void parser::reset() noexcept {
   halted_ = false;
   error_.clear();
   line_.clear();
-  data_.clear();
-  type_.clear();
-  // An `id:` of an event that was never completed does not count.
-  id_buffer_ = last_event_id_;
+  line_has_nul_ = false;
+  pending().data.clear();
+  has_data_ = false;
+  type_set_ = false;
+  id_set_ = false; // an `id:` of an event that was never completed does not count
 }
 
 // One pass over the raw bytes finds line ends and validates UTF-8 together: a line made of
@@ -179,12 +204,19 @@ inline void parser::feed_bytes(std::string_view bytes) {
     i += decoder_.complete(p + i, n - i, [this](std::string_view text) { append_to_line(text); });
   }
   std::size_t start = i; // where the current line's bytes in this chunk begin
+  detail::special_scanner scan(p, n);
   while (i < n && !halted_) {
-    const std::size_t end = detail::find_special(p, i, n);
+    const std::size_t end = scan.next(i);
     if (end == n) {
       break;
     }
-    if (static_cast<unsigned char>(p[end]) >= 0x80) {
+    const char c = p[end];
+    if (c != '\n' && c != '\r') {
+      if (c == '\0') {
+        line_has_nul_ = true; // noted for the id field; otherwise an ordinary character
+        i = end + 1;
+        continue;
+      }
       const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
       i = end + seq.size;
       if (seq.kind == detail::utf8_sequence::valid) {
@@ -205,16 +237,18 @@ inline void parser::feed_bytes(std::string_view bytes) {
       continue;
     }
     std::string_view line(p + start, end - start);
-    if (line_.size() + line.size() > options_.max_event_size) {
+    if (!line_.empty()) {
+      // The line began in an earlier chunk or holds a repaired sequence.
+      if (!append_to_line(line)) {
+        return;
+      }
+      line = line_;
+    } else if (line.size() > options_.max_event_size) {
       fail(errc::too_large);
       return;
     }
-    if (!line_.empty()) {
-      line_.append(line);
-      line = line_;
-    }
     i = end + 1;
-    if (p[end] == '\r') {
+    if (c == '\r') {
       if (i == n) {
         after_cr_ = true; // dispatch now; an LF starting the next chunk is not a new line
       } else if (p[i] == '\n') {
@@ -222,7 +256,10 @@ inline void parser::feed_bytes(std::string_view bytes) {
       }
     }
     process_line(line);
-    line_.clear();
+    if (!line_.empty()) {
+      line_.clear();
+    }
+    line_has_nul_ = false;
     start = i;
   }
   if (!halted_) {
@@ -240,11 +277,30 @@ inline bool parser::append_to_line(std::string_view text) {
   return true;
 }
 
+// A field's value: what follows the colon at `colon`, without one leading space.
+inline std::string_view field_value(std::string_view line, std::size_t colon) noexcept {
+  std::string_view value = line.substr(colon + 1);
+  if (!value.empty() && value.front() == ' ') {
+    value.remove_prefix(1); // only one leading space
+  }
+  return value;
+}
+
+// Nearly every line of a stream is a data or id line or the blank line that ends an event:
+// those are decided here by their first bytes, everything else out of line.
 inline void parser::process_line(std::string_view line) {
   if (line.empty()) {
     dispatch();
-    return;
+  } else if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0) {
+    append_data(field_value(line, 4));
+  } else if (line.size() >= 3 && std::memcmp(line.data(), "id:", 3) == 0) {
+    set_id(field_value(line, 2));
+  } else {
+    process_other_line(line);
   }
+}
+
+inline void parser::process_other_line(std::string_view line) {
   if (line.front() == ':') {
     if (on_comment_) {
       on_comment_(line.substr(1));
@@ -256,67 +312,111 @@ inline void parser::process_line(std::string_view line) {
     process_field(line, {}); // the whole line is the field name, the value is empty
     return;
   }
-  std::string_view value = line.substr(colon + 1);
-  if (!value.empty() && value.front() == ' ') {
-    value.remove_prefix(1); // only one leading space
-  }
-  process_field(line.substr(0, colon), value);
+  process_field(line.substr(0, colon), field_value(line, colon));
 }
 
 inline void parser::process_field(std::string_view name, std::string_view value) {
   if (name == "data") {
-    if (data_.size() + value.size() + 1 > options_.max_event_size) {
-      fail(errc::too_large);
-      return;
-    }
-    data_.append(value);
-    data_.push_back('\n');
-  } else if (name == "event") {
-    type_.assign(value);
+    append_data(value);
   } else if (name == "id") {
-    if (value.find('\0') == std::string_view::npos) {
-      id_buffer_.assign(value);
-    }
+    set_id(value);
+  } else if (name == "event") {
+    set_type(value);
   } else if (name == "retry") {
-    if (value.empty()) {
-      return;
-    }
-    std::uint64_t ms = 0;
-    for (const char c : value) {
-      if (c < '0' || c > '9') {
-        return; // WHATWG: only ASCII digits, otherwise the field is ignored
-      }
-      // Saturate instead of overflowing: a huge retry means "wait as long as allowed".
-      ms = ms > (UINT64_MAX - 9) / 10 ? UINT64_MAX : ms * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (on_retry_) {
-      constexpr auto max_ms = static_cast<std::uint64_t>(INT64_MAX);
-      on_retry_(std::chrono::milliseconds(static_cast<std::int64_t>(ms > max_ms ? max_ms : ms)));
-    }
+    process_retry(value);
   } else if (on_unknown_field_) {
     on_unknown_field_(name, value);
   }
 }
 
-inline void parser::dispatch() {
-  // WHATWG "dispatch the event", step by step.
-  last_event_id_ = id_buffer_;
-  if (data_.empty()) {
-    type_.clear();
+inline void parser::append_data(std::string_view value) {
+  std::string& data = pending().data;
+  // WHATWG appends value + LF and drops the last LF at dispatch; an LF before every line but
+  // the first is the same buffer without the drop.
+  const std::size_t held = has_data_ ? data.size() + 1 : 0; // with WHATWG's trailing LF
+  if (held + value.size() + 1 > options_.max_event_size) {
+    fail(errc::too_large);
     return;
   }
-  data_.pop_back(); // the LF after the last data line
-  event_.data.swap(data_);
-  event_.type.assign(type_.empty() ? std::string_view("message") : std::string_view(type_));
-  event_.id.assign(last_event_id_);
-  data_.clear();
-  type_.clear();
-  if (on_event_) {
-    on_event_(event_);
+  if (has_data_) {
+    data.push_back('\n');
   }
-  // Hand the data's capacity back to the buffer: no allocation for the next event.
-  data_.swap(event_.data);
-  data_.clear();
+  data.append(value.data(), value.size());
+  has_data_ = true;
+}
+
+inline void parser::set_id(std::string_view value) {
+  // WHATWG: an id containing NUL is ignored. The scan noted any NUL of the line, and the name
+  // has none.
+  if (!line_has_nul_) {
+    detail::assign_short(pending().id, value);
+    id_set_ = true;
+  }
+}
+
+inline void parser::set_type(std::string_view value) {
+  // An empty type buffer dispatches as "message"; streams mostly repeat one type, which the
+  // slot then already holds.
+  const std::string_view type = value.empty() ? std::string_view("message") : value;
+  if (!detail::equal_short(pending().type, type)) {
+    detail::assign_short(pending().type, type);
+  }
+  type_set_ = true;
+}
+
+inline void parser::process_retry(std::string_view value) {
+  if (value.empty()) {
+    return;
+  }
+  std::uint64_t ms = 0;
+  for (const char c : value) {
+    if (c < '0' || c > '9') {
+      return; // WHATWG: only ASCII digits, otherwise the field is ignored
+    }
+    // Saturate instead of overflowing: a huge retry means "wait as long as allowed".
+    ms = ms > (UINT64_MAX - 9) / 10 ? UINT64_MAX : ms * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (on_retry_) {
+    constexpr auto max_ms = static_cast<std::uint64_t>(INT64_MAX);
+    on_retry_(std::chrono::milliseconds(static_cast<std::int64_t>(ms > max_ms ? max_ms : ms)));
+  }
+}
+
+inline void parser::dispatch() {
+  // WHATWG "dispatch the event", step by step.
+  event& built = pending();
+  if (!has_data_) {
+    // 1. An id field still sets the last event ID string. 2. Nothing is dispatched, and the
+    // type buffer is reset.
+    if (id_set_) {
+      committed_ ^= 1U;
+      id_set_ = false;
+    }
+    type_set_ = false;
+    return;
+  }
+  if (!id_set_ && !detail::equal_short(built.id, committed().id)) {
+    // 1. No id field: the last event ID string stays; the slot takes it over.
+    detail::assign_short(built.id, committed().id);
+  }
+  id_set_ = false;
+  // 3-5. The type is "message" unless set; the data's last LF was never added.
+  if (!type_set_ && !detail::equal_short(built.type, "message")) {
+    built.type.assign("message");
+  }
+  type_set_ = false;
+  has_data_ = false;
+  committed_ ^= 1U;
+  if (on_event_) {
+    on_event_(built);
+  }
+  // The buffer keeps its capacity, so a warm parser does not allocate; one that held an
+  // unusually large event lets it go rather than keep two of that size.
+  if (built.data.capacity() > detail::retained_data_capacity) {
+    std::string().swap(built.data);
+  } else {
+    built.data.clear();
+  }
 }
 
 } // namespace sse

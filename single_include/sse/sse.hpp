@@ -447,16 +447,28 @@ public:
   /// Loop thread: the current callbacks, re-read only when they changed. Hold the pointer while
   /// iterating: a callback may register another listener meanwhile.
   std::shared_ptr<const snapshot> current() {
+    refresh();
+    return cached_;
+  }
+
+  /// Loop thread: as current(), without pinning the list (no reference count per call). Valid
+  /// until the next current() or current_ref() of this list, so only for a loop whose callbacks
+  /// cannot lead to either.
+  const snapshot& current_ref() {
+    refresh();
+    return *cached_;
+  }
+
+private:
+  void refresh() {
     const std::uint64_t version = version_.load(std::memory_order_acquire);
     if (version != cached_version_) {
       std::lock_guard<std::mutex> lock(mutex_);
       cached_ = current_;
       cached_version_ = version;
     }
-    return cached_;
   }
 
-private:
   std::mutex mutex_;
   std::shared_ptr<const snapshot> current_ = std::make_shared<snapshot>();
   std::atomic<std::uint64_t> version_{0};
@@ -468,6 +480,33 @@ private:
 } // namespace detail
 } // namespace sse
 #endif // SSE_CLIENT_DETAIL_LISTENERS_HPP
+// ---- sse/detail/short_string.hpp ----
+// SPDX-License-Identifier: MIT
+// Comparison and assignment for the short strings of SSE fields (types, ids), made cheap.
+#ifndef SSE_CLIENT_DETAIL_SHORT_STRING_HPP
+#define SSE_CLIENT_DETAIL_SHORT_STRING_HPP
+
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace sse::detail {
+
+/// Equality for the short strings of fields (types, ids): the sizes first, then one memcmp
+/// (a byte loop mispredicts its exit on every call).
+inline bool equal_short(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+/// Assignment that reuses the capacity: clear + append skips the overlap handling of assign().
+inline void assign_short(std::string& to, std::string_view from) {
+  to.clear();
+  to.append(from.data(), from.size());
+}
+
+} // namespace sse::detail
+#endif // SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 // ---- sse/event_loop.hpp ----
 // SPDX-License-Identifier: MIT
 // One thread drives many streams: curl multi, posted tasks and timers.
@@ -885,7 +924,7 @@ private:
 
 // ---- sse/detail/scan.hpp ----
 // SPDX-License-Identifier: MIT
-// The byte scan the parser's hot loop needs: the next line end or non-ASCII byte.
+// The byte scan the parser's hot loop needs: each line end or non-ASCII byte of a chunk in turn.
 #ifndef SSE_CLIENT_DETAIL_SCAN_HPP
 #define SSE_CLIENT_DETAIL_SCAN_HPP
 
@@ -900,70 +939,108 @@ private:
 
 namespace sse::detail {
 
-inline unsigned count_trailing_zeros(std::uint32_t mask) noexcept {
-  return static_cast<unsigned>(__builtin_ctz(mask));
-}
-
 /// Whether the parser must stop at this byte: CR or LF end a line, a byte >= 0x80 starts a
-/// sequence the UTF-8 decoder has to check.
+/// sequence the UTF-8 decoder has to check, and NUL makes an `id` line void.
 inline bool is_special_byte(char c) noexcept {
-  return c == '\n' || c == '\r' || static_cast<unsigned char>(c) >= 0x80;
+  return c == '\n' || c == '\r' || c == '\0' || static_cast<unsigned char>(c) >= 0x80;
 }
 
-/// Index of the first CR, LF or byte >= 0x80 in [p + from, p + size), or `size` when there is
-/// none. One pass finds both line ends and UTF-8 to validate, so the bytes are read once.
-inline std::size_t find_special(const char* p, std::size_t from, std::size_t size) noexcept {
-  std::size_t i = from;
+/// Yields the special bytes (CR, LF, NUL, >= 0x80) of one chunk in order. A 64-byte block is
+/// classified once into a bit mask, so a chunk of short lines costs one pass over its bytes
+/// rather than one search per line; a block with nothing special costs one branch.
+class special_scanner {
+public:
+  special_scanner(const char* p, std::size_t size) noexcept : p_(p), size_(size) {}
+
+  /// Index of the first special byte at or after `from`, or the chunk's size when there is none.
+  std::size_t next(std::size_t from) noexcept {
+    if (from - block_ < block_size) {
+      // Still inside the block last classified: its mask has the answer, or there is none in it.
+      const std::uint64_t rest = mask_ & (~std::uint64_t{0} << (from - block_));
+      if (rest != 0) {
+        return block_ + count_trailing_zeros(rest);
+      }
+      from = block_ + block_size;
+    }
+    while (from < size_) {
+      block_ = from;
+      mask_ = size_ - from >= block_size ? block_mask(p_ + from, from + prefetch_distance < size_)
+                                         : tail_mask(p_ + from, size_ - from);
+      if (mask_ != 0) {
+        return block_ + count_trailing_zeros(mask_);
+      }
+      from += block_size;
+    }
+    block_ = size_; // nothing left: the next call starts past the end
+    mask_ = 0;
+    return size_;
+  }
+
+private:
+  static constexpr std::size_t block_size = 64;
+  // Input not yet in cache (a large buffer rather than a fresh socket read) streams in faster
+  // when asked for ahead.
+  static constexpr std::size_t prefetch_distance = 1024;
+
+  static unsigned count_trailing_zeros(std::uint64_t mask) noexcept {
+    return static_cast<unsigned>(__builtin_ctzll(mask));
+  }
+
+  // Bit k set: byte k of the 64 at `p` is special.
+  static std::uint64_t block_mask([[maybe_unused]] const char* p,
+                                  [[maybe_unused]] bool prefetch) noexcept {
 #if defined(__SSE2__)
-  constexpr std::size_t prefetch_distance = 1024;
-  const __m128i lf = _mm_set1_epi8('\n');
-  const __m128i cr = _mm_set1_epi8('\r');
-  // A lane is special when its top bit is set: compare results are 0xFF, and a byte >= 0x80
-  // already has it, so OR-ing the byte in covers the non-ASCII case.
-  const auto special = [&](std::size_t at) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
-    return _mm_or_si128(v, _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-  };
-  // 64 bytes a step while nothing is special: one branch per cache line keeps long data lines
-  // near memory speed; the 16-byte loop below then finds the exact position.
-  for (; i + 64 <= size; i += 64) {
-    // Input not yet in cache (a large buffer rather than a fresh socket read) streams in
-    // faster when asked for ahead.
-    if (i + prefetch_distance < size) {
-      _mm_prefetch(p + i + prefetch_distance, _MM_HINT_T0);
+    if (prefetch) {
+      _mm_prefetch(p + prefetch_distance, _MM_HINT_T0);
     }
-    const __m128i any = _mm_or_si128(_mm_or_si128(special(i), special(i + 16)),
-                                     _mm_or_si128(special(i + 32), special(i + 48)));
-    if (_mm_movemask_epi8(any) != 0) {
-      break;
+    const __m128i lf = _mm_set1_epi8('\n');
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i nul = _mm_setzero_si128();
+    // A lane is special when its top bit is set: compare results are 0xFF, and a byte >= 0x80
+    // already has it, so OR-ing the byte in covers the non-ASCII case.
+    const auto special = [&](std::size_t at) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+      const __m128i ends = _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr));
+      return _mm_or_si128(_mm_or_si128(v, ends), _mm_cmpeq_epi8(v, nul));
+    };
+    const __m128i s0 = special(0);
+    const __m128i s1 = special(16);
+    const __m128i s2 = special(32);
+    const __m128i s3 = special(48);
+    // Long data lines: one test per block while nothing is special.
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(s0, s1), _mm_or_si128(s2, s3))) == 0) {
+      return 0;
     }
-  }
-  for (; i + 16 <= size; i += 16) {
-    const int mask = _mm_movemask_epi8(special(i));
-    if (mask != 0) {
-      return i + count_trailing_zeros(static_cast<std::uint32_t>(mask));
-    }
-  }
+    const auto bits = [](__m128i s) {
+      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(s)));
+    };
+    return bits(s0) | bits(s1) << 16 | bits(s2) << 32 | bits(s3) << 48;
 #else
-  // Eight bytes a step: a word has a zero byte iff (w - 0x01..) & ~w & 0x80.. is not zero.
-  constexpr std::uint64_t ones = 0x0101010101010101ULL;
-  constexpr std::uint64_t highs = 0x8080808080808080ULL;
-  const auto has_zero = [](std::uint64_t w) { return (w - ones) & ~w & highs; };
-  for (; i + 8 <= size; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p + i, sizeof word);
-    if ((has_zero(word ^ (ones * '\n')) | has_zero(word ^ (ones * '\r')) | (word & highs)) != 0) {
-      break;
-    }
-  }
+    return tail_mask(p, block_size);
 #endif
-  for (; i < size; ++i) {
-    if (is_special_byte(p[i])) {
-      return i;
-    }
   }
-  return size;
-}
+
+  // The same for the last `size` < 64 bytes of the chunk, never reading past them.
+  static std::uint64_t tail_mask(const char* p, std::size_t size) noexcept {
+#if defined(__SSE2__)
+    char padded[block_size];
+    std::memset(padded, 'a', block_size); // an ordinary byte
+    std::memcpy(padded, p, size);
+    return block_mask(padded, false);
+#else
+    std::uint64_t mask = 0;
+    for (std::size_t k = 0; k < size; ++k) {
+      mask |= static_cast<std::uint64_t>(is_special_byte(p[k])) << k;
+    }
+    return mask;
+#endif
+  }
+
+  const char* p_;
+  std::size_t size_;
+  std::size_t block_ = ~std::size_t{0} - block_size; // no block classified yet
+  std::uint64_t mask_ = 0;
+};
 
 } // namespace sse::detail
 #endif // SSE_CLIENT_DETAIL_SCAN_HPP
@@ -1082,6 +1159,7 @@ private:
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -1092,6 +1170,11 @@ namespace sse {
 
 /// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
 constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
+
+namespace detail {
+/// Largest data buffer capacity a parser keeps for the next event (it has two).
+constexpr std::size_t retained_data_capacity = std::size_t{1} << 20;
+} // namespace detail
 
 /// Options for `sse::parser`.
 struct parser_options {
@@ -1137,16 +1220,16 @@ public:
   void halt() noexcept { halted_ = true; }
 
   /// The last event ID string: set by the `id` field at dispatch, kept across `reset()`.
-  const std::string& last_event_id() const noexcept { return last_event_id_; }
+  const std::string& last_event_id() const noexcept { return committed().id; }
   /// Presets the last event ID (e.g. restored from storage before the first connection).
   void set_last_event_id(std::string id) {
-    last_event_id_ = std::move(id);
-    id_buffer_ = last_event_id_;
+    committed().id = std::move(id);
+    id_set_ = false;
   }
 
   /// Whether bytes of an event not yet dispatched were seen: a stream ending now cuts an event.
   bool has_partial_event() const noexcept {
-    return !line_.empty() || !data_.empty() || !type_.empty() || id_buffer_ != last_event_id_;
+    return !line_.empty() || has_data_ || type_set_ || (id_set_ && pending().id != committed().id);
   }
 
   /// The error that stopped the parser, or an empty code.
@@ -1157,8 +1240,20 @@ private:
   void feed_bytes(std::string_view bytes);
   bool append_to_line(std::string_view text);
   void process_line(std::string_view line);
+  void process_other_line(std::string_view line);
   void process_field(std::string_view name, std::string_view value);
+  void append_data(std::string_view value);
+  void set_id(std::string_view value);
+  void set_type(std::string_view value);
+  void process_retry(std::string_view value);
   void dispatch();
+
+  // The slot dispatched last: its id is the WHATWG last event ID string.
+  event& committed() noexcept { return slots_[committed_]; }
+  const event& committed() const noexcept { return slots_[committed_]; }
+  // The slot the next event is built in: its data, type and id are the WHATWG buffers.
+  event& pending() noexcept { return slots_[committed_ ^ 1U]; }
+  const event& pending() const noexcept { return slots_[committed_ ^ 1U]; }
   void fail(errc code) noexcept {
     error_ = make_error_code(code);
     halted_ = true;
@@ -1177,12 +1272,17 @@ private:
   bool halted_ = false;
   std::error_code error_;
 
-  std::string line_;      // a line cut by a chunk boundary
-  std::string data_;      // WHATWG data buffer
-  std::string type_;      // WHATWG event type buffer
-  std::string id_buffer_; // WHATWG last event ID buffer
-  std::string last_event_id_;
-  event event_; // reused for each dispatch so a warm parser does not allocate
+  std::string line_;          // a line cut by a chunk boundary
+  bool line_has_nul_ = false; // the current line holds a NUL byte
+
+  // Two events take turns: one is built from the fields while the other, dispatched last,
+  // holds the last event ID string. A dispatch hands the built one over and swaps the roles,
+  // so an id is copied once, from its line, and a type only when it changes.
+  event slots_[2];
+  unsigned committed_ = 0; // index of committed() in slots_
+  bool has_data_ = false;  // a data field was seen: the WHATWG data buffer is not empty
+  bool type_set_ = false;  // pending().type holds an event field's value
+  bool id_set_ = false;    // pending().id holds an id field's value
 };
 
 inline std::error_code parser::feed(std::string_view bytes) {
@@ -1222,10 +1322,11 @@ inline void parser::reset() noexcept {
   halted_ = false;
   error_.clear();
   line_.clear();
-  data_.clear();
-  type_.clear();
-  // An `id:` of an event that was never completed does not count.
-  id_buffer_ = last_event_id_;
+  line_has_nul_ = false;
+  pending().data.clear();
+  has_data_ = false;
+  type_set_ = false;
+  id_set_ = false; // an `id:` of an event that was never completed does not count
 }
 
 // One pass over the raw bytes finds line ends and validates UTF-8 together: a line made of
@@ -1250,12 +1351,19 @@ inline void parser::feed_bytes(std::string_view bytes) {
     i += decoder_.complete(p + i, n - i, [this](std::string_view text) { append_to_line(text); });
   }
   std::size_t start = i; // where the current line's bytes in this chunk begin
+  detail::special_scanner scan(p, n);
   while (i < n && !halted_) {
-    const std::size_t end = detail::find_special(p, i, n);
+    const std::size_t end = scan.next(i);
     if (end == n) {
       break;
     }
-    if (static_cast<unsigned char>(p[end]) >= 0x80) {
+    const char c = p[end];
+    if (c != '\n' && c != '\r') {
+      if (c == '\0') {
+        line_has_nul_ = true; // noted for the id field; otherwise an ordinary character
+        i = end + 1;
+        continue;
+      }
       const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
       i = end + seq.size;
       if (seq.kind == detail::utf8_sequence::valid) {
@@ -1276,16 +1384,18 @@ inline void parser::feed_bytes(std::string_view bytes) {
       continue;
     }
     std::string_view line(p + start, end - start);
-    if (line_.size() + line.size() > options_.max_event_size) {
+    if (!line_.empty()) {
+      // The line began in an earlier chunk or holds a repaired sequence.
+      if (!append_to_line(line)) {
+        return;
+      }
+      line = line_;
+    } else if (line.size() > options_.max_event_size) {
       fail(errc::too_large);
       return;
     }
-    if (!line_.empty()) {
-      line_.append(line);
-      line = line_;
-    }
     i = end + 1;
-    if (p[end] == '\r') {
+    if (c == '\r') {
       if (i == n) {
         after_cr_ = true; // dispatch now; an LF starting the next chunk is not a new line
       } else if (p[i] == '\n') {
@@ -1293,7 +1403,10 @@ inline void parser::feed_bytes(std::string_view bytes) {
       }
     }
     process_line(line);
-    line_.clear();
+    if (!line_.empty()) {
+      line_.clear();
+    }
+    line_has_nul_ = false;
     start = i;
   }
   if (!halted_) {
@@ -1311,11 +1424,30 @@ inline bool parser::append_to_line(std::string_view text) {
   return true;
 }
 
+// A field's value: what follows the colon at `colon`, without one leading space.
+inline std::string_view field_value(std::string_view line, std::size_t colon) noexcept {
+  std::string_view value = line.substr(colon + 1);
+  if (!value.empty() && value.front() == ' ') {
+    value.remove_prefix(1); // only one leading space
+  }
+  return value;
+}
+
+// Nearly every line of a stream is a data or id line or the blank line that ends an event:
+// those are decided here by their first bytes, everything else out of line.
 inline void parser::process_line(std::string_view line) {
   if (line.empty()) {
     dispatch();
-    return;
+  } else if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0) {
+    append_data(field_value(line, 4));
+  } else if (line.size() >= 3 && std::memcmp(line.data(), "id:", 3) == 0) {
+    set_id(field_value(line, 2));
+  } else {
+    process_other_line(line);
   }
+}
+
+inline void parser::process_other_line(std::string_view line) {
   if (line.front() == ':') {
     if (on_comment_) {
       on_comment_(line.substr(1));
@@ -1327,67 +1459,111 @@ inline void parser::process_line(std::string_view line) {
     process_field(line, {}); // the whole line is the field name, the value is empty
     return;
   }
-  std::string_view value = line.substr(colon + 1);
-  if (!value.empty() && value.front() == ' ') {
-    value.remove_prefix(1); // only one leading space
-  }
-  process_field(line.substr(0, colon), value);
+  process_field(line.substr(0, colon), field_value(line, colon));
 }
 
 inline void parser::process_field(std::string_view name, std::string_view value) {
   if (name == "data") {
-    if (data_.size() + value.size() + 1 > options_.max_event_size) {
-      fail(errc::too_large);
-      return;
-    }
-    data_.append(value);
-    data_.push_back('\n');
-  } else if (name == "event") {
-    type_.assign(value);
+    append_data(value);
   } else if (name == "id") {
-    if (value.find('\0') == std::string_view::npos) {
-      id_buffer_.assign(value);
-    }
+    set_id(value);
+  } else if (name == "event") {
+    set_type(value);
   } else if (name == "retry") {
-    if (value.empty()) {
-      return;
-    }
-    std::uint64_t ms = 0;
-    for (const char c : value) {
-      if (c < '0' || c > '9') {
-        return; // WHATWG: only ASCII digits, otherwise the field is ignored
-      }
-      // Saturate instead of overflowing: a huge retry means "wait as long as allowed".
-      ms = ms > (UINT64_MAX - 9) / 10 ? UINT64_MAX : ms * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (on_retry_) {
-      constexpr auto max_ms = static_cast<std::uint64_t>(INT64_MAX);
-      on_retry_(std::chrono::milliseconds(static_cast<std::int64_t>(ms > max_ms ? max_ms : ms)));
-    }
+    process_retry(value);
   } else if (on_unknown_field_) {
     on_unknown_field_(name, value);
   }
 }
 
-inline void parser::dispatch() {
-  // WHATWG "dispatch the event", step by step.
-  last_event_id_ = id_buffer_;
-  if (data_.empty()) {
-    type_.clear();
+inline void parser::append_data(std::string_view value) {
+  std::string& data = pending().data;
+  // WHATWG appends value + LF and drops the last LF at dispatch; an LF before every line but
+  // the first is the same buffer without the drop.
+  const std::size_t held = has_data_ ? data.size() + 1 : 0; // with WHATWG's trailing LF
+  if (held + value.size() + 1 > options_.max_event_size) {
+    fail(errc::too_large);
     return;
   }
-  data_.pop_back(); // the LF after the last data line
-  event_.data.swap(data_);
-  event_.type.assign(type_.empty() ? std::string_view("message") : std::string_view(type_));
-  event_.id.assign(last_event_id_);
-  data_.clear();
-  type_.clear();
-  if (on_event_) {
-    on_event_(event_);
+  if (has_data_) {
+    data.push_back('\n');
   }
-  // Hand the data's capacity back to the buffer: no allocation for the next event.
-  data_.swap(event_.data);
-  data_.clear();
+  data.append(value.data(), value.size());
+  has_data_ = true;
+}
+
+inline void parser::set_id(std::string_view value) {
+  // WHATWG: an id containing NUL is ignored. The scan noted any NUL of the line, and the name
+  // has none.
+  if (!line_has_nul_) {
+    detail::assign_short(pending().id, value);
+    id_set_ = true;
+  }
+}
+
+inline void parser::set_type(std::string_view value) {
+  // An empty type buffer dispatches as "message"; streams mostly repeat one type, which the
+  // slot then already holds.
+  const std::string_view type = value.empty() ? std::string_view("message") : value;
+  if (!detail::equal_short(pending().type, type)) {
+    detail::assign_short(pending().type, type);
+  }
+  type_set_ = true;
+}
+
+inline void parser::process_retry(std::string_view value) {
+  if (value.empty()) {
+    return;
+  }
+  std::uint64_t ms = 0;
+  for (const char c : value) {
+    if (c < '0' || c > '9') {
+      return; // WHATWG: only ASCII digits, otherwise the field is ignored
+    }
+    // Saturate instead of overflowing: a huge retry means "wait as long as allowed".
+    ms = ms > (UINT64_MAX - 9) / 10 ? UINT64_MAX : ms * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (on_retry_) {
+    constexpr auto max_ms = static_cast<std::uint64_t>(INT64_MAX);
+    on_retry_(std::chrono::milliseconds(static_cast<std::int64_t>(ms > max_ms ? max_ms : ms)));
+  }
+}
+
+inline void parser::dispatch() {
+  // WHATWG "dispatch the event", step by step.
+  event& built = pending();
+  if (!has_data_) {
+    // 1. An id field still sets the last event ID string. 2. Nothing is dispatched, and the
+    // type buffer is reset.
+    if (id_set_) {
+      committed_ ^= 1U;
+      id_set_ = false;
+    }
+    type_set_ = false;
+    return;
+  }
+  if (!id_set_ && !detail::equal_short(built.id, committed().id)) {
+    // 1. No id field: the last event ID string stays; the slot takes it over.
+    detail::assign_short(built.id, committed().id);
+  }
+  id_set_ = false;
+  // 3-5. The type is "message" unless set; the data's last LF was never added.
+  if (!type_set_ && !detail::equal_short(built.type, "message")) {
+    built.type.assign("message");
+  }
+  type_set_ = false;
+  has_data_ = false;
+  committed_ ^= 1U;
+  if (on_event_) {
+    on_event_(built);
+  }
+  // The buffer keeps its capacity, so a warm parser does not allocate; one that held an
+  // unusually large event lets it go rather than keep two of that size.
+  if (built.data.capacity() > detail::retained_data_capacity) {
+    std::string().swap(built.data);
+  } else {
+    built.data.clear();
+  }
 }
 
 } // namespace sse
@@ -2103,13 +2279,28 @@ private:
     stream& s_;
   };
 
+  // Waits until no callback of this stream runs, or until the loop thread has passed a
+  // callback boundary after this thread's removal (see deliver_event): either way, no callback
+  // that was running is still running, and none that starts later misses the removal.
   void wait_for_callbacks_elsewhere() noexcept {
     if (loop_->in_loop_thread()) {
       return; // called from a callback: it is the one running
     }
+    waiters_.fetch_add(1);
+    const std::uint64_t epoch = callback_epoch_.load();
     // Bounded by the user's callback; each check is cheap.
-    while (callbacks_running_.load() != 0) {
+    while (callbacks_running_.load() != 0 && callback_epoch_.load() == epoch) {
       std::this_thread::yield();
+    }
+    waiters_.fetch_sub(1);
+  }
+
+  // Before each callback: while another thread waits for this stream's callbacks, tells it
+  // that the previous one returned. The read-modify-write also orders this thread's checks of
+  // `active` and `detached_` after that thread's writes, so a removed callback is not called.
+  void callback_boundary() noexcept {
+    if (waiters_.load(std::memory_order_relaxed) != 0) {
+      callback_epoch_.fetch_add(1);
     }
   }
 
@@ -2118,6 +2309,7 @@ private:
     const auto snapshot = list.current();
     for (const auto& item : *snapshot) {
       callback_scope scope(*this);
+      callback_boundary();
       if (detached_.load() || !item->active.load()) {
         continue;
       }
@@ -2156,18 +2348,23 @@ private:
     in_error_callback_ = false;
   }
 
+  // Runs inside the callback_scope that on_body holds for the whole chunk, so an event costs no
+  // atomic read-modify-write unless another thread waits in off() or the destructor.
   void deliver_event(const event& e) {
-    events_count_.fetch_add(1, std::memory_order_relaxed);
+    // Only this thread writes the counter: a plain store, no locked increment.
+    events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
     if (closed_.load()) {
       parser_.halt();
       return;
     }
-    const auto snapshot = events_.current();
-    for (const auto& item : *snapshot) {
-      if (!item->any_type && item->type != e.type) {
+    // No other call of current() on this list can come while the loop iterates (a listener
+    // cannot feed the parser), so the list need not be pinned per event.
+    for (const auto& item : events_.current_ref()) {
+      if (!item->any_type && !equal_short(item->type, e.type)) {
         continue;
       }
-      callback_scope scope(*this);
+      callback_boundary();
       if (detached_.load() || closed_.load() || restart_requested_ || !item->active.load()) {
         continue;
       }
@@ -2491,8 +2688,13 @@ private:
       rejected_body_.append(bytes.substr(0, keep - std::min(keep, rejected_body_.size())));
       return rejected_body_.size() >= keep ? 0 : bytes.size();
     }
-    bytes_count_.fetch_add(bytes.size(), std::memory_order_relaxed);
-    const std::error_code failure = parser_.feed(bytes);
+    bytes_count_.store(bytes_count_.load(std::memory_order_relaxed) + bytes.size(),
+                       std::memory_order_relaxed);
+    std::error_code failure;
+    {
+      callback_scope scope(*this); // the listeners the parser calls run in it
+      failure = parser_.feed(bytes);
+    }
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();
     publish_last_event_id();
@@ -2758,6 +2960,8 @@ private:
   std::atomic<close_reason> reason_{close_reason::none};
   std::atomic<sse::ready_state> state_{ready_state::connecting};
   std::atomic<int> callbacks_running_{0};
+  std::atomic<int> waiters_{0};                  // threads in wait_for_callbacks_elsewhere
+  std::atomic<std::uint64_t> callback_epoch_{0}; // moved on per listener call while one waits
   std::atomic<std::uint64_t> events_count_{0};
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};

@@ -642,6 +642,54 @@ TEST_CASE("client: off during dispatch stops that listener at once", "[client][i
   CHECK(second.size() == 0);
 }
 
+TEST_CASE("client: off and the destructor from another thread wait for one callback, not more",
+          "[client][integration]") {
+  // Thousands of events arrive in few reads, and one listener is slow: off() and the destructor
+  // must return once the callback running at that moment has, and nothing removed runs later.
+  std::string body;
+  for (int i = 0; i < 5000; ++i) {
+    body += "data: " + std::to_string(i) + "\n\n";
+  }
+  test_server server(serve_and_hold(body));
+  auto client = std::make_unique<sse::client>(fast_options(server.url("/")));
+  std::atomic<bool> removed{false};
+  std::atomic<bool> destroyed{false};
+  std::atomic<int> late_calls{0};
+  std::atomic<int> slow_calls{0};
+  const auto removed_id = client->on_message([&](const sse::event&) {
+    if (removed.load()) {
+      late_calls.fetch_add(1);
+    }
+  });
+  client->on_message([&](const sse::event&) {
+    if (destroyed.load()) {
+      late_calls.fetch_add(1);
+    }
+    slow_calls.fetch_add(1);
+    std::this_thread::sleep_for(1ms); // slow user work, not synchronisation
+  });
+  client->start();
+  REQUIRE(wait_until([&] { return slow_calls.load() >= 20; }, 5s));
+
+  auto started = std::chrono::steady_clock::now();
+  client->off(removed_id);
+  const auto off_took = std::chrono::steady_clock::now() - started;
+  removed.store(true);
+  const int before = slow_calls.load();
+  REQUIRE(wait_until([&] { return slow_calls.load() >= before + 20; }, 5s)); // the stream goes on
+
+  started = std::chrono::steady_clock::now();
+  client.reset();
+  const auto destroy_took = std::chrono::steady_clock::now() - started;
+  destroyed.store(true);
+  const int at_destroy = slow_calls.load();
+  // Had a callback outlived the destructor, it would count here within a few milliseconds.
+  CHECK_FALSE(wait_until([&] { return slow_calls.load() != at_destroy; }, 50ms));
+  CHECK(late_calls.load() == 0);
+  CHECK(off_took < 100ms);
+  CHECK(destroy_took < 100ms);
+}
+
 TEST_CASE("client: a listener that throws is reported and the stream goes on",
           "[client][integration]") {
   test_server server(serve_and_hold("data: 1\n\ndata: 2\n\n"));

@@ -401,3 +401,22 @@ TEST_CASE("parser: time is linear in event size, fed a byte at a time", "[parser
     CHECK(t_large < 20.0); // a quadratic parser takes minutes here
   }
 }
+
+TEST_CASE("parser: an event larger than the retained capacity is followed by small ones",
+          "[parser]") {
+  // The parser keeps two event buffers; one that grew past the retained capacity is released.
+  sse::parser parser;
+  std::vector<sse::event> events;
+  parser.on_event([&](const sse::event& e) { events.push_back(e); });
+  const std::string big(sse::detail::retained_data_capacity * 2, 'b');
+  for (int round = 0; round < 3; ++round) {
+    REQUIRE_FALSE(parser.feed("id: " + std::to_string(round) + "\ndata: " + big + "\n\n"));
+    REQUIRE_FALSE(parser.feed("data: small\n\n"));
+  }
+  REQUIRE(events.size() == 6);
+  for (std::size_t k = 0; k < events.size(); k += 2) {
+    CHECK(events[k].data == big);
+    CHECK(events[k].id == std::to_string(k / 2));
+    CHECK(events[k + 1] == sse::event{"message", "small", std::to_string(k / 2)});
+  }
+}

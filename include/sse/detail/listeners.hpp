@@ -91,16 +91,28 @@ public:
   /// Loop thread: the current callbacks, re-read only when they changed. Hold the pointer while
   /// iterating: a callback may register another listener meanwhile.
   std::shared_ptr<const snapshot> current() {
+    refresh();
+    return cached_;
+  }
+
+  /// Loop thread: as current(), without pinning the list (no reference count per call). Valid
+  /// until the next current() or current_ref() of this list, so only for a loop whose callbacks
+  /// cannot lead to either.
+  const snapshot& current_ref() {
+    refresh();
+    return *cached_;
+  }
+
+private:
+  void refresh() {
     const std::uint64_t version = version_.load(std::memory_order_acquire);
     if (version != cached_version_) {
       std::lock_guard<std::mutex> lock(mutex_);
       cached_ = current_;
       cached_version_ = version;
     }
-    return cached_;
   }
 
-private:
   std::mutex mutex_;
   std::shared_ptr<const snapshot> current_ = std::make_shared<snapshot>();
   std::atomic<std::uint64_t> version_{0};

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The byte scan the parser's hot loop needs: the next line end or non-ASCII byte.
+// The byte scan the parser's hot loop needs: each line end or non-ASCII byte of a chunk in turn.
 #ifndef SSE_CLIENT_DETAIL_SCAN_HPP
 #define SSE_CLIENT_DETAIL_SCAN_HPP
 
@@ -14,70 +14,108 @@
 
 namespace sse::detail {
 
-inline unsigned count_trailing_zeros(std::uint32_t mask) noexcept {
-  return static_cast<unsigned>(__builtin_ctz(mask));
-}
-
 /// Whether the parser must stop at this byte: CR or LF end a line, a byte >= 0x80 starts a
-/// sequence the UTF-8 decoder has to check.
+/// sequence the UTF-8 decoder has to check, and NUL makes an `id` line void.
 inline bool is_special_byte(char c) noexcept {
-  return c == '\n' || c == '\r' || static_cast<unsigned char>(c) >= 0x80;
+  return c == '\n' || c == '\r' || c == '\0' || static_cast<unsigned char>(c) >= 0x80;
 }
 
-/// Index of the first CR, LF or byte >= 0x80 in [p + from, p + size), or `size` when there is
-/// none. One pass finds both line ends and UTF-8 to validate, so the bytes are read once.
-inline std::size_t find_special(const char* p, std::size_t from, std::size_t size) noexcept {
-  std::size_t i = from;
+/// Yields the special bytes (CR, LF, NUL, >= 0x80) of one chunk in order. A 64-byte block is
+/// classified once into a bit mask, so a chunk of short lines costs one pass over its bytes
+/// rather than one search per line; a block with nothing special costs one branch.
+class special_scanner {
+public:
+  special_scanner(const char* p, std::size_t size) noexcept : p_(p), size_(size) {}
+
+  /// Index of the first special byte at or after `from`, or the chunk's size when there is none.
+  std::size_t next(std::size_t from) noexcept {
+    if (from - block_ < block_size) {
+      // Still inside the block last classified: its mask has the answer, or there is none in it.
+      const std::uint64_t rest = mask_ & (~std::uint64_t{0} << (from - block_));
+      if (rest != 0) {
+        return block_ + count_trailing_zeros(rest);
+      }
+      from = block_ + block_size;
+    }
+    while (from < size_) {
+      block_ = from;
+      mask_ = size_ - from >= block_size ? block_mask(p_ + from, from + prefetch_distance < size_)
+                                         : tail_mask(p_ + from, size_ - from);
+      if (mask_ != 0) {
+        return block_ + count_trailing_zeros(mask_);
+      }
+      from += block_size;
+    }
+    block_ = size_; // nothing left: the next call starts past the end
+    mask_ = 0;
+    return size_;
+  }
+
+private:
+  static constexpr std::size_t block_size = 64;
+  // Input not yet in cache (a large buffer rather than a fresh socket read) streams in faster
+  // when asked for ahead.
+  static constexpr std::size_t prefetch_distance = 1024;
+
+  static unsigned count_trailing_zeros(std::uint64_t mask) noexcept {
+    return static_cast<unsigned>(__builtin_ctzll(mask));
+  }
+
+  // Bit k set: byte k of the 64 at `p` is special.
+  static std::uint64_t block_mask([[maybe_unused]] const char* p,
+                                  [[maybe_unused]] bool prefetch) noexcept {
 #if defined(__SSE2__)
-  constexpr std::size_t prefetch_distance = 1024;
-  const __m128i lf = _mm_set1_epi8('\n');
-  const __m128i cr = _mm_set1_epi8('\r');
-  // A lane is special when its top bit is set: compare results are 0xFF, and a byte >= 0x80
-  // already has it, so OR-ing the byte in covers the non-ASCII case.
-  const auto special = [&](std::size_t at) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
-    return _mm_or_si128(v, _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-  };
-  // 64 bytes a step while nothing is special: one branch per cache line keeps long data lines
-  // near memory speed; the 16-byte loop below then finds the exact position.
-  for (; i + 64 <= size; i += 64) {
-    // Input not yet in cache (a large buffer rather than a fresh socket read) streams in
-    // faster when asked for ahead.
-    if (i + prefetch_distance < size) {
-      _mm_prefetch(p + i + prefetch_distance, _MM_HINT_T0);
+    if (prefetch) {
+      _mm_prefetch(p + prefetch_distance, _MM_HINT_T0);
     }
-    const __m128i any = _mm_or_si128(_mm_or_si128(special(i), special(i + 16)),
-                                     _mm_or_si128(special(i + 32), special(i + 48)));
-    if (_mm_movemask_epi8(any) != 0) {
-      break;
+    const __m128i lf = _mm_set1_epi8('\n');
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i nul = _mm_setzero_si128();
+    // A lane is special when its top bit is set: compare results are 0xFF, and a byte >= 0x80
+    // already has it, so OR-ing the byte in covers the non-ASCII case.
+    const auto special = [&](std::size_t at) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+      const __m128i ends = _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr));
+      return _mm_or_si128(_mm_or_si128(v, ends), _mm_cmpeq_epi8(v, nul));
+    };
+    const __m128i s0 = special(0);
+    const __m128i s1 = special(16);
+    const __m128i s2 = special(32);
+    const __m128i s3 = special(48);
+    // Long data lines: one test per block while nothing is special.
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(s0, s1), _mm_or_si128(s2, s3))) == 0) {
+      return 0;
     }
-  }
-  for (; i + 16 <= size; i += 16) {
-    const int mask = _mm_movemask_epi8(special(i));
-    if (mask != 0) {
-      return i + count_trailing_zeros(static_cast<std::uint32_t>(mask));
-    }
-  }
+    const auto bits = [](__m128i s) {
+      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(s)));
+    };
+    return bits(s0) | bits(s1) << 16 | bits(s2) << 32 | bits(s3) << 48;
 #else
-  // Eight bytes a step: a word has a zero byte iff (w - 0x01..) & ~w & 0x80.. is not zero.
-  constexpr std::uint64_t ones = 0x0101010101010101ULL;
-  constexpr std::uint64_t highs = 0x8080808080808080ULL;
-  const auto has_zero = [](std::uint64_t w) { return (w - ones) & ~w & highs; };
-  for (; i + 8 <= size; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p + i, sizeof word);
-    if ((has_zero(word ^ (ones * '\n')) | has_zero(word ^ (ones * '\r')) | (word & highs)) != 0) {
-      break;
-    }
-  }
+    return tail_mask(p, block_size);
 #endif
-  for (; i < size; ++i) {
-    if (is_special_byte(p[i])) {
-      return i;
-    }
   }
-  return size;
-}
+
+  // The same for the last `size` < 64 bytes of the chunk, never reading past them.
+  static std::uint64_t tail_mask(const char* p, std::size_t size) noexcept {
+#if defined(__SSE2__)
+    char padded[block_size];
+    std::memset(padded, 'a', block_size); // an ordinary byte
+    std::memcpy(padded, p, size);
+    return block_mask(padded, false);
+#else
+    std::uint64_t mask = 0;
+    for (std::size_t k = 0; k < size; ++k) {
+      mask |= static_cast<std::uint64_t>(is_special_byte(p[k])) << k;
+    }
+    return mask;
+#endif
+  }
+
+  const char* p_;
+  std::size_t size_;
+  std::size_t block_ = ~std::size_t{0} - block_size; // no block classified yet
+  std::uint64_t mask_ = 0;
+};
 
 } // namespace sse::detail
 #endif // SSE_CLIENT_DETAIL_SCAN_HPP

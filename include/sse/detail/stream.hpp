@@ -6,6 +6,7 @@
 #include <sse/detail/curl.hpp>
 #include <sse/detail/http.hpp>
 #include <sse/detail/listeners.hpp>
+#include <sse/detail/short_string.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
 #include <sse/event_loop.hpp>
@@ -205,13 +206,28 @@ private:
     stream& s_;
   };
 
+  // Waits until no callback of this stream runs, or until the loop thread has passed a
+  // callback boundary after this thread's removal (see deliver_event): either way, no callback
+  // that was running is still running, and none that starts later misses the removal.
   void wait_for_callbacks_elsewhere() noexcept {
     if (loop_->in_loop_thread()) {
       return; // called from a callback: it is the one running
     }
+    waiters_.fetch_add(1);
+    const std::uint64_t epoch = callback_epoch_.load();
     // Bounded by the user's callback; each check is cheap.
-    while (callbacks_running_.load() != 0) {
+    while (callbacks_running_.load() != 0 && callback_epoch_.load() == epoch) {
       std::this_thread::yield();
+    }
+    waiters_.fetch_sub(1);
+  }
+
+  // Before each callback: while another thread waits for this stream's callbacks, tells it
+  // that the previous one returned. The read-modify-write also orders this thread's checks of
+  // `active` and `detached_` after that thread's writes, so a removed callback is not called.
+  void callback_boundary() noexcept {
+    if (waiters_.load(std::memory_order_relaxed) != 0) {
+      callback_epoch_.fetch_add(1);
     }
   }
 
@@ -220,6 +236,7 @@ private:
     const auto snapshot = list.current();
     for (const auto& item : *snapshot) {
       callback_scope scope(*this);
+      callback_boundary();
       if (detached_.load() || !item->active.load()) {
         continue;
       }
@@ -258,18 +275,23 @@ private:
     in_error_callback_ = false;
   }
 
+  // Runs inside the callback_scope that on_body holds for the whole chunk, so an event costs no
+  // atomic read-modify-write unless another thread waits in off() or the destructor.
   void deliver_event(const event& e) {
-    events_count_.fetch_add(1, std::memory_order_relaxed);
+    // Only this thread writes the counter: a plain store, no locked increment.
+    events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
     if (closed_.load()) {
       parser_.halt();
       return;
     }
-    const auto snapshot = events_.current();
-    for (const auto& item : *snapshot) {
-      if (!item->any_type && item->type != e.type) {
+    // No other call of current() on this list can come while the loop iterates (a listener
+    // cannot feed the parser), so the list need not be pinned per event.
+    for (const auto& item : events_.current_ref()) {
+      if (!item->any_type && !equal_short(item->type, e.type)) {
         continue;
       }
-      callback_scope scope(*this);
+      callback_boundary();
       if (detached_.load() || closed_.load() || restart_requested_ || !item->active.load()) {
         continue;
       }
@@ -593,8 +615,13 @@ private:
       rejected_body_.append(bytes.substr(0, keep - std::min(keep, rejected_body_.size())));
       return rejected_body_.size() >= keep ? 0 : bytes.size();
     }
-    bytes_count_.fetch_add(bytes.size(), std::memory_order_relaxed);
-    const std::error_code failure = parser_.feed(bytes);
+    bytes_count_.store(bytes_count_.load(std::memory_order_relaxed) + bytes.size(),
+                       std::memory_order_relaxed);
+    std::error_code failure;
+    {
+      callback_scope scope(*this); // the listeners the parser calls run in it
+      failure = parser_.feed(bytes);
+    }
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();
     publish_last_event_id();
@@ -860,6 +887,8 @@ private:
   std::atomic<close_reason> reason_{close_reason::none};
   std::atomic<sse::ready_state> state_{ready_state::connecting};
   std::atomic<int> callbacks_running_{0};
+  std::atomic<int> waiters_{0};                  // threads in wait_for_callbacks_elsewhere
+  std::atomic<std::uint64_t> callback_epoch_{0}; // moved on per listener call while one waits
   std::atomic<std::uint64_t> events_count_{0};
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};

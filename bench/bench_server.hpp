@@ -370,6 +370,7 @@ public:
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/idle"; }
+  std::uint16_t port() const noexcept { return port_; }
   pid_t pid() const noexcept { return pid_; }
 
   /// How many connections the child holds (answered).

@@ -24,6 +24,17 @@ namespace sse {
 /// One HTTP header: name and value.
 using header = std::pair<std::string, std::string>;
 
+/// The HTTP version a client asks for.
+enum class http_version {
+  automatic,             ///< libcurl's default: HTTP/2 over TLS when the server offers it (ALPN),
+                         ///< HTTP/1.1 in cleartext
+  http1_1,               ///< HTTP/1.1 only, also over TLS
+  http2,                 ///< HTTP/2 over TLS by ALPN, in cleartext by an `Upgrade: h2c` request;
+                         ///< HTTP/1.1 when the server declines
+  http2_prior_knowledge, ///< HTTP/2 from the first byte, also in cleartext (the server must
+                         ///< speak it)
+};
+
 /// TLS settings. Verification of the peer's certificate and host name is on unless `insecure`.
 struct tls_options {
   /// Skip certificate and host name verification. Anyone on the path can then read and change
@@ -94,6 +105,19 @@ struct client_options {
   /// Largest read libcurl hands over at once (`CURLOPT_BUFFERSIZE`, 1 KiB to 512 KiB). Bigger
   /// reads mean fewer calls for fast streams; the memory is touched only when data comes.
   std::size_t receive_buffer_size = 256 * 1024;
+  /// The HTTP version to ask for (`CURLOPT_HTTP_VERSION`). The default gets HTTP/2 from https
+  /// servers that offer it and HTTP/1.1 from the rest.
+  sse::http_version http_version = sse::http_version::automatic;
+  /// Share one HTTP/2 connection among the streams of one loop to the same https host: an attempt
+  /// that finds a connection to its host still being set up waits for it and, when it turns out
+  /// to be HTTP/2, becomes one more stream on it instead of opening its own (`CURLOPT_PIPEWAIT`).
+  /// libcurl puts at most 100 streams on a connection (fewer when the server says so); in
+  /// libcurl 7.88, streams started together beyond that open a connection each. Only over TLS
+  /// and not with `http1_1`: in cleartext no attempt waits (libcurl 7.88 would keep such waiters
+  /// waiting until another transfer on the loop ends), and with libcurl before 8.0 a cleartext
+  /// HTTP/2 stream has a connection of its own (a second stream on one fails there). False: every
+  /// attempt opens a connection of its own (`CURLOPT_FRESH_CONNECT`).
+  bool multiplex = true;
   /// Redirects (301, 302, 303, 307, 308) followed per request; 0 follows none. Only http and https
   /// targets are followed; Authorization and Cookie headers are not sent to another host.
   unsigned max_redirects = 10;
@@ -223,6 +247,16 @@ inline void validate(const client_options& options) {
   if (options.receive_buffer_size < 1024 || options.receive_buffer_size > 512 * 1024) {
     throw usage_error("options.receive_buffer_size: must be from 1024 to 524288 bytes, got " +
                       std::to_string(options.receive_buffer_size));
+  }
+  switch (options.http_version) {
+  case sse::http_version::automatic:
+  case sse::http_version::http1_1:
+  case sse::http_version::http2:
+  case sse::http_version::http2_prior_knowledge:
+    break;
+  default:
+    throw usage_error("options.http_version: not one of the enumerators, got " +
+                      std::to_string(static_cast<int>(options.http_version)));
   }
   if (options.max_event_size == 0) {
     throw usage_error("options.max_event_size: must be positive");

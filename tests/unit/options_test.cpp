@@ -70,6 +70,21 @@ TEST_CASE("options: reconnect settings are validated too", "[options]") {
   CHECK_THROWS_WITH(sse::detail::validate(options), Catch::Contains("jitter"));
 }
 
+TEST_CASE("options: http_version must be one of its enumerators; multiplex is on by default",
+          "[options][http2]") {
+  auto options = valid();
+  CHECK(options.http_version == sse::http_version::automatic);
+  CHECK(options.multiplex);
+  for (const auto version : {sse::http_version::automatic, sse::http_version::http1_1,
+                             sse::http_version::http2, sse::http_version::http2_prior_knowledge}) {
+    options.http_version = version;
+    CHECK_NOTHROW(sse::detail::validate(options));
+  }
+  options.http_version = static_cast<sse::http_version>(42);
+  CHECK_THROWS_WITH(sse::detail::validate(options),
+                    "options.http_version: not one of the enumerators, got 42");
+}
+
 TEST_CASE("options: usage_error is an invalid_argument", "[options]") {
   auto options = valid();
   options.url = "nope";

@@ -415,6 +415,35 @@ private:
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(options_.receive_buffer_size));
+    long version = CURL_HTTP_VERSION_NONE; // libcurl's default: h2 over TLS by ALPN, else 1.1
+    switch (options_.http_version) {
+    case sse::http_version::automatic:
+      break;
+    case sse::http_version::http1_1:
+      version = CURL_HTTP_VERSION_1_1;
+      break;
+    case sse::http_version::http2:
+      version = CURL_HTTP_VERSION_2_0;
+      break;
+    case sse::http_version::http2_prior_knowledge:
+      version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+      break;
+    }
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, version);
+    // Waiting for a connection to share pays only where HTTP/2 can come of it, and in cleartext
+    // libcurl 7.88 wakes the waiters only when some transfer ends: https only. Before 8.0,
+    // libcurl also fails a second stream on a cleartext HTTP/2 connection (curl issue 10634).
+    const bool https =
+        request.url.size() > 8 && iequals(std::string_view(request.url).substr(0, 8), "https://");
+    const bool cleartext_h2 =
+        !https && (options_.http_version == sse::http_version::http2 ||
+                   options_.http_version == sse::http_version::http2_prior_knowledge);
+    if (!options_.multiplex ||
+        (cleartext_h2 && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)) {
+      curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    } else if (https && options_.http_version != sse::http_version::http1_1) {
+      curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    }
     if (options_.connect_timeout) {
       curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                        static_cast<long>(options_.connect_timeout->count()));

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+// HTTP/2: many streams on one loop to one https host share one connection. A local nginx (TLS +
+// HTTP/2, a certificate made at test time) proxies to a loopback SSE backend, tells it each
+// request's protocol and client connection, and counts accepted connections in stub_status.
+#include <sse/sse.hpp>
+
+#include "support/client_support.hpp"
+#include "support/nginx.hpp"
+#include <catch2/catch.hpp>
+#include <curl/curl.h>
+
+#include <cstddef>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using sse_test::wait_until;
+
+namespace {
+
+constexpr std::size_t stream_count = 20;
+
+// Each stream gets two events; the second echoes its request target, so a stream that got
+// another's events shows. Then the backend holds the stream open until the client goes.
+void serve_stream(sse_test::connection& c) {
+  if (c.send_head(200) && c.send("id: 1\ndata: hello\n\nid: 2\ndata: " + c.req().target + "\n\n")) {
+    c.wait_closed_by_peer(60s);
+  }
+}
+
+struct streams {
+  // Declared in the order they must be destroyed in reverse: clients go first.
+  sse_test::test_server backend{serve_stream};
+  sse_test::nginx_proxy nginx{backend.port()};
+  sse::event_loop loop;
+  std::vector<std::unique_ptr<sse_test::collected>> seen;
+  std::vector<std::unique_ptr<sse::client>> clients;
+
+  // Starts streams [from, to) to `base` + "?i=N" with `options` (url replaced).
+  void start(std::size_t from, std::size_t to, const std::string& base,
+             sse::client_options options) {
+    for (std::size_t i = from; i < to; ++i) {
+      options.url = base + "?i=" + std::to_string(i);
+      seen.push_back(std::make_unique<sse_test::collected>());
+      clients.push_back(std::make_unique<sse::client>(options, loop));
+      seen.back()->attach(*clients.back());
+    }
+    for (std::size_t i = from; i < to; ++i) {
+      clients[i]->start();
+    }
+  }
+
+  bool all_got_their_events() const {
+    return wait_until(
+        [&] {
+          for (const auto& s : seen) {
+            if (s->events.size() < 2) {
+              return false;
+            }
+          }
+          return true;
+        },
+        20s);
+  }
+
+  // Per stream: events, errors (with the first message) and state, for failure reports.
+  std::string describe() const {
+    std::string text;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      const auto errors = seen[i]->errors.snapshot();
+      text += "stream " + std::to_string(i) + ": " + std::to_string(seen[i]->events.size()) +
+              " events, " + std::to_string(errors.size()) + " errors" +
+              (errors.empty() ? "" : " (" + errors.front().message + ")") + ", state " +
+              std::to_string(static_cast<int>(clients[i]->ready_state())) + "\n";
+    }
+    return text + "backend requests: " + std::to_string(backend.requests().size());
+  }
+
+  // What the backend saw of each proxied request: the client's protocol and connection.
+  std::set<std::string> seen_header(const char* name) const {
+    std::set<std::string> values;
+    for (const auto& r : backend.requests()) {
+      values.insert(r.header(name).value_or("(none)"));
+    }
+    return values;
+  }
+};
+
+void check_events(const streams& s) {
+  for (std::size_t i = 0; i < s.seen.size(); ++i) {
+    CAPTURE(i);
+    const auto events = s.seen[i]->events.snapshot();
+    REQUIRE(events.size() == 2);
+    CHECK(events[0] == sse::event{"message", "hello", "1"});
+    CHECK(events[1] == sse::event{"message", "/?i=" + std::to_string(i), "2"});
+    CHECK(s.seen[i]->errors.size() == 0);
+  }
+}
+
+// Waits for every stream's events; on failure says what each stream saw.
+#define REQUIRE_EVENTS(s)                                                                          \
+  do {                                                                                             \
+    const bool all_events = (s).all_got_their_events();                                            \
+    INFO((s).describe());                                                                          \
+    REQUIRE(all_events);                                                                           \
+  } while (false)
+
+sse::client_options tls_options(const streams& s) {
+  sse::client_options options = sse_test::fast_options("");
+  options.tls.ca_file = s.nginx.ca_file();
+  return options;
+}
+
+} // namespace
+
+TEST_CASE("http2: streams to one https host share one connection", "[http2][integration]") {
+  const auto version = GENERATE(sse::http_version::automatic, sse::http_version::http2);
+  CAPTURE(static_cast<int>(version));
+  streams s;
+  const long accepts_before = s.nginx.status().accepts;
+  auto options = tls_options(s);
+  options.http_version = version;
+  // Half started together (they wait for the first connection), half once it is up (they
+  // join it).
+  s.start(0, stream_count / 2, s.nginx.https_url(), options);
+  REQUIRE_EVENTS(s);
+  s.start(stream_count / 2, stream_count, s.nginx.https_url(), options);
+  REQUIRE_EVENTS(s);
+  check_events(s);
+  // Less this status request's own connection.
+  CHECK(s.nginx.status().accepts - accepts_before - 1 == 1);
+  REQUIRE(s.backend.requests().size() == stream_count);
+  CHECK(s.seen_header("X-Client-Protocol") == std::set<std::string>{"HTTP/2.0"});
+  CHECK(s.seen_header("X-Client-Connection").size() == 1);
+}
+
+TEST_CASE("http2: with multiplex false each stream has a connection of its own",
+          "[http2][integration]") {
+  streams s;
+  const long accepts_before = s.nginx.status().accepts;
+  auto options = tls_options(s);
+  options.multiplex = false;
+  s.start(0, stream_count / 2, s.nginx.https_url(), options);
+  REQUIRE_EVENTS(s);
+  s.start(stream_count / 2, stream_count, s.nginx.https_url(), options); // none joins
+  REQUIRE_EVENTS(s);
+  check_events(s);
+  CHECK(s.nginx.status().accepts - accepts_before - 1 == static_cast<long>(stream_count));
+  CHECK(s.seen_header("X-Client-Protocol") == std::set<std::string>{"HTTP/2.0"});
+  CHECK(s.seen_header("X-Client-Connection").size() == stream_count);
+}
+
+TEST_CASE("http2: http1_1 asks for HTTP/1.1 over TLS, one connection per stream",
+          "[http2][integration]") {
+  streams s;
+  const long accepts_before = s.nginx.status().accepts;
+  auto options = tls_options(s);
+  options.http_version = sse::http_version::http1_1;
+  s.start(0, stream_count, s.nginx.https_url(), options);
+  REQUIRE_EVENTS(s);
+  check_events(s);
+  CHECK(s.nginx.status().accepts - accepts_before - 1 == static_cast<long>(stream_count));
+  CHECK(s.seen_header("X-Client-Protocol") == std::set<std::string>{"HTTP/1.1"});
+}
+
+TEST_CASE("http2: streams waiting to share an https connection without HTTP/2 each get one",
+          "[http2][integration]") {
+  streams s;
+  const long accepts_before = s.nginx.status().accepts;
+  s.start(0, stream_count, s.nginx.https_http1_url(), tls_options(s));
+  REQUIRE_EVENTS(s);
+  check_events(s);
+  CHECK(s.nginx.status().accepts - accepts_before - 1 == static_cast<long>(stream_count));
+  CHECK(s.seen_header("X-Client-Protocol") == std::set<std::string>{"HTTP/1.1"});
+}
+
+TEST_CASE("http2: prior knowledge speaks HTTP/2 in cleartext, and no stream waits",
+          "[http2][integration]") {
+  // In cleartext no attempt waits for a connection to share (libcurl 7.88 would not wake the
+  // waiters while the first stream lasts), and before libcurl 8.0 none joins one either (the
+  // second stream on a cleartext HTTP/2 connection failed with a framing error there). Half are
+  // started once the first connection is up, when joining would be tried.
+  streams s;
+  const long accepts_before = s.nginx.status().accepts;
+  auto options = sse_test::fast_options("");
+  options.http_version = sse::http_version::http2_prior_knowledge;
+  s.start(0, stream_count / 2, s.nginx.h2c_url(), options);
+  REQUIRE_EVENTS(s);
+  s.start(stream_count / 2, stream_count, s.nginx.h2c_url(), options);
+  REQUIRE_EVENTS(s);
+  check_events(s);
+  CHECK(s.seen_header("X-Client-Protocol") == std::set<std::string>{"HTTP/2.0"});
+  if (curl_version_info(CURLVERSION_NOW)->version_num < 0x080000) {
+    CHECK(s.nginx.status().accepts - accepts_before - 1 == static_cast<long>(stream_count));
+  }
+}
+
+TEST_CASE("http2: multiplex on does not make cleartext HTTP/1.1 streams wait",
+          "[http2][integration]") {
+  // Straight to the backend, without nginx: every stream its own connection, all open at once.
+  streams s;
+  REQUIRE(sse::client_options{}.multiplex);
+  s.start(0, stream_count, s.backend.url("/"), sse_test::fast_options(""));
+  REQUIRE_EVENTS(s);
+  check_events(s);
+  CHECK(s.backend.connection_count() == stream_count);
+  CHECK(s.seen_header("X-Client-Protocol") == std::set<std::string>{"(none)"});
+}

@@ -143,6 +143,12 @@ public:
     // may stop it before its thread got here.
     while (true) {
       const bool more_tasks = run_tasks();
+      if (has_due_timer()) {
+        // A callback may have held the loop past a timer: read what arrived meanwhile first,
+        // so an idle timer does not fire for a stream whose bytes wait in its socket.
+        wait_and_drive(0);
+        finish_done_transfers();
+      }
       run_due_timers();
       if (stop_requested_.load()) {
         break;
@@ -206,6 +212,10 @@ private:
       t();
     }
     return has_tasks();
+  }
+
+  bool has_due_timer() const {
+    return !timers_.empty() && timers_.begin()->first.first <= clock::now();
   }
 
   void run_due_timers() {

@@ -3,6 +3,7 @@
 #include <sse/client.hpp>
 
 #include "bench_server.hpp"
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -105,28 +106,42 @@ double run_client(const std::string& url, std::size_t events, std::size_t& data_
   return seconds_since(start, last);
 }
 
-// `curl -N -s URL -o /dev/null` as a process, timed from spawn to exit.
-double run_curl(const std::string& url) {
-  std::string arg_url = url;
-  char curl[] = "curl";
-  char no_buffer[] = "-N";
-  char silent[] = "-s";
-  char output[] = "-o";
-  char dev_null[] = "/dev/null";
-  char* argv[] = {curl, no_buffer, silent, arg_url.data(), output, dev_null, nullptr};
+// A command as a process with stdout and stderr to /dev/null, timed from spawn to exit.
+double run_command(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
   const auto start = clock_type::now();
   pid_t pid = 0;
-  if (posix_spawnp(&pid, "curl", nullptr, nullptr, argv, environ) != 0) {
-    std::fprintf(stderr, "curl: cannot spawn\n");
+  const int spawned = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    std::fprintf(stderr, "%s: cannot spawn\n", argv[0]);
     return -1.0;
   }
   int status = 0;
   waitpid(pid, &status, 0);
   const auto end = clock_type::now();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "curl: exit status %d\n", status);
+    std::fprintf(stderr, "%s: exit status %d\n", argv[0], status);
   }
   return seconds_since(start, end);
+}
+
+// `curl -N -s URL -o /dev/null`: libcurl's own ceiling on the same server.
+double run_curl(const std::string& url) {
+  return run_command({"curl", "-N", "-s", url, "-o", "/dev/null"});
+}
+
+// `ssecat -q --max-events N URL`: our CLI, which must end at the N-th event.
+double run_ssecat(const std::string& ssecat, const std::string& url, std::size_t events) {
+  return run_command({ssecat, "-q", "--max-events", std::to_string(events), url});
 }
 
 // The ceiling: one blocking socket, recv() into 1 MiB until the server closes.
@@ -178,7 +193,8 @@ double run_parser_only(const corpus& c) {
   return seconds_since(start, end);
 }
 
-void measure(const corpus& c, int reps, bool with_raw, bool client_only) {
+void measure(const corpus& c, int reps, bool with_raw, bool client_only,
+             const std::string& ssecat) {
   if (client_only) {
     sse_bench::stream_server server([&c](int fd) { sse_bench::write_corpus(fd, c.bytes); });
     std::vector<double> ours;
@@ -195,15 +211,18 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only) {
   std::vector<double> ours;
   std::vector<double> curls;
   std::vector<double> raws;
+  std::vector<double> ssecats;
   std::size_t data_bytes = 0;
   for (int r = 0; r < reps; ++r) {
     ours.push_back(run_client(server.url(), c.events, data_bytes));
     curls.push_back(run_curl(server.url()));
+    std::printf("  rep %d: client %.3f s, curl %.3f s", r + 1, ours.back(), curls.back());
+    if (!ssecat.empty()) {
+      ssecats.push_back(run_ssecat(ssecat, server.url(), c.events));
+      std::printf(", ssecat %.3f s", ssecats.back());
+    }
     if (with_raw) {
       raws.push_back(run_raw(server.port(), c.bytes.size()));
-    }
-    std::printf("  rep %d: client %.3f s, curl %.3f s", r + 1, ours.back(), curls.back());
-    if (with_raw) {
       std::printf(", raw socket %.3f s", raws.back());
     }
     std::printf("\n");
@@ -217,6 +236,11 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only) {
               events / t_ours);
   std::printf("  curl -N     : %8.3f s  %8.1f MB/s  %12.0f events/s (process spawn included)\n",
               t_curl, mb / t_curl, events / t_curl);
+  if (!ssecat.empty()) {
+    const double t_cat = median(ssecats);
+    std::printf("  ssecat -q   : %8.3f s  %8.1f MB/s  %12.0f events/s (process spawn included)\n",
+                t_cat, mb / t_cat, events / t_cat);
+  }
   if (with_raw) {
     const double t_raw = median(raws);
     std::printf("  raw socket  : %8.3f s  %8.1f MB/s\n", t_raw, mb / t_raw);
@@ -229,6 +253,10 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only) {
   std::printf("  parser alone: %8.3f s  %8.1f MB/s  %12.0f events/s (no I/O, 16 KiB chunks)\n",
               t_parse, mb / t_parse, events / t_parse);
   std::printf("  client/curl : throughput %.2fx, time %.2fx\n", t_curl / t_ours, t_ours / t_curl);
+  if (!ssecat.empty()) {
+    const double t_cat = median(ssecats);
+    std::printf("  ssecat/curl : throughput %.2fx, time %.2fx\n", t_curl / t_cat, t_cat / t_curl);
+  }
 }
 
 } // namespace
@@ -240,6 +268,7 @@ int main(int argc, char** argv) {
   bool with_raw = true;
   bool client_only = false;
   std::string only;
+  std::string ssecat;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg(argv[i]);
     if (arg == "--reps" && i + 1 < argc) {
@@ -250,21 +279,23 @@ int main(int argc, char** argv) {
       small_events = std::strtoul(argv[++i], nullptr, 10);
     } else if (arg == "--only" && i + 1 < argc) {
       only = argv[++i];
+    } else if (arg == "--ssecat" && i + 1 < argc) {
+      ssecat = argv[++i];
     } else if (arg == "--client-only") {
       client_only = true;
     } else if (arg == "--no-raw") {
       with_raw = false;
     } else {
       std::fprintf(stderr, "usage: e2e_bench [--reps N] [--large EVENTS] [--small EVENTS] "
-                           "[--only large|small] [--no-raw] [--client-only]\n");
+                           "[--only large|small] [--no-raw] [--client-only] [--ssecat PATH]\n");
       return 2;
     }
   }
   if (only.empty() || only == "large") {
-    measure(large_corpus(large_events), reps, with_raw, client_only);
+    measure(large_corpus(large_events), reps, with_raw, client_only, ssecat);
   }
   if (only.empty() || only == "small") {
-    measure(small_corpus(small_events), reps, with_raw, client_only);
+    measure(small_corpus(small_events), reps, with_raw, client_only, ssecat);
   }
   return 0;
 }

@@ -976,6 +976,12 @@ private:
 #include <emmintrin.h>
 #include <xmmintrin.h>
 #endif
+// x86-64 with GCC or Clang: an AVX2 classifier, chosen at run time when the processor has it,
+// so that a default build (SSE2 only) gets it too.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SSE_CLIENT_AVX2_AT_RUN_TIME 1
+#include <immintrin.h>
+#endif
 
 namespace sse::detail {
 
@@ -985,12 +991,79 @@ inline bool is_special_byte(char c) noexcept {
   return c == '\n' || c == '\r' || c == '\0' || static_cast<unsigned char>(c) >= 0x80;
 }
 
+/// Bit k set: byte k of the `size` <= 64 at `p` is special. The reference the others match.
+inline std::uint64_t special_mask_portable(const char* p, std::size_t size) noexcept {
+  std::uint64_t mask = 0;
+  for (std::size_t k = 0; k < size; ++k) {
+    mask |= static_cast<std::uint64_t>(is_special_byte(p[k])) << k;
+  }
+  return mask;
+}
+
+#if defined(__SSE2__)
+/// The same for the 64 bytes at `p`, 16 at a time.
+inline std::uint64_t special_mask_sse2(const char* p) noexcept {
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i nul = _mm_setzero_si128();
+  // A lane is special when its top bit is set: compare results are 0xFF, and a byte >= 0x80
+  // already has it, so OR-ing the byte in covers the non-ASCII case.
+  const auto special = [&](std::size_t at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+    const __m128i ends = _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr));
+    return _mm_or_si128(_mm_or_si128(v, ends), _mm_cmpeq_epi8(v, nul));
+  };
+  const __m128i s0 = special(0);
+  const __m128i s1 = special(16);
+  const __m128i s2 = special(32);
+  const __m128i s3 = special(48);
+  // Long data lines: one test per block while nothing is special.
+  if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(s0, s1), _mm_or_si128(s2, s3))) == 0) {
+    return 0;
+  }
+  const auto bits = [](__m128i s) {
+    return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(s)));
+  };
+  return bits(s0) | bits(s1) << 16 | bits(s2) << 32 | bits(s3) << 48;
+}
+#endif
+
+#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+/// The same for the 64 bytes at `p`, 32 at a time: half the instructions of SSE2.
+__attribute__((target("avx2"))) inline std::uint64_t special_mask_avx2(const char* p) noexcept {
+  const __m256i lf = _mm256_set1_epi8('\n');
+  const __m256i cr = _mm256_set1_epi8('\r');
+  const __m256i nul = _mm256_setzero_si256();
+  const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+  const __m256i e0 = _mm256_or_si256(_mm256_cmpeq_epi8(v0, lf), _mm256_cmpeq_epi8(v0, cr));
+  const __m256i e1 = _mm256_or_si256(_mm256_cmpeq_epi8(v1, lf), _mm256_cmpeq_epi8(v1, cr));
+  const __m256i s0 = _mm256_or_si256(_mm256_or_si256(v0, e0), _mm256_cmpeq_epi8(v0, nul));
+  const __m256i s1 = _mm256_or_si256(_mm256_or_si256(v1, e1), _mm256_cmpeq_epi8(v1, nul));
+  const auto low = static_cast<std::uint32_t>(_mm256_movemask_epi8(s0));
+  const auto high = static_cast<std::uint32_t>(_mm256_movemask_epi8(s1));
+  return static_cast<std::uint64_t>(low) | static_cast<std::uint64_t>(high) << 32;
+}
+#endif
+
+/// Whether this processor runs AVX2; asked once.
+inline bool has_avx2() noexcept {
+#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+  static const bool has = __builtin_cpu_supports("avx2") != 0;
+  return has;
+#else
+  return false;
+#endif
+}
+
 /// Yields the special bytes (CR, LF, NUL, >= 0x80) of one chunk in order. A 64-byte block is
 /// classified once into a bit mask, so a chunk of short lines costs one pass over its bytes
 /// rather than one search per line; a block with nothing special costs one branch.
 class special_scanner {
 public:
-  special_scanner(const char* p, std::size_t size) noexcept : p_(p), size_(size) {}
+  /// `avx2`: classify with AVX2 (only where has_avx2(); tests force either way).
+  special_scanner(const char* p, std::size_t size, bool avx2 = has_avx2()) noexcept
+      : p_(p), size_(size), avx2_(avx2) {}
 
   /// Index of the first special byte at or after `from`, or the chunk's size when there is none.
   std::size_t next(std::size_t from) noexcept {
@@ -1026,58 +1099,39 @@ private:
     return static_cast<unsigned>(__builtin_ctzll(mask));
   }
 
-  // Bit k set: byte k of the 64 at `p` is special.
-  static std::uint64_t block_mask([[maybe_unused]] const char* p,
-                                  [[maybe_unused]] bool prefetch) noexcept {
+  std::uint64_t block_mask(const char* p, [[maybe_unused]] bool prefetch) const noexcept {
 #if defined(__SSE2__)
     if (prefetch) {
       _mm_prefetch(p + prefetch_distance, _MM_HINT_T0);
     }
-    const __m128i lf = _mm_set1_epi8('\n');
-    const __m128i cr = _mm_set1_epi8('\r');
-    const __m128i nul = _mm_setzero_si128();
-    // A lane is special when its top bit is set: compare results are 0xFF, and a byte >= 0x80
-    // already has it, so OR-ing the byte in covers the non-ASCII case.
-    const auto special = [&](std::size_t at) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
-      const __m128i ends = _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr));
-      return _mm_or_si128(_mm_or_si128(v, ends), _mm_cmpeq_epi8(v, nul));
-    };
-    const __m128i s0 = special(0);
-    const __m128i s1 = special(16);
-    const __m128i s2 = special(32);
-    const __m128i s3 = special(48);
-    // Long data lines: one test per block while nothing is special.
-    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(s0, s1), _mm_or_si128(s2, s3))) == 0) {
-      return 0;
+#endif
+    return classify(p);
+  }
+
+  std::uint64_t classify(const char* p) const noexcept {
+#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+    if (avx2_) {
+      return special_mask_avx2(p);
     }
-    const auto bits = [](__m128i s) {
-      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(s)));
-    };
-    return bits(s0) | bits(s1) << 16 | bits(s2) << 32 | bits(s3) << 48;
+#endif
+#if defined(__SSE2__)
+    return special_mask_sse2(p);
 #else
-    return tail_mask(p, block_size);
+    return special_mask_portable(p, block_size);
 #endif
   }
 
-  // The same for the last `size` < 64 bytes of the chunk, never reading past them.
-  static std::uint64_t tail_mask(const char* p, std::size_t size) noexcept {
-#if defined(__SSE2__)
+  // The last `size` < 64 bytes of the chunk, classified without reading past them.
+  std::uint64_t tail_mask(const char* p, std::size_t size) const noexcept {
     char padded[block_size];
     std::memset(padded, 'a', block_size); // an ordinary byte
     std::memcpy(padded, p, size);
-    return block_mask(padded, false);
-#else
-    std::uint64_t mask = 0;
-    for (std::size_t k = 0; k < size; ++k) {
-      mask |= static_cast<std::uint64_t>(is_special_byte(p[k])) << k;
-    }
-    return mask;
-#endif
+    return classify(padded);
   }
 
   const char* p_;
   std::size_t size_;
+  bool avx2_;
   std::size_t block_ = ~std::size_t{0} - block_size; // no block classified yet
   std::uint64_t mask_ = 0;
 };

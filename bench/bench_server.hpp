@@ -48,6 +48,19 @@ inline std::int64_t now_ns() {
       .count();
 }
 
+/// Polls `done` every millisecond until it holds or `limit` passes; true when it held.
+template <typename Predicate>
+bool wait_until(Predicate done, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 /// Raises the open-file limit to the hard limit; returns the new soft limit.
 inline std::uint64_t raise_fd_limit() {
   rlimit lim{};

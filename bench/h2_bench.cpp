@@ -31,6 +31,7 @@ extern char** environ;
 namespace {
 
 using clock_type = std::chrono::steady_clock;
+using sse_bench::wait_until;
 
 struct mode {
   const char* name;
@@ -72,19 +73,6 @@ long process_rss_kib(pid_t pid) {
     }
   }
   return -1;
-}
-
-// Polls `done` every millisecond until it holds or `limit` passes; true when it held.
-template <typename Predicate>
-bool wait_until(Predicate done, std::chrono::milliseconds limit) {
-  const auto deadline = clock_type::now() + limit;
-  while (!done()) {
-    if (clock_type::now() > deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
 }
 
 struct counters {

@@ -25,6 +25,7 @@
 namespace {
 
 using clock_type = std::chrono::steady_clock;
+using sse_bench::wait_until;
 
 double cpu_seconds() {
   rusage usage{};
@@ -49,19 +50,6 @@ long voluntary_switches() {
     }
   }
   return total;
-}
-
-// Polls `done` every millisecond until it holds or `limit` passes; true when it held.
-template <typename Predicate>
-bool wait_until(Predicate done, std::chrono::milliseconds limit) {
-  const auto deadline = clock_type::now() + limit;
-  while (!done()) {
-    if (clock_type::now() > deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
 }
 
 struct counters {

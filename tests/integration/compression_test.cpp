@@ -5,6 +5,7 @@
 #include <sse/sse.hpp>
 
 #include "support/client_support.hpp"
+#include "support/process_stats.hpp"
 #include <brotli/encode.h>
 #include <catch2/catch.hpp>
 #include <zstd.h>
@@ -14,7 +15,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -26,23 +26,12 @@ using namespace std::chrono_literals;
 using sse_test::collected;
 using sse_test::connection;
 using sse_test::fast_options;
+using sse_test::status_kib;
 using sse_test::stream_headers;
 using sse_test::test_server;
 using sse_test::wait_until;
 
 namespace {
-
-// A /proc/self/status field in KiB (VmRSS, VmHWM); -1 when absent.
-long status_kib(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      return std::atol(line.c_str() + field.size() + 1);
-    }
-  }
-  return -1;
-}
 
 // Streams brotli output: feed text, take compressed bytes, without holding the whole input.
 // Built and used on the test's thread only (it asserts).

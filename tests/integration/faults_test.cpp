@@ -4,13 +4,13 @@
 #include <sse/sse.hpp>
 
 #include "support/client_support.hpp"
+#include "support/process_stats.hpp"
 #include <catch2/catch.hpp>
 #include <zlib.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -23,23 +23,12 @@ using sse_test::collected;
 using sse_test::connection;
 using sse_test::fast_options;
 using sse_test::recorder;
+using sse_test::status_kib;
 using sse_test::stream_headers;
 using sse_test::test_server;
 using sse_test::wait_until;
 
 namespace {
-
-// A /proc/self/status field in KiB (VmRSS, VmHWM); -1 when absent.
-long status_kib(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      return std::atol(line.c_str() + field.size() + 1);
-    }
-  }
-  return -1;
-}
 
 // Streams gzip output: feed text, take compressed bytes, without holding the whole input.
 class gzip_writer {

@@ -3,9 +3,9 @@
 #include <sse/sse.hpp>
 
 #include "support/client_support.hpp"
+#include "support/process_stats.hpp"
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -24,35 +23,14 @@ using namespace std::chrono_literals;
 using sse_test::collected;
 using sse_test::connection;
 using sse_test::fast_options;
+using sse_test::open_descriptors;
 using sse_test::recorder;
+using sse_test::status_kib;
 using sse_test::stream_headers;
 using sse_test::test_server;
 using sse_test::wait_until;
 
 namespace {
-
-std::size_t open_descriptors() {
-  std::size_t n = 0;
-  if (DIR* dir = opendir("/proc/self/fd")) {
-    while (readdir(dir) != nullptr) {
-      ++n;
-    }
-    closedir(dir);
-  }
-  return n;
-}
-
-// A /proc/self/status field in KiB (VmRSS, VmHWM).
-long status_kib(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      return std::atol(line.c_str() + field.size() + 1);
-    }
-  }
-  return -1;
-}
 
 std::string gzip(const std::string& text) {
   z_stream z{};

@@ -48,6 +48,9 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   --max-events N        exit 0 after N events
   --idle-timeout MS     treat a stream silent for MS as dead and reconnect
   --until DATA          exit 0 when an event's data equals DATA (e.g. [DONE])
+  --compressed          ask for a compressed response (gzip, brotli, zstd)
+  --http1.1, --http2, --http2-prior-knowledge
+                        HTTP version (default: HTTP/2 over TLS when offered, else 1.1)
   -k, --insecure        do not verify the server's TLS certificate
   --cacert FILE         trust the CA certificates in FILE
   --connect-timeout MS  limit for each connection's TCP and TLS handshake
@@ -131,6 +134,14 @@ inline settings parse(const std::vector<std::string>& args) {
       s.client.idle_timeout = parse_ms(arg, value());
     } else if (arg == "--until") {
       s.until = value();
+    } else if (arg == "--compressed") {
+      s.client.compression = true;
+    } else if (arg == "--http1.1") {
+      s.client.http_version = sse::http_version::http1_1;
+    } else if (arg == "--http2") {
+      s.client.http_version = sse::http_version::http2;
+    } else if (arg == "--http2-prior-knowledge") {
+      s.client.http_version = sse::http_version::http2_prior_knowledge;
     } else if (arg == "-k" || arg == "--insecure") {
       s.client.tls.insecure = true;
     } else if (arg == "--cacert") {

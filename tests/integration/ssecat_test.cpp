@@ -3,6 +3,7 @@
 #include <sse/sse.hpp>
 
 #include "support/client_support.hpp"
+#include "support/nginx.hpp"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <poll.h>
@@ -295,6 +296,37 @@ TEST_CASE("ssecat: headers, method, body and Last-Event-ID reach the server",
   CHECK(requests[0].header("Authorization") == std::optional<std::string>("Bearer x"));
   CHECK(requests[0].header("Last-Event-ID") == std::optional<std::string>("4"));
   CHECK(requests[1].header("Last-Event-ID") == std::optional<std::string>("5"));
+}
+
+TEST_CASE("ssecat: --compressed and the HTTP version options reach the wire",
+          "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: " + c.req().header("Accept-Encoding").value_or("none") + "\n\n" +
+           "data: " + c.req().header("X-Client-Protocol").value_or("direct") + "\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  SECTION("--compressed asks for every coding libcurl has") {
+    ssecat_process p({"--compressed", "--max-events", "2", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out.find("gzip") != std::string::npos);
+    CHECK(p.out.find("br") != std::string::npos);
+  }
+  SECTION("without it, no Accept-Encoding") {
+    ssecat_process p({"--max-events", "1", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out == "none\n");
+  }
+  SECTION("--http2-prior-knowledge speaks HTTP/2 in cleartext; --http1.1 does not") {
+    sse_test::nginx_proxy nginx(server.port());
+    ssecat_process h2({"--http2-prior-knowledge", "--max-events", "2", nginx.h2c_url("/")});
+    CHECK(h2.wait_exit(5s) == 0);
+    CHECK(h2.out == "none\nHTTP/2.0\n");
+    // The listener speaks only HTTP/2: an HTTP/1.1 request gets no stream.
+    ssecat_process h1({"--http1.1", "--max-retries", "1", "--max-events", "2", nginx.h2c_url("/")});
+    CHECK(h1.wait_exit(5s) == 1);
+    CHECK(h1.out.empty());
+  }
 }
 
 TEST_CASE("ssecat: -q prints only a summary, Ctrl-C exits 130", "[ssecat][integration]") {

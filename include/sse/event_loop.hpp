@@ -16,12 +16,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -124,6 +126,57 @@ public:
     }
   }
 
+  /// Streams that wait to share an HTTP/2 connection to one host (CURLOPT_PIPEWAIT) start in
+  /// waves of at most this many, libcurl's limit of streams on one connection: a leader alone,
+  /// which opens a connection, then the rest once its response is there, which find that
+  /// connection up and join it. (libcurl 7.88 makes an attempt wait only for a host's first
+  /// connection; one started while the others are full opens a connection of its own.)
+  static constexpr std::size_t share_wave_size = 100;
+
+  /// Loop thread: for an attempt that waits to share a connection to `host`: a wave number
+  /// when it leads a wave (pass it to share_release when its response comes), 0 when it joins
+  /// the wave being started, empty when it must wait in share_queue.
+  std::optional<std::uint64_t> share_acquire(const std::string& host) {
+    share_gate& gate = share_gates_[host];
+    if (gate.filling) {
+      if (gate.joined + 1 == share_wave_size) {
+        return std::nullopt;
+      }
+      ++gate.joined;
+      return 0;
+    }
+    if (gate.waiting) {
+      return std::nullopt;
+    }
+    gate.waiting = true;
+    return ++gate.wave;
+  }
+
+  /// Loop thread: runs `start` in a later wave of `host`. It returns false when it started
+  /// nothing after all (its stream has ended), and leaves its place to the next.
+  void share_queue(const std::string& host, std::function<bool()> start) {
+    share_gates_[host].queued.push_back(std::move(start));
+  }
+
+  /// Loop thread: the leader of `wave` has its response, failed or was stopped: the rest of
+  /// its wave starts, from a posted task (this runs inside libcurl callbacks).
+  void share_release(const std::string& host, std::uint64_t wave) {
+    const auto found = share_gates_.find(host);
+    if (found == share_gates_.end() || !found->second.waiting || found->second.wave != wave) {
+      return;
+    }
+    share_gate& gate = found->second;
+    gate.waiting = false;
+    if (gate.starting) {
+      return; // start_share_wave is on it
+    }
+    if (gate.queued.empty()) {
+      share_gates_.erase(found);
+      return;
+    }
+    post([this, host] { start_share_wave(host); });
+  }
+
   /// Counts streams that have not ended for good, so `run(until_idle)` knows when to return.
   void stream_started() noexcept { active_streams_.fetch_add(1); }
   void stream_finished() noexcept {
@@ -196,6 +249,39 @@ public:
   }
 
 private:
+  // Starts the rest of a wave of `host` in this one task, so that they find its leader's
+  // connection up and join it; then the next leader, which opens the next connection.
+  void start_share_wave(const std::string& host) {
+    const auto found = share_gates_.find(host);
+    if (found == share_gates_.end() || found->second.waiting) {
+      return;
+    }
+    // A start adds a handle and calls share_acquire or share_release for this host only, which
+    // neither insert nor erase while `starting`: the reference stays valid.
+    share_gate& gate = found->second;
+    gate.starting = true;
+    gate.filling = true;
+    gate.joined = 0;
+    while (gate.joined + 1 < share_wave_size && !gate.queued.empty()) {
+      take_front(gate)(); // joins through share_acquire, or returns false
+    }
+    gate.filling = false;
+    while (!gate.waiting && !gate.queued.empty()) {
+      take_front(gate)(); // leads the next wave, or returns false
+    }
+    gate.starting = false;
+    if (!gate.waiting && gate.queued.empty()) {
+      share_gates_.erase(found);
+    }
+  }
+
+  struct share_gate;
+  static std::function<bool()> take_front(share_gate& gate) {
+    auto start = std::move(gate.queued.front());
+    gate.queued.pop_front();
+    return start;
+  }
+
   bool has_tasks() {
     std::lock_guard<std::mutex> lock(mutex_);
     return !tasks_.empty();
@@ -361,6 +447,15 @@ private:
   std::unordered_map<timer_id, clock::time_point> timer_times_;
   std::unordered_map<CURL*, std::shared_ptr<transfer>> transfers_;
   std::optional<clock::time_point> curl_deadline_; // when libcurl wants a timeout call
+  struct share_gate {
+    std::uint64_t wave = 0; // the newest wave
+    bool waiting = false;   // its leader waits for its response
+    bool filling = false;   // start_share_wave is starting the rest of a wave
+    bool starting = false;  // start_share_wave is running
+    std::size_t joined = 0; // attempts that joined the wave being started
+    std::deque<std::function<bool()>> queued;
+  };
+  std::unordered_map<std::string, share_gate> share_gates_; // by scheme://host:port
 };
 
 } // namespace detail

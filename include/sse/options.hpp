@@ -111,12 +111,14 @@ struct client_options {
   /// Share one HTTP/2 connection among the streams of one loop to the same https host: an attempt
   /// that finds a connection to its host still being set up waits for it and, when it turns out
   /// to be HTTP/2, becomes one more stream on it instead of opening its own (`CURLOPT_PIPEWAIT`).
-  /// libcurl puts at most 100 streams on a connection (fewer when the server says so); in
-  /// libcurl 7.88, streams started together beyond that open a connection each. Only over TLS
-  /// and not with `http1_1`: in cleartext no attempt waits (libcurl 7.88 would keep such waiters
-  /// waiting until another transfer on the loop ends), and with libcurl before 8.0 a cleartext
-  /// HTTP/2 stream has a connection of its own (a second stream on one fails there). False: every
-  /// attempt opens a connection of its own (`CURLOPT_FRESH_CONNECT`).
+  /// libcurl puts at most 100 streams on a connection (fewer when the server says so), and in
+  /// libcurl 7.88 an attempt started while the host's connections are full opens one of its
+  /// own: so such attempts start in waves of 100 per host and loop, a leader first and the rest
+  /// once its response is there, and 1,000 streams fill 10 connections one after another. Only over
+  /// TLS and not with `http1_1`: in cleartext no attempt waits (libcurl 7.88 would keep such
+  /// waiters waiting until another transfer on the loop ends), and with libcurl before 8.0 a
+  /// cleartext HTTP/2 stream has a connection of its own (a second stream on one fails there).
+  /// False: every attempt opens a connection of its own (`CURLOPT_FRESH_CONNECT`).
   bool multiplex = true;
   /// Redirects (301, 302, 303, 307, 308) followed per request; 0 follows none. Only http and https
   /// targets are followed; Authorization and Cookie headers are not sent to another host.

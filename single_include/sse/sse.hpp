@@ -555,12 +555,14 @@ inline void assign_short(std::string& to, std::string_view from) {
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -663,6 +665,57 @@ public:
     }
   }
 
+  /// Streams that wait to share an HTTP/2 connection to one host (CURLOPT_PIPEWAIT) start in
+  /// waves of at most this many, libcurl's limit of streams on one connection: a leader alone,
+  /// which opens a connection, then the rest once its response is there, which find that
+  /// connection up and join it. (libcurl 7.88 makes an attempt wait only for a host's first
+  /// connection; one started while the others are full opens a connection of its own.)
+  static constexpr std::size_t share_wave_size = 100;
+
+  /// Loop thread: for an attempt that waits to share a connection to `host`: a wave number
+  /// when it leads a wave (pass it to share_release when its response comes), 0 when it joins
+  /// the wave being started, empty when it must wait in share_queue.
+  std::optional<std::uint64_t> share_acquire(const std::string& host) {
+    share_gate& gate = share_gates_[host];
+    if (gate.filling) {
+      if (gate.joined + 1 == share_wave_size) {
+        return std::nullopt;
+      }
+      ++gate.joined;
+      return 0;
+    }
+    if (gate.waiting) {
+      return std::nullopt;
+    }
+    gate.waiting = true;
+    return ++gate.wave;
+  }
+
+  /// Loop thread: runs `start` in a later wave of `host`. It returns false when it started
+  /// nothing after all (its stream has ended), and leaves its place to the next.
+  void share_queue(const std::string& host, std::function<bool()> start) {
+    share_gates_[host].queued.push_back(std::move(start));
+  }
+
+  /// Loop thread: the leader of `wave` has its response, failed or was stopped: the rest of
+  /// its wave starts, from a posted task (this runs inside libcurl callbacks).
+  void share_release(const std::string& host, std::uint64_t wave) {
+    const auto found = share_gates_.find(host);
+    if (found == share_gates_.end() || !found->second.waiting || found->second.wave != wave) {
+      return;
+    }
+    share_gate& gate = found->second;
+    gate.waiting = false;
+    if (gate.starting) {
+      return; // start_share_wave is on it
+    }
+    if (gate.queued.empty()) {
+      share_gates_.erase(found);
+      return;
+    }
+    post([this, host] { start_share_wave(host); });
+  }
+
   /// Counts streams that have not ended for good, so `run(until_idle)` knows when to return.
   void stream_started() noexcept { active_streams_.fetch_add(1); }
   void stream_finished() noexcept {
@@ -735,6 +788,39 @@ public:
   }
 
 private:
+  // Starts the rest of a wave of `host` in this one task, so that they find its leader's
+  // connection up and join it; then the next leader, which opens the next connection.
+  void start_share_wave(const std::string& host) {
+    const auto found = share_gates_.find(host);
+    if (found == share_gates_.end() || found->second.waiting) {
+      return;
+    }
+    // A start adds a handle and calls share_acquire or share_release for this host only, which
+    // neither insert nor erase while `starting`: the reference stays valid.
+    share_gate& gate = found->second;
+    gate.starting = true;
+    gate.filling = true;
+    gate.joined = 0;
+    while (gate.joined + 1 < share_wave_size && !gate.queued.empty()) {
+      take_front(gate)(); // joins through share_acquire, or returns false
+    }
+    gate.filling = false;
+    while (!gate.waiting && !gate.queued.empty()) {
+      take_front(gate)(); // leads the next wave, or returns false
+    }
+    gate.starting = false;
+    if (!gate.waiting && gate.queued.empty()) {
+      share_gates_.erase(found);
+    }
+  }
+
+  struct share_gate;
+  static std::function<bool()> take_front(share_gate& gate) {
+    auto start = std::move(gate.queued.front());
+    gate.queued.pop_front();
+    return start;
+  }
+
   bool has_tasks() {
     std::lock_guard<std::mutex> lock(mutex_);
     return !tasks_.empty();
@@ -900,6 +986,15 @@ private:
   std::unordered_map<timer_id, clock::time_point> timer_times_;
   std::unordered_map<CURL*, std::shared_ptr<transfer>> transfers_;
   std::optional<clock::time_point> curl_deadline_; // when libcurl wants a timeout call
+  struct share_gate {
+    std::uint64_t wave = 0; // the newest wave
+    bool waiting = false;   // its leader waits for its response
+    bool filling = false;   // start_share_wave is starting the rest of a wave
+    bool starting = false;  // start_share_wave is running
+    std::size_t joined = 0; // attempts that joined the wave being started
+    std::deque<std::function<bool()>> queued;
+  };
+  std::unordered_map<std::string, share_gate> share_gates_; // by scheme://host:port
 };
 
 } // namespace detail
@@ -2055,12 +2150,14 @@ struct client_options {
   /// Share one HTTP/2 connection among the streams of one loop to the same https host: an attempt
   /// that finds a connection to its host still being set up waits for it and, when it turns out
   /// to be HTTP/2, becomes one more stream on it instead of opening its own (`CURLOPT_PIPEWAIT`).
-  /// libcurl puts at most 100 streams on a connection (fewer when the server says so); in
-  /// libcurl 7.88, streams started together beyond that open a connection each. Only over TLS
-  /// and not with `http1_1`: in cleartext no attempt waits (libcurl 7.88 would keep such waiters
-  /// waiting until another transfer on the loop ends), and with libcurl before 8.0 a cleartext
-  /// HTTP/2 stream has a connection of its own (a second stream on one fails there). False: every
-  /// attempt opens a connection of its own (`CURLOPT_FRESH_CONNECT`).
+  /// libcurl puts at most 100 streams on a connection (fewer when the server says so), and in
+  /// libcurl 7.88 an attempt started while the host's connections are full opens one of its
+  /// own: so such attempts start in waves of 100 per host and loop, a leader first and the rest
+  /// once its response is there, and 1,000 streams fill 10 connections one after another. Only over
+  /// TLS and not with `http1_1`: in cleartext no attempt waits (libcurl 7.88 would keep such
+  /// waiters waiting until another transfer on the loop ends), and with libcurl before 8.0 a
+  /// cleartext HTTP/2 stream has a connection of its own (a second stream on one fails there).
+  /// False: every attempt opens a connection of its own (`CURLOPT_FRESH_CONNECT`).
   bool multiplex = true;
   /// Redirects (301, 302, 303, 307, 308) followed per request; 0 follows none. Only http and https
   /// targets are followed; Authorization and Cookie headers are not sent to another host.
@@ -2540,6 +2637,9 @@ private:
       return;
     }
     set_state(ready_state::connecting);
+    if (!join_share_wave()) {
+      return; // queued: it starts when an attempt to the same host has its response
+    }
     attempt_request request;
     request.url = options_.url;
     request.method = options_.method;
@@ -2561,6 +2661,7 @@ private:
       validate_url(request.url, "before_attempt: url");
       start_transfer(request);
     } catch (const std::exception& e) {
+      release_share_wave();
       error failure;
       failure.code = make_error_code(errc::network);
       failure.message = e.what();
@@ -2634,8 +2735,7 @@ private:
     // Waiting for a connection to share pays only where HTTP/2 can come of it, and in cleartext
     // libcurl 7.88 wakes the waiters only when some transfer ends: https only. Before 8.0,
     // libcurl also fails a second stream on a cleartext HTTP/2 connection (curl issue 10634).
-    const bool https =
-        request.url.size() > 8 && iequals(std::string_view(request.url).substr(0, 8), "https://");
+    const bool https = is_https(request.url);
     const bool cleartext_h2 =
         !https && (options_.http_version == sse::http_version::http2 ||
                    options_.http_version == sse::http_version::http2_prior_knowledge);
@@ -2721,6 +2821,52 @@ private:
     arm_idle_timer(last_activity_);
   }
 
+  static bool is_https(std::string_view url) {
+    return url.size() > 8 && iequals(url.substr(0, 8), "https://");
+  }
+
+  // An https attempt that may share an HTTP/2 connection (CURLOPT_PIPEWAIT) joins a wave of its
+  // host first (see loop_core::share_wave_size), so that many streams started together fill one
+  // connection after another instead of each opening its own. False: queued, begin_attempt
+  // runs again when the next wave starts.
+  bool join_share_wave() {
+    if (!options_.multiplex || options_.http_version == sse::http_version::http1_1 ||
+        !is_https(options_.url)) {
+      return true;
+    }
+    // scheme://authority, the same for every attempt of this stream.
+    const std::string_view url(options_.url);
+    const std::size_t path = url.find_first_of("/?#", 8);
+    std::string host(url.substr(0, path));
+    for (char& c : host) {
+      c = ascii_lower(c);
+    }
+    if (const auto wave = loop_->share_acquire(host)) {
+      if (*wave != 0) { // it leads a wave: its response lets the rest start
+        share_host_ = std::move(host);
+        share_wave_ = *wave;
+      }
+      return true;
+    }
+    loop_->share_queue(host, [weak = weak_from_this()] {
+      const auto self = weak.lock();
+      // A stream closed while queued is finished by its close task; it takes no place.
+      if (!self || self->finished_ || self->closed_.load() || self->easy_) {
+        return false;
+      }
+      self->begin_attempt();
+      return self->easy_ != nullptr || self->finished_;
+    });
+    return false;
+  }
+
+  void release_share_wave() noexcept {
+    if (!share_host_.empty()) {
+      loop_->share_release(share_host_, share_wave_);
+      share_host_.clear();
+    }
+  }
+
   void arm_idle_timer(clock::time_point from) {
     if (!options_.idle_timeout) {
       return;
@@ -2780,6 +2926,7 @@ private:
       return 0;
     }
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
+      release_share_wave();   // the connection is up: the next wave to its host may start
       block_headers_.clear(); // a new response: after a redirect or a 1xx
       return line.size();
     }
@@ -2879,6 +3026,7 @@ private:
 
 public:
   void transfer_done(CURLcode result) override {
+    release_share_wave();
     if (idle_timer_) {
       loop_->cancel_timer(*idle_timer_);
       idle_timer_.reset();
@@ -3085,6 +3233,7 @@ private:
     }
     finished_ = true;
     closed_.store(true);
+    release_share_wave();
     cancel_timers();
     if (easy_) {
       loop_->remove_transfer(easy_.get());
@@ -3144,7 +3293,9 @@ private:
   bool idle_fired_ = false;
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
-  bool redirected_ = false; // this attempt followed a redirect
+  bool redirected_ = false;      // this attempt followed a redirect
+  std::string share_host_;       // the host whose connection this attempt waits to share, if any
+  std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
   bool in_error_callback_ = false;
   unsigned current_attempt_ = 0;

@@ -136,6 +136,74 @@ TEST_CASE("http2: streams to one https host share one connection", "[http2][inte
   CHECK(s.seen_header("X-Client-Connection").size() == 1);
 }
 
+TEST_CASE("http2: many streams started together fill one connection after another",
+          "[http2][integration]") {
+  // libcurl puts at most 100 streams on a connection; without the loop's per-host slots, 250
+  // streams started at once opened a connection for each beyond the first 100.
+  constexpr std::size_t many = 250;
+  streams s;
+  const long accepts_before = s.nginx.status().accepts;
+  s.start(0, many, s.nginx.https_url(), tls_options(s));
+  REQUIRE_EVENTS(s);
+  check_events(s);
+  const long connections = s.nginx.status().accepts - accepts_before - 1;
+  CHECK(connections >= 3);
+  CHECK(connections <= 4);
+  REQUIRE(s.backend.requests().size() == many);
+  CHECK(s.seen_header("X-Client-Protocol") == std::set<std::string>{"HTTP/2.0"});
+}
+
+TEST_CASE("http2: streams closed while they wait for their wave hold up no other",
+          "[http2][integration]") {
+  constexpr std::size_t many = 150;
+  streams s;
+  s.start(0, many, s.nginx.https_url(), tls_options(s));
+  // Most of these are still queued behind the first wave's leader.
+  for (std::size_t i = 100; i < many; i += 2) {
+    s.clients[i]->close();
+  }
+  REQUIRE(wait_until(
+      [&] {
+        for (std::size_t i = 0; i < many; ++i) {
+          if ((i < 100 || i % 2 == 1) && s.seen[i]->events.size() < 2) {
+            return false;
+          }
+        }
+        return true;
+      },
+      20s));
+  for (std::size_t i = 100; i < many; i += 2) {
+    CHECK(s.clients[i]->ready_state() == sse::ready_state::closed);
+  }
+}
+
+TEST_CASE("http2: streams to an https host that refuses connections all fail, none stall",
+          "[http2][integration]") {
+  // The leader of each wave fails at once; the next wave must start all the same.
+  sse::event_loop loop;
+  auto options =
+      sse_test::fast_options("https://127.0.0.1:" + std::to_string(sse_test::unused_port()) + "/");
+  options.reconnect.max_attempts = 1;
+  std::vector<std::unique_ptr<sse::client>> clients;
+  for (int i = 0; i < 250; ++i) {
+    clients.push_back(std::make_unique<sse::client>(options, loop));
+    clients.back()->start();
+  }
+  CHECK(wait_until(
+      [&] {
+        for (const auto& c : clients) {
+          if (c->ready_state() != sse::ready_state::closed) {
+            return false;
+          }
+        }
+        return true;
+      },
+      20s));
+  for (const auto& c : clients) {
+    CHECK(c->close_reason() == sse::close_reason::gave_up);
+  }
+}
+
 TEST_CASE("http2: with multiplex false each stream has a connection of its own",
           "[http2][integration]") {
   streams s;

@@ -339,6 +339,9 @@ private:
       return;
     }
     set_state(ready_state::connecting);
+    if (!join_share_wave()) {
+      return; // queued: it starts when an attempt to the same host has its response
+    }
     attempt_request request;
     request.url = options_.url;
     request.method = options_.method;
@@ -360,6 +363,7 @@ private:
       validate_url(request.url, "before_attempt: url");
       start_transfer(request);
     } catch (const std::exception& e) {
+      release_share_wave();
       error failure;
       failure.code = make_error_code(errc::network);
       failure.message = e.what();
@@ -433,8 +437,7 @@ private:
     // Waiting for a connection to share pays only where HTTP/2 can come of it, and in cleartext
     // libcurl 7.88 wakes the waiters only when some transfer ends: https only. Before 8.0,
     // libcurl also fails a second stream on a cleartext HTTP/2 connection (curl issue 10634).
-    const bool https =
-        request.url.size() > 8 && iequals(std::string_view(request.url).substr(0, 8), "https://");
+    const bool https = is_https(request.url);
     const bool cleartext_h2 =
         !https && (options_.http_version == sse::http_version::http2 ||
                    options_.http_version == sse::http_version::http2_prior_knowledge);
@@ -520,6 +523,52 @@ private:
     arm_idle_timer(last_activity_);
   }
 
+  static bool is_https(std::string_view url) {
+    return url.size() > 8 && iequals(url.substr(0, 8), "https://");
+  }
+
+  // An https attempt that may share an HTTP/2 connection (CURLOPT_PIPEWAIT) joins a wave of its
+  // host first (see loop_core::share_wave_size), so that many streams started together fill one
+  // connection after another instead of each opening its own. False: queued, begin_attempt
+  // runs again when the next wave starts.
+  bool join_share_wave() {
+    if (!options_.multiplex || options_.http_version == sse::http_version::http1_1 ||
+        !is_https(options_.url)) {
+      return true;
+    }
+    // scheme://authority, the same for every attempt of this stream.
+    const std::string_view url(options_.url);
+    const std::size_t path = url.find_first_of("/?#", 8);
+    std::string host(url.substr(0, path));
+    for (char& c : host) {
+      c = ascii_lower(c);
+    }
+    if (const auto wave = loop_->share_acquire(host)) {
+      if (*wave != 0) { // it leads a wave: its response lets the rest start
+        share_host_ = std::move(host);
+        share_wave_ = *wave;
+      }
+      return true;
+    }
+    loop_->share_queue(host, [weak = weak_from_this()] {
+      const auto self = weak.lock();
+      // A stream closed while queued is finished by its close task; it takes no place.
+      if (!self || self->finished_ || self->closed_.load() || self->easy_) {
+        return false;
+      }
+      self->begin_attempt();
+      return self->easy_ != nullptr || self->finished_;
+    });
+    return false;
+  }
+
+  void release_share_wave() noexcept {
+    if (!share_host_.empty()) {
+      loop_->share_release(share_host_, share_wave_);
+      share_host_.clear();
+    }
+  }
+
   void arm_idle_timer(clock::time_point from) {
     if (!options_.idle_timeout) {
       return;
@@ -579,6 +628,7 @@ private:
       return 0;
     }
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
+      release_share_wave();   // the connection is up: the next wave to its host may start
       block_headers_.clear(); // a new response: after a redirect or a 1xx
       return line.size();
     }
@@ -678,6 +728,7 @@ private:
 
 public:
   void transfer_done(CURLcode result) override {
+    release_share_wave();
     if (idle_timer_) {
       loop_->cancel_timer(*idle_timer_);
       idle_timer_.reset();
@@ -884,6 +935,7 @@ private:
     }
     finished_ = true;
     closed_.store(true);
+    release_share_wave();
     cancel_timers();
     if (easy_) {
       loop_->remove_transfer(easy_.get());
@@ -943,7 +995,9 @@ private:
   bool idle_fired_ = false;
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
-  bool redirected_ = false; // this attempt followed a redirect
+  bool redirected_ = false;      // this attempt followed a redirect
+  std::string share_host_;       // the host whose connection this attempt waits to share, if any
+  std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
   bool in_error_callback_ = false;
   unsigned current_attempt_ = 0;

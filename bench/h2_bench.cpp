@@ -5,6 +5,7 @@
 #include <sse/client.hpp>
 
 #include "bench_server.hpp"
+#include "stream_counters.hpp"
 #include "support/nginx.hpp"
 #include <spawn.h>
 #include <sys/resource.h>
@@ -75,13 +76,6 @@ long process_rss_kib(pid_t pid) {
   return -1;
 }
 
-struct counters {
-  std::atomic<std::size_t> opens{0};
-  std::atomic<std::size_t> errors{0};
-  std::atomic<std::size_t> events{0};
-  std::unique_ptr<std::atomic<std::int64_t>[]> latency_ns; // per stream, last event
-};
-
 int run_mode(std::string_view name, std::size_t n, std::size_t batch, bool staged) {
   const mode* m = std::find_if(std::begin(modes), std::end(modes),
                                [&](const mode& x) { return name == x.name; });
@@ -113,7 +107,7 @@ int run_mode(std::string_view name, std::size_t n, std::size_t batch, bool stage
   }
 
   sse::event_loop loop;
-  counters c;
+  sse_bench::stream_counters c;
   c.latency_ns = std::make_unique<std::atomic<std::int64_t>[]>(n);
   std::vector<std::unique_ptr<sse::client>> clients;
   clients.reserve(n);
@@ -121,16 +115,7 @@ int run_mode(std::string_view name, std::size_t n, std::size_t batch, bool stage
   const long nginx_rss_before = process_rss_kib(nginx.pid());
   const long accepts_before = nginx.status().accepts;
   for (std::size_t i = 0; i < n; ++i) {
-    auto client = std::make_unique<sse::client>(options, loop);
-    client->on_open([&c](const sse::response_info&) { c.opens.fetch_add(1); });
-    client->on_error([&c](const sse::error&) { c.errors.fetch_add(1); });
-    client->on_message([&c, i](const sse::event& e) {
-      c.latency_ns[i].store(sse_bench::now_ns() -
-                                std::strtoll(std::string(e.data).c_str(), nullptr, 10),
-                            std::memory_order_relaxed);
-      c.events.fetch_add(1, std::memory_order_release);
-    });
-    clients.push_back(std::move(client));
+    clients.push_back(sse_bench::counting_client(options, loop, c, i));
   }
 
   const double cpu_connect0 = cpu_seconds();

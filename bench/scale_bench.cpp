@@ -3,6 +3,7 @@
 #include <sse/client.hpp>
 
 #include "bench_server.hpp"
+#include "stream_counters.hpp"
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -52,15 +53,6 @@ long voluntary_switches() {
   return total;
 }
 
-struct counters {
-  std::atomic<std::size_t> opens{0};
-  std::atomic<std::size_t> errors{0};
-  std::atomic<std::size_t> events{0};
-  // Per stream, written on the loop thread. Atomic: the next fan-out's writes follow the main
-  // thread's reads only through the server's sockets, an order sanitizers cannot see.
-  std::unique_ptr<std::atomic<std::int64_t>[]> latency_ns;
-};
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -90,7 +82,7 @@ int main(int argc, char** argv) {
   sse_bench::idle_server_process server;
 
   sse::event_loop loop; // one background thread drives every stream
-  counters c;
+  sse_bench::stream_counters c;
   c.latency_ns = std::make_unique<std::atomic<std::int64_t>[]>(n);
   std::vector<std::unique_ptr<sse::client>> clients;
   clients.reserve(n);
@@ -105,16 +97,7 @@ int main(int argc, char** argv) {
   sse::client_options options;
   options.url = server.url();
   for (std::size_t i = 0; i < n; ++i) {
-    auto client = std::make_unique<sse::client>(options, loop);
-    client->on_open([&c](const sse::response_info&) { c.opens.fetch_add(1); });
-    client->on_error([&c](const sse::error&) { c.errors.fetch_add(1); });
-    client->on_message([&c, i](const sse::event& e) {
-      c.latency_ns[i].store(sse_bench::now_ns() -
-                                std::strtoll(std::string(e.data).c_str(), nullptr, 10),
-                            std::memory_order_relaxed);
-      c.events.fetch_add(1, std::memory_order_release);
-    });
-    clients.push_back(std::move(client));
+    clients.push_back(sse_bench::counting_client(options, loop, c, i));
   }
 
   const auto connect_start = clock_type::now();

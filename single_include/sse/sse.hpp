@@ -691,9 +691,9 @@ public:
     return ++gate.wave;
   }
 
-  /// Loop thread: runs `start` in a later wave of `host`. It returns false when it started
-  /// nothing after all (its stream has ended), and leaves its place to the next.
-  void share_queue(const std::string& host, std::function<bool()> start) {
+  /// Loop thread: runs `start` in a later wave of `host`; it calls begin_attempt again, which
+  /// takes its place through share_acquire, unless its stream has ended meanwhile.
+  void share_queue(const std::string& host, std::function<void()> start) {
     share_gates_[host].queued.push_back(std::move(start));
   }
 
@@ -801,24 +801,22 @@ private:
     gate.starting = true;
     gate.filling = true;
     gate.joined = 0;
+    const auto start_next = [&gate] {
+      auto start = std::move(gate.queued.front());
+      gate.queued.pop_front();
+      start();
+    };
     while (gate.joined + 1 < share_wave_size && !gate.queued.empty()) {
-      take_front(gate)(); // joins through share_acquire, or returns false
+      start_next(); // joins the wave, unless its stream has ended
     }
     gate.filling = false;
     while (!gate.waiting && !gate.queued.empty()) {
-      take_front(gate)(); // leads the next wave, or returns false
+      start_next(); // leads the next wave, unless its stream has ended
     }
     gate.starting = false;
     if (!gate.waiting && gate.queued.empty()) {
       share_gates_.erase(found);
     }
-  }
-
-  struct share_gate;
-  static std::function<bool()> take_front(share_gate& gate) {
-    auto start = std::move(gate.queued.front());
-    gate.queued.pop_front();
-    return start;
   }
 
   bool has_tasks() {
@@ -992,7 +990,7 @@ private:
     bool filling = false;   // start_share_wave is starting the rest of a wave
     bool starting = false;  // start_share_wave is running
     std::size_t joined = 0; // attempts that joined the wave being started
-    std::deque<std::function<bool()>> queued;
+    std::deque<std::function<void()>> queued;
   };
   std::unordered_map<std::string, share_gate> share_gates_; // by scheme://host:port
 };
@@ -2851,11 +2849,9 @@ private:
     loop_->share_queue(host, [weak = weak_from_this()] {
       const auto self = weak.lock();
       // A stream closed while queued is finished by its close task; it takes no place.
-      if (!self || self->finished_ || self->closed_.load() || self->easy_) {
-        return false;
+      if (self && !self->finished_ && !self->closed_.load() && !self->easy_) {
+        self->begin_attempt();
       }
-      self->begin_attempt();
-      return self->easy_ != nullptr || self->finished_;
     });
     return false;
   }

@@ -553,11 +553,9 @@ private:
     loop_->share_queue(host, [weak = weak_from_this()] {
       const auto self = weak.lock();
       // A stream closed while queued is finished by its close task; it takes no place.
-      if (!self || self->finished_ || self->closed_.load() || self->easy_) {
-        return false;
+      if (self && !self->finished_ && !self->closed_.load() && !self->easy_) {
+        self->begin_attempt();
       }
-      self->begin_attempt();
-      return self->easy_ != nullptr || self->finished_;
     });
     return false;
   }

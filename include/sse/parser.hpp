@@ -19,6 +19,14 @@
 #include <system_error>
 #include <utility>
 
+// For the line handler on the hot path: a call per line, with its register saves, costs more
+// than most lines' handling, and two call sites make GCC stop inlining it.
+#if defined(__GNUC__) || defined(__clang__)
+#define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define SSE_CLIENT_ALWAYS_INLINE inline
+#endif
+
 namespace sse {
 
 /// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
@@ -90,7 +98,15 @@ public:
   const parser_options& options() const noexcept { return options_; }
 
 private:
+  // Where feed_bytes is in its chunk.
+  struct cursor {
+    const char* p;
+    std::size_t n;
+    std::size_t start; // where the current line's bytes in this chunk begin
+    detail::special_scanner scan;
+  };
   void feed_bytes(std::string_view bytes);
+  bool special_byte(cursor& at, std::size_t end);
   bool append_to_line(std::string_view text);
   void process_line(std::string_view line);
   void process_other_line(std::string_view line);
@@ -134,8 +150,11 @@ private:
   event slots_[2];
   unsigned committed_ = 0; // index of committed() in slots_
   bool has_data_ = false;  // a data field was seen: the WHATWG data buffer is not empty
-  bool type_set_ = false;  // pending().type holds an event field's value
-  bool id_set_ = false;    // pending().id holds an id field's value
+  // The length of the WHATWG data buffer in pending().data, which may be longer until the
+  // dispatch: short lines are written in place, without a call into the library.
+  std::size_t data_size_ = 0;
+  bool type_set_ = false; // pending().type holds an event field's value
+  bool id_set_ = false;   // pending().id holds an id field's value
 };
 
 inline std::error_code parser::feed(std::string_view bytes) {
@@ -177,6 +196,7 @@ inline void parser::reset() noexcept {
   line_.clear();
   line_has_nul_ = false;
   pending().data.clear();
+  data_size_ = 0;
   has_data_ = false;
   type_set_ = false;
   id_set_ = false; // an `id:` of an event that was never completed does not count
@@ -202,69 +222,97 @@ inline void parser::feed_bytes(std::string_view bytes) {
   if (decoder_.has_pending() && i < n) {
     // A character cut by the previous chunk boundary (its line goes on in line_).
     i += decoder_.complete(p + i, n - i, [this](std::string_view text) { append_to_line(text); });
+    if (halted_) {
+      return; // the character made the line too long
+    }
   }
-  std::size_t start = i; // where the current line's bytes in this chunk begin
-  detail::special_scanner scan(p, n);
-  while (i < n && !halted_) {
-    const std::size_t end = scan.next(i);
+  cursor at{p, n, i, detail::special_scanner(p, n)};
+  at.scan.skip_to(i);
+  for (;;) {
+    const std::size_t end = at.scan.next();
     if (end == n) {
       break;
     }
-    const char c = p[end];
-    if (c != '\n' && c != '\r') {
-      if (c == '\0') {
-        line_has_nul_ = true; // noted for the id field; otherwise an ordinary character
-        i = end + 1;
-        continue;
-      }
-      const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
-      i = end + seq.size;
-      if (seq.kind == detail::utf8_sequence::valid) {
-        continue; // the line goes on
-      }
-      if (!append_to_line(std::string_view(p + start, end - start))) {
+    if (p[end] == '\n' && line_.empty() && end - at.start <= options_.max_event_size) {
+      // Nearly every line: whole in this chunk, valid text, ended by LF.
+      at.scan.pop();
+      process_line(std::string_view(p + at.start, end - at.start));
+      if (halted_) {
         return;
       }
-      if (seq.kind == detail::utf8_sequence::truncated) {
-        decoder_.hold(p + end, seq.size); // completed by the next chunk
-        return;
-      }
-      // WHATWG: each maximal invalid subpart becomes one U+FFFD.
-      if (!append_to_line(detail::replacement_character)) {
-        return;
-      }
-      start = i;
+      line_has_nul_ = false;
+      at.start = end + 1;
       continue;
     }
-    std::string_view line(p + start, end - start);
-    if (!line_.empty()) {
-      // The line began in an earlier chunk or holds a repaired sequence.
-      if (!append_to_line(line)) {
-        return;
-      }
-      line = line_;
-    } else if (line.size() > options_.max_event_size) {
-      fail(errc::too_large);
+    if (!special_byte(at, end)) {
       return;
     }
-    i = end + 1;
-    if (c == '\r') {
-      if (i == n) {
-        after_cr_ = true; // dispatch now; an LF starting the next chunk is not a new line
-      } else if (p[i] == '\n') {
-        ++i;
-      }
-    }
-    process_line(line);
-    if (!line_.empty()) {
-      line_.clear();
-    }
-    line_has_nul_ = false;
-    start = i;
   }
-  if (!halted_) {
-    append_to_line(std::string_view(p + start, n - start)); // the line goes on in the next chunk
+  append_to_line(std::string_view(p + at.start, n - at.start)); // it goes on in the next chunk
+}
+
+// Every other special byte: a line end after a line cut by a chunk boundary or repaired, CR,
+// NUL, a byte >= 0x80, a line too long. Returns false when the chunk is done with.
+inline bool parser::special_byte(cursor& at, std::size_t end) {
+  const char* p = at.p;
+  const std::size_t n = at.n;
+  const char c = p[end];
+  if (c != '\n' && c != '\r') {
+    if (c == '\0') {
+      line_has_nul_ = true; // noted for the id field; otherwise an ordinary character
+      at.scan.pop();
+      return true;
+    }
+    const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
+    const std::size_t next = end + seq.size;
+    at.scan.skip_to(next);
+    if (seq.kind == detail::utf8_sequence::valid) {
+      return true; // the line goes on
+    }
+    if (!append_to_line(std::string_view(p + at.start, end - at.start))) {
+      return false;
+    }
+    if (seq.kind == detail::utf8_sequence::truncated) {
+      decoder_.hold(p + end, seq.size); // completed by the next chunk
+      return false;
+    }
+    // WHATWG: each maximal invalid subpart becomes one U+FFFD.
+    if (!append_to_line(detail::replacement_character)) {
+      return false;
+    }
+    at.start = next;
+    return true;
   }
+  std::string_view line(p + at.start, end - at.start);
+  if (!line_.empty()) {
+    // The line began in an earlier chunk or holds a repaired sequence.
+    if (!append_to_line(line)) {
+      return false;
+    }
+    line = line_;
+  } else if (line.size() > options_.max_event_size) {
+    fail(errc::too_large);
+    return false;
+  }
+  std::size_t next = end + 1;
+  if (c == '\r') {
+    if (next == n) {
+      after_cr_ = true; // dispatch now; an LF starting the next chunk is not a new line
+    } else if (p[next] == '\n') {
+      ++next;
+    }
+  }
+  at.scan.skip_to(next);
+  process_line(line);
+  if (halted_) {
+    return false;
+  }
+  if (!line_.empty()) {
+    line_.clear();
+  }
+  line_has_nul_ = false;
+  at.start = next;
+  return true;
 }
 
 // Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
@@ -288,7 +336,7 @@ inline std::string_view field_value(std::string_view line, std::size_t colon) no
 
 // Nearly every line of a stream is a data or id line or the blank line that ends an event:
 // those are decided here by their first bytes, everything else out of line.
-inline void parser::process_line(std::string_view line) {
+SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line) {
   if (line.empty()) {
     dispatch();
   } else if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0) {
@@ -330,18 +378,30 @@ inline void parser::process_field(std::string_view name, std::string_view value)
 }
 
 inline void parser::append_data(std::string_view value) {
-  std::string& data = pending().data;
   // WHATWG appends value + LF and drops the last LF at dispatch; an LF before every line but
   // the first is the same buffer without the drop.
-  const std::size_t held = has_data_ ? data.size() + 1 : 0; // with WHATWG's trailing LF
+  const std::size_t held = has_data_ ? data_size_ + 1 : 0; // with WHATWG's trailing LF
   if (held + value.size() + 1 > options_.max_event_size) {
     fail(errc::too_large);
     return;
   }
-  if (has_data_) {
-    data.push_back('\n');
+  std::string& data = pending().data;
+  if (value.size() <= detail::short_value) {
+    // Written in place: the string is kept at least as long as the data (see dispatch).
+    char* bytes = detail::writable(data, held + value.size());
+    if (has_data_) {
+      bytes[data_size_] = '\n';
+    }
+    detail::copy_short(bytes + held, value.data(), value.size());
+  } else {
+    // A long line: the library's append, whose cost its length repays.
+    data.erase(data_size_);
+    if (has_data_) {
+      data.push_back('\n');
+    }
+    data.append(value.data(), value.size());
   }
-  data.append(value.data(), value.size());
+  data_size_ = held + value.size();
   has_data_ = true;
 }
 
@@ -407,15 +467,15 @@ inline void parser::dispatch() {
   type_set_ = false;
   has_data_ = false;
   committed_ ^= 1U;
+  built.data.erase(data_size_);
+  data_size_ = 0;
   if (on_event_) {
     on_event_(built);
   }
-  // The buffer keeps its capacity, so a warm parser does not allocate; one that held an
-  // unusually large event lets it go rather than keep two of that size.
+  // The buffer keeps its length and capacity, so a warm parser does not allocate; one that
+  // held an unusually large event lets it go rather than keep two of that size.
   if (built.data.capacity() > detail::retained_data_capacity) {
     std::string().swap(built.data);
-  } else {
-    built.data.clear();
   }
 }
 

@@ -529,10 +529,68 @@ inline bool equal_short(std::string_view a, std::string_view b) noexcept {
   return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
 }
 
-/// Assignment that reuses the capacity: clear + append skips the overlap handling of assign().
+/// The longest value copy_short copies inline.
+constexpr std::size_t short_value = 64;
+
+/// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
+/// nearly every field value, where a call to memcpy would cost more than the copy.
+inline void copy_short(char* to, const char* from, std::size_t n) noexcept {
+  struct block16 {
+    char bytes[16];
+  };
+  const auto copy_fixed = [](char* t, const char* f, auto block) {
+    std::memcpy(&block, f, sizeof block);
+    std::memcpy(t, &block, sizeof block);
+  };
+  if (n > 64) {
+    std::memcpy(to, from, n);
+  } else if (n > 32) {
+    // Two blocks from each end: 33 to 64 bytes, overlapping in the middle.
+    block16 a;
+    block16 b;
+    block16 c;
+    block16 d;
+    std::memcpy(&a, from, 16);
+    std::memcpy(&b, from + 16, 16);
+    std::memcpy(&c, from + n - 32, 16);
+    std::memcpy(&d, from + n - 16, 16);
+    std::memcpy(to, &a, 16);
+    std::memcpy(to + 16, &b, 16);
+    std::memcpy(to + n - 32, &c, 16);
+    std::memcpy(to + n - 16, &d, 16);
+  } else if (n > 16) {
+    copy_fixed(to, from, block16{});
+    copy_fixed(to + n - 16, from + n - 16, block16{});
+  } else if (n >= 8) {
+    copy_fixed(to, from, std::uint64_t{});
+    copy_fixed(to + n - 8, from + n - 8, std::uint64_t{});
+  } else if (n >= 4) {
+    copy_fixed(to, from, std::uint32_t{});
+    copy_fixed(to + n - 4, from + n - 4, std::uint32_t{});
+  } else if (n != 0) {
+    // 1 to 3 bytes: the first, middle and last cover them all.
+    to[0] = from[0];
+    to[n / 2] = from[n / 2];
+    to[n - 1] = from[n - 1];
+  }
+}
+
+/// The bytes of `s`, made at least `size` long first. A string the parser reuses keeps its
+/// length between uses, so this rarely calls into the library; when it must, it adds room for
+/// the next short write too.
+inline char* writable(std::string& s, std::size_t size) {
+  constexpr std::size_t room = 64;
+  if (s.size() < size) {
+    s.append(size - s.size() + room, '\0');
+  }
+  return &s[0];
+}
+
+/// Assignment without a call into the library while `to` is already long enough: a reused
+/// string gets the bytes by copy_short and its length by erase(), both inline.
 inline void assign_short(std::string& to, std::string_view from) {
-  to.clear();
-  to.append(from.data(), from.size());
+  copy_short(writable(to, from.size()), from.data(), from.size());
+  to.erase(from.size());
 }
 
 } // namespace sse::detail
@@ -1158,28 +1216,38 @@ public:
   special_scanner(const char* p, std::size_t size, bool avx2 = has_avx2()) noexcept
       : p_(p), size_(size), avx2_(avx2) {}
 
+  /// Index of the first special byte not yet consumed, or the chunk's size when there is none.
+  std::size_t next() noexcept {
+    while (mask_ == 0) {
+      if (next_block_ >= size_) {
+        return size_;
+      }
+      block_ = next_block_;
+      next_block_ = block_ + block_size;
+      mask_ = size_ - block_ >= block_size
+                  ? block_mask(p_ + block_, block_ + prefetch_distance < size_)
+                  : tail_mask(p_ + block_, size_ - block_);
+    }
+    return block_ + count_trailing_zeros(mask_);
+  }
+
+  /// Consumes the special byte next() returned.
+  void pop() noexcept { mask_ &= mask_ - 1; }
+
+  /// Consumes the bytes before `from`, which lies past the byte next() returned last.
+  void skip_to(std::size_t from) noexcept {
+    if (from < next_block_) {
+      mask_ &= ~std::uint64_t{0} << (from - block_);
+    } else {
+      mask_ = 0;
+      next_block_ = from;
+    }
+  }
+
   /// Index of the first special byte at or after `from`, or the chunk's size when there is none.
   std::size_t next(std::size_t from) noexcept {
-    if (from - block_ < block_size) {
-      // Still inside the block last classified: its mask has the answer, or there is none in it.
-      const std::uint64_t rest = mask_ & (~std::uint64_t{0} << (from - block_));
-      if (rest != 0) {
-        return block_ + count_trailing_zeros(rest);
-      }
-      from = block_ + block_size;
-    }
-    while (from < size_) {
-      block_ = from;
-      mask_ = size_ - from >= block_size ? block_mask(p_ + from, from + prefetch_distance < size_)
-                                         : tail_mask(p_ + from, size_ - from);
-      if (mask_ != 0) {
-        return block_ + count_trailing_zeros(mask_);
-      }
-      from += block_size;
-    }
-    block_ = size_; // nothing left: the next call starts past the end
-    mask_ = 0;
-    return size_;
+    skip_to(from);
+    return next();
   }
 
 private:
@@ -1225,8 +1293,9 @@ private:
   const char* p_;
   std::size_t size_;
   bool avx2_;
-  std::size_t block_ = ~std::size_t{0} - block_size; // no block classified yet
-  std::uint64_t mask_ = 0;
+  std::size_t block_ = 0;      // where the block last classified starts
+  std::size_t next_block_ = 0; // where the next one starts
+  std::uint64_t mask_ = 0;     // the special bytes of the block not yet consumed
 };
 
 } // namespace sse::detail
@@ -1353,6 +1422,14 @@ private:
 #include <system_error>
 #include <utility>
 
+// For the line handler on the hot path: a call per line, with its register saves, costs more
+// than most lines' handling, and two call sites make GCC stop inlining it.
+#if defined(__GNUC__) || defined(__clang__)
+#define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define SSE_CLIENT_ALWAYS_INLINE inline
+#endif
+
 namespace sse {
 
 /// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
@@ -1424,7 +1501,15 @@ public:
   const parser_options& options() const noexcept { return options_; }
 
 private:
+  // Where feed_bytes is in its chunk.
+  struct cursor {
+    const char* p;
+    std::size_t n;
+    std::size_t start; // where the current line's bytes in this chunk begin
+    detail::special_scanner scan;
+  };
   void feed_bytes(std::string_view bytes);
+  bool special_byte(cursor& at, std::size_t end);
   bool append_to_line(std::string_view text);
   void process_line(std::string_view line);
   void process_other_line(std::string_view line);
@@ -1468,8 +1553,11 @@ private:
   event slots_[2];
   unsigned committed_ = 0; // index of committed() in slots_
   bool has_data_ = false;  // a data field was seen: the WHATWG data buffer is not empty
-  bool type_set_ = false;  // pending().type holds an event field's value
-  bool id_set_ = false;    // pending().id holds an id field's value
+  // The length of the WHATWG data buffer in pending().data, which may be longer until the
+  // dispatch: short lines are written in place, without a call into the library.
+  std::size_t data_size_ = 0;
+  bool type_set_ = false; // pending().type holds an event field's value
+  bool id_set_ = false;   // pending().id holds an id field's value
 };
 
 inline std::error_code parser::feed(std::string_view bytes) {
@@ -1511,6 +1599,7 @@ inline void parser::reset() noexcept {
   line_.clear();
   line_has_nul_ = false;
   pending().data.clear();
+  data_size_ = 0;
   has_data_ = false;
   type_set_ = false;
   id_set_ = false; // an `id:` of an event that was never completed does not count
@@ -1536,69 +1625,97 @@ inline void parser::feed_bytes(std::string_view bytes) {
   if (decoder_.has_pending() && i < n) {
     // A character cut by the previous chunk boundary (its line goes on in line_).
     i += decoder_.complete(p + i, n - i, [this](std::string_view text) { append_to_line(text); });
+    if (halted_) {
+      return; // the character made the line too long
+    }
   }
-  std::size_t start = i; // where the current line's bytes in this chunk begin
-  detail::special_scanner scan(p, n);
-  while (i < n && !halted_) {
-    const std::size_t end = scan.next(i);
+  cursor at{p, n, i, detail::special_scanner(p, n)};
+  at.scan.skip_to(i);
+  for (;;) {
+    const std::size_t end = at.scan.next();
     if (end == n) {
       break;
     }
-    const char c = p[end];
-    if (c != '\n' && c != '\r') {
-      if (c == '\0') {
-        line_has_nul_ = true; // noted for the id field; otherwise an ordinary character
-        i = end + 1;
-        continue;
-      }
-      const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
-      i = end + seq.size;
-      if (seq.kind == detail::utf8_sequence::valid) {
-        continue; // the line goes on
-      }
-      if (!append_to_line(std::string_view(p + start, end - start))) {
+    if (p[end] == '\n' && line_.empty() && end - at.start <= options_.max_event_size) {
+      // Nearly every line: whole in this chunk, valid text, ended by LF.
+      at.scan.pop();
+      process_line(std::string_view(p + at.start, end - at.start));
+      if (halted_) {
         return;
       }
-      if (seq.kind == detail::utf8_sequence::truncated) {
-        decoder_.hold(p + end, seq.size); // completed by the next chunk
-        return;
-      }
-      // WHATWG: each maximal invalid subpart becomes one U+FFFD.
-      if (!append_to_line(detail::replacement_character)) {
-        return;
-      }
-      start = i;
+      line_has_nul_ = false;
+      at.start = end + 1;
       continue;
     }
-    std::string_view line(p + start, end - start);
-    if (!line_.empty()) {
-      // The line began in an earlier chunk or holds a repaired sequence.
-      if (!append_to_line(line)) {
-        return;
-      }
-      line = line_;
-    } else if (line.size() > options_.max_event_size) {
-      fail(errc::too_large);
+    if (!special_byte(at, end)) {
       return;
     }
-    i = end + 1;
-    if (c == '\r') {
-      if (i == n) {
-        after_cr_ = true; // dispatch now; an LF starting the next chunk is not a new line
-      } else if (p[i] == '\n') {
-        ++i;
-      }
-    }
-    process_line(line);
-    if (!line_.empty()) {
-      line_.clear();
-    }
-    line_has_nul_ = false;
-    start = i;
   }
-  if (!halted_) {
-    append_to_line(std::string_view(p + start, n - start)); // the line goes on in the next chunk
+  append_to_line(std::string_view(p + at.start, n - at.start)); // it goes on in the next chunk
+}
+
+// Every other special byte: a line end after a line cut by a chunk boundary or repaired, CR,
+// NUL, a byte >= 0x80, a line too long. Returns false when the chunk is done with.
+inline bool parser::special_byte(cursor& at, std::size_t end) {
+  const char* p = at.p;
+  const std::size_t n = at.n;
+  const char c = p[end];
+  if (c != '\n' && c != '\r') {
+    if (c == '\0') {
+      line_has_nul_ = true; // noted for the id field; otherwise an ordinary character
+      at.scan.pop();
+      return true;
+    }
+    const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
+    const std::size_t next = end + seq.size;
+    at.scan.skip_to(next);
+    if (seq.kind == detail::utf8_sequence::valid) {
+      return true; // the line goes on
+    }
+    if (!append_to_line(std::string_view(p + at.start, end - at.start))) {
+      return false;
+    }
+    if (seq.kind == detail::utf8_sequence::truncated) {
+      decoder_.hold(p + end, seq.size); // completed by the next chunk
+      return false;
+    }
+    // WHATWG: each maximal invalid subpart becomes one U+FFFD.
+    if (!append_to_line(detail::replacement_character)) {
+      return false;
+    }
+    at.start = next;
+    return true;
   }
+  std::string_view line(p + at.start, end - at.start);
+  if (!line_.empty()) {
+    // The line began in an earlier chunk or holds a repaired sequence.
+    if (!append_to_line(line)) {
+      return false;
+    }
+    line = line_;
+  } else if (line.size() > options_.max_event_size) {
+    fail(errc::too_large);
+    return false;
+  }
+  std::size_t next = end + 1;
+  if (c == '\r') {
+    if (next == n) {
+      after_cr_ = true; // dispatch now; an LF starting the next chunk is not a new line
+    } else if (p[next] == '\n') {
+      ++next;
+    }
+  }
+  at.scan.skip_to(next);
+  process_line(line);
+  if (halted_) {
+    return false;
+  }
+  if (!line_.empty()) {
+    line_.clear();
+  }
+  line_has_nul_ = false;
+  at.start = next;
+  return true;
 }
 
 // Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
@@ -1622,7 +1739,7 @@ inline std::string_view field_value(std::string_view line, std::size_t colon) no
 
 // Nearly every line of a stream is a data or id line or the blank line that ends an event:
 // those are decided here by their first bytes, everything else out of line.
-inline void parser::process_line(std::string_view line) {
+SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line) {
   if (line.empty()) {
     dispatch();
   } else if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0) {
@@ -1664,18 +1781,30 @@ inline void parser::process_field(std::string_view name, std::string_view value)
 }
 
 inline void parser::append_data(std::string_view value) {
-  std::string& data = pending().data;
   // WHATWG appends value + LF and drops the last LF at dispatch; an LF before every line but
   // the first is the same buffer without the drop.
-  const std::size_t held = has_data_ ? data.size() + 1 : 0; // with WHATWG's trailing LF
+  const std::size_t held = has_data_ ? data_size_ + 1 : 0; // with WHATWG's trailing LF
   if (held + value.size() + 1 > options_.max_event_size) {
     fail(errc::too_large);
     return;
   }
-  if (has_data_) {
-    data.push_back('\n');
+  std::string& data = pending().data;
+  if (value.size() <= detail::short_value) {
+    // Written in place: the string is kept at least as long as the data (see dispatch).
+    char* bytes = detail::writable(data, held + value.size());
+    if (has_data_) {
+      bytes[data_size_] = '\n';
+    }
+    detail::copy_short(bytes + held, value.data(), value.size());
+  } else {
+    // A long line: the library's append, whose cost its length repays.
+    data.erase(data_size_);
+    if (has_data_) {
+      data.push_back('\n');
+    }
+    data.append(value.data(), value.size());
   }
-  data.append(value.data(), value.size());
+  data_size_ = held + value.size();
   has_data_ = true;
 }
 
@@ -1741,15 +1870,15 @@ inline void parser::dispatch() {
   type_set_ = false;
   has_data_ = false;
   committed_ ^= 1U;
+  built.data.erase(data_size_);
+  data_size_ = 0;
   if (on_event_) {
     on_event_(built);
   }
-  // The buffer keeps its capacity, so a warm parser does not allocate; one that held an
-  // unusually large event lets it go rather than keep two of that size.
+  // The buffer keeps its length and capacity, so a warm parser does not allocate; one that
+  // held an unusually large event lets it go rather than keep two of that size.
   if (built.data.capacity() > detail::retained_data_capacity) {
     std::string().swap(built.data);
-  } else {
-    built.data.clear();
   }
 }
 

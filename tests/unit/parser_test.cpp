@@ -420,3 +420,38 @@ TEST_CASE("parser: an event larger than the retained capacity is followed by sma
     CHECK(events[k + 1] == sse::event{"message", "small", std::to_string(k / 2)});
   }
 }
+
+TEST_CASE("parser: reused buffers give each event exactly its own data and id", "[parser]") {
+  // Short values are written over the bytes of an earlier event; the lengths here go up and
+  // down, across the inline copy's limit and past it, one line and many.
+  std::mt19937_64 rng(5);
+  const std::size_t lengths[] = {0, 1, 3, 8, 15, 16, 31, 33, 63, 64, 65, 200, 1000};
+  std::string stream;
+  std::vector<sse::event> expected;
+  for (int k = 0; k < 400; ++k) {
+    sse::event e;
+    e.id = std::string(lengths[rng() % 5], static_cast<char>('0' + k % 10));
+    stream += "id: " + e.id + "\n";
+    const std::size_t lines = 1 + rng() % 3;
+    for (std::size_t l = 0; l < lines; ++l) {
+      const std::string line(lengths[rng() % std::size(lengths)], static_cast<char>('a' + k % 26));
+      stream += "data: " + line + "\n";
+      e.data += (l == 0 ? "" : "\n") + line;
+    }
+    stream += "\n";
+    expected.push_back(e);
+  }
+  for (const std::size_t chunk : {std::size_t{7}, std::size_t{4096}, stream.size()}) {
+    sse::parser parser;
+    std::vector<sse::event> events;
+    parser.on_event([&](const sse::event& e) {
+      CHECK(std::char_traits<char>::length(e.data.c_str()) == e.data.size()); // terminated
+      events.push_back(e);
+    });
+    for (std::size_t at = 0; at < stream.size(); at += chunk) {
+      REQUIRE_FALSE(parser.feed(std::string_view(stream).substr(at, chunk)));
+    }
+    CAPTURE(chunk);
+    CHECK(events == expected);
+  }
+}

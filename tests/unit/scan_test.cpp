@@ -85,3 +85,26 @@ TEST_CASE("scan: the scanner yields every special byte in order, with either cla
     }
   }
 }
+
+TEST_CASE("scan: pop() walks every special byte in turn, as the parser does after an LF",
+          "[scan]") {
+  std::mt19937_64 rng(11);
+  for (const bool avx2 : {false, sse::detail::has_avx2()}) {
+    for (int round = 0; round < 300; ++round) {
+      const std::string chunk = random_bytes(rng, rng() % 300);
+      CAPTURE(avx2, round, chunk.size());
+      sse::detail::special_scanner scan(chunk.data(), chunk.size(), avx2);
+      std::vector<std::size_t> seen;
+      // Bounded: each pass consumes one special byte, and a chunk has at most its size of them.
+      for (std::size_t guard = 0; guard <= chunk.size(); ++guard) {
+        const std::size_t at = scan.next();
+        if (at == chunk.size()) {
+          break;
+        }
+        seen.push_back(at);
+        scan.pop();
+      }
+      CHECK(seen == reference_positions(chunk));
+    }
+  }
+}

@@ -100,28 +100,38 @@ public:
   special_scanner(const char* p, std::size_t size, bool avx2 = has_avx2()) noexcept
       : p_(p), size_(size), avx2_(avx2) {}
 
+  /// Index of the first special byte not yet consumed, or the chunk's size when there is none.
+  std::size_t next() noexcept {
+    while (mask_ == 0) {
+      if (next_block_ >= size_) {
+        return size_;
+      }
+      block_ = next_block_;
+      next_block_ = block_ + block_size;
+      mask_ = size_ - block_ >= block_size
+                  ? block_mask(p_ + block_, block_ + prefetch_distance < size_)
+                  : tail_mask(p_ + block_, size_ - block_);
+    }
+    return block_ + count_trailing_zeros(mask_);
+  }
+
+  /// Consumes the special byte next() returned.
+  void pop() noexcept { mask_ &= mask_ - 1; }
+
+  /// Consumes the bytes before `from`, which lies past the byte next() returned last.
+  void skip_to(std::size_t from) noexcept {
+    if (from < next_block_) {
+      mask_ &= ~std::uint64_t{0} << (from - block_);
+    } else {
+      mask_ = 0;
+      next_block_ = from;
+    }
+  }
+
   /// Index of the first special byte at or after `from`, or the chunk's size when there is none.
   std::size_t next(std::size_t from) noexcept {
-    if (from - block_ < block_size) {
-      // Still inside the block last classified: its mask has the answer, or there is none in it.
-      const std::uint64_t rest = mask_ & (~std::uint64_t{0} << (from - block_));
-      if (rest != 0) {
-        return block_ + count_trailing_zeros(rest);
-      }
-      from = block_ + block_size;
-    }
-    while (from < size_) {
-      block_ = from;
-      mask_ = size_ - from >= block_size ? block_mask(p_ + from, from + prefetch_distance < size_)
-                                         : tail_mask(p_ + from, size_ - from);
-      if (mask_ != 0) {
-        return block_ + count_trailing_zeros(mask_);
-      }
-      from += block_size;
-    }
-    block_ = size_; // nothing left: the next call starts past the end
-    mask_ = 0;
-    return size_;
+    skip_to(from);
+    return next();
   }
 
 private:
@@ -167,8 +177,9 @@ private:
   const char* p_;
   std::size_t size_;
   bool avx2_;
-  std::size_t block_ = ~std::size_t{0} - block_size; // no block classified yet
-  std::uint64_t mask_ = 0;
+  std::size_t block_ = 0;      // where the block last classified starts
+  std::size_t next_block_ = 0; // where the next one starts
+  std::uint64_t mask_ = 0;     // the special bytes of the block not yet consumed
 };
 
 } // namespace sse::detail

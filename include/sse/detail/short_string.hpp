@@ -46,10 +46,68 @@ inline bool equal_short(std::string_view a, std::string_view b) noexcept {
   return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
 }
 
-/// Assignment that reuses the capacity: clear + append skips the overlap handling of assign().
+/// The longest value copy_short copies inline.
+constexpr std::size_t short_value = 64;
+
+/// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
+/// nearly every field value, where a call to memcpy would cost more than the copy.
+inline void copy_short(char* to, const char* from, std::size_t n) noexcept {
+  struct block16 {
+    char bytes[16];
+  };
+  const auto copy_fixed = [](char* t, const char* f, auto block) {
+    std::memcpy(&block, f, sizeof block);
+    std::memcpy(t, &block, sizeof block);
+  };
+  if (n > 64) {
+    std::memcpy(to, from, n);
+  } else if (n > 32) {
+    // Two blocks from each end: 33 to 64 bytes, overlapping in the middle.
+    block16 a;
+    block16 b;
+    block16 c;
+    block16 d;
+    std::memcpy(&a, from, 16);
+    std::memcpy(&b, from + 16, 16);
+    std::memcpy(&c, from + n - 32, 16);
+    std::memcpy(&d, from + n - 16, 16);
+    std::memcpy(to, &a, 16);
+    std::memcpy(to + 16, &b, 16);
+    std::memcpy(to + n - 32, &c, 16);
+    std::memcpy(to + n - 16, &d, 16);
+  } else if (n > 16) {
+    copy_fixed(to, from, block16{});
+    copy_fixed(to + n - 16, from + n - 16, block16{});
+  } else if (n >= 8) {
+    copy_fixed(to, from, std::uint64_t{});
+    copy_fixed(to + n - 8, from + n - 8, std::uint64_t{});
+  } else if (n >= 4) {
+    copy_fixed(to, from, std::uint32_t{});
+    copy_fixed(to + n - 4, from + n - 4, std::uint32_t{});
+  } else if (n != 0) {
+    // 1 to 3 bytes: the first, middle and last cover them all.
+    to[0] = from[0];
+    to[n / 2] = from[n / 2];
+    to[n - 1] = from[n - 1];
+  }
+}
+
+/// The bytes of `s`, made at least `size` long first. A string the parser reuses keeps its
+/// length between uses, so this rarely calls into the library; when it must, it adds room for
+/// the next short write too.
+inline char* writable(std::string& s, std::size_t size) {
+  constexpr std::size_t room = 64;
+  if (s.size() < size) {
+    s.append(size - s.size() + room, '\0');
+  }
+  return &s[0];
+}
+
+/// Assignment without a call into the library while `to` is already long enough: a reused
+/// string gets the bytes by copy_short and its length by erase(), both inline.
 inline void assign_short(std::string& to, std::string_view from) {
-  to.clear();
-  to.append(from.data(), from.size());
+  copy_short(writable(to, from.size()), from.data(), from.size());
+  to.erase(from.size());
 }
 
 } // namespace sse::detail

@@ -5,6 +5,7 @@
 #include "bench_server.hpp"
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +30,19 @@ using clock_type = std::chrono::steady_clock;
 double seconds_since(clock_type::time_point start, clock_type::time_point end) {
   return std::chrono::duration<double>(end - start).count();
 }
+
+// CPU time of the calling thread: the client's loop runs on it (caller_thread mode).
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// A run's wall time and the CPU time its reader spent (user + system).
+struct timing {
+  double wall = -1.0;
+  double cpu = -1.0;
+};
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -78,7 +93,7 @@ corpus small_corpus(std::size_t count) {
 }
 
 // Our client on a caller_thread loop; a counting listener closes the client at the last event.
-double run_client(const std::string& url, std::size_t events, std::size_t& data_bytes) {
+timing run_client(const std::string& url, std::size_t events, std::size_t& data_bytes) {
   sse::event_loop loop(sse::event_loop::mode::caller_thread);
   sse::client_options options;
   options.url = url;
@@ -96,18 +111,20 @@ double run_client(const std::string& url, std::size_t events, std::size_t& data_
     }
   });
   const auto start = clock_type::now();
+  const double cpu_start = thread_cpu_seconds();
   client.start();
   loop.run();
+  const double cpu = thread_cpu_seconds() - cpu_start;
   data_bytes = bytes;
   if (seen != events) {
     std::fprintf(stderr, "client: got %zu of %zu events\n", seen, events);
-    return -1.0;
+    return {};
   }
-  return seconds_since(start, last);
+  return {seconds_since(start, last), cpu};
 }
 
 // A command as a process with stdout and stderr to /dev/null, timed from spawn to exit.
-double run_command(std::vector<std::string> args) {
+timing run_command(std::vector<std::string> args) {
   std::vector<char*> argv;
   for (auto& a : args) {
     argv.push_back(a.data());
@@ -123,24 +140,28 @@ double run_command(std::vector<std::string> args) {
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
     std::fprintf(stderr, "%s: cannot spawn\n", argv[0]);
-    return -1.0;
+    return {};
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
   const auto end = clock_type::now();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::fprintf(stderr, "%s: exit status %d\n", argv[0], status);
   }
-  return seconds_since(start, end);
+  const auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return {seconds_since(start, end), seconds(usage.ru_utime) + seconds(usage.ru_stime)};
 }
 
 // `curl -N -s URL -o /dev/null`: libcurl's own ceiling on the same server.
-double run_curl(const std::string& url) {
+timing run_curl(const std::string& url) {
   return run_command({"curl", "-N", "-s", url, "-o", "/dev/null"});
 }
 
 // `ssecat -q --max-events N URL`: our CLI, which must end at the N-th event.
-double run_ssecat(const std::string& ssecat, const std::string& url, std::size_t events) {
+timing run_ssecat(const std::string& ssecat, const std::string& url, std::size_t events) {
   return run_command({ssecat, "-q", "--max-events", std::to_string(events), url});
 }
 
@@ -193,33 +214,44 @@ double run_parser_only(const corpus& c) {
   return seconds_since(start, end);
 }
 
+// Wall and CPU medians of a series of runs.
+struct series {
+  std::vector<double> wall;
+  std::vector<double> cpu;
+  void add(const timing& t) {
+    wall.push_back(t.wall);
+    cpu.push_back(t.cpu);
+  }
+  double median_wall() const { return median(wall); }
+  double median_cpu() const { return median(cpu); }
+};
+
 void measure(const corpus& c, int reps, bool with_raw, bool client_only,
              const std::string& ssecat) {
+  sse_bench::stream_server server([&c](int fd) { sse_bench::write_corpus(fd, c.bytes); });
+  std::size_t data_bytes = 0;
   if (client_only) {
-    sse_bench::stream_server server([&c](int fd) { sse_bench::write_corpus(fd, c.bytes); });
-    std::vector<double> ours;
-    std::size_t data_bytes = 0;
+    series ours;
     for (int r = 0; r < reps; ++r) {
-      ours.push_back(run_client(server.url(), c.events, data_bytes));
+      ours.add(run_client(server.url(), c.events, data_bytes));
     }
-    const double t = median(ours);
-    std::printf("%s: sse::client %.3f s, %.1f MB/s (median of %d)\n", c.name.c_str(), t,
-                static_cast<double>(c.bytes.size()) / 1e6 / t, reps);
+    const double t = ours.median_wall();
+    std::printf("%s: sse::client %.3f s (CPU %.3f s), %.1f MB/s (median of %d)\n", c.name.c_str(),
+                t, ours.median_cpu(), static_cast<double>(c.bytes.size()) / 1e6 / t, reps);
     return;
   }
-  sse_bench::stream_server server([&c](int fd) { sse_bench::write_corpus(fd, c.bytes); });
-  std::vector<double> ours;
-  std::vector<double> curls;
+  series ours;
+  series curls;
+  series ssecats;
   std::vector<double> raws;
-  std::vector<double> ssecats;
-  std::size_t data_bytes = 0;
   for (int r = 0; r < reps; ++r) {
-    ours.push_back(run_client(server.url(), c.events, data_bytes));
-    curls.push_back(run_curl(server.url()));
-    std::printf("  rep %d: client %.3f s, curl %.3f s", r + 1, ours.back(), curls.back());
+    ours.add(run_client(server.url(), c.events, data_bytes));
+    curls.add(run_curl(server.url()));
+    std::printf("  rep %d: client %.3f s (CPU %.3f), curl %.3f s (CPU %.3f)", r + 1,
+                ours.wall.back(), ours.cpu.back(), curls.wall.back(), curls.cpu.back());
     if (!ssecat.empty()) {
-      ssecats.push_back(run_ssecat(ssecat, server.url(), c.events));
-      std::printf(", ssecat %.3f s", ssecats.back());
+      ssecats.add(run_ssecat(ssecat, server.url(), c.events));
+      std::printf(", ssecat %.3f s (CPU %.3f)", ssecats.wall.back(), ssecats.cpu.back());
     }
     if (with_raw) {
       raws.push_back(run_raw(server.port(), c.bytes.size()));
@@ -229,17 +261,19 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
   }
   const double mb = static_cast<double>(c.bytes.size()) / 1e6;
   const double events = static_cast<double>(c.events);
-  const double t_ours = median(ours);
-  const double t_curl = median(curls);
+  const double t_ours = ours.median_wall();
+  const double t_curl = curls.median_wall();
   std::printf("%s (%.1f MB on the wire), median of %d:\n", c.name.c_str(), mb, reps);
-  std::printf("  sse::client : %8.3f s  %8.1f MB/s  %12.0f events/s\n", t_ours, mb / t_ours,
-              events / t_ours);
-  std::printf("  curl -N     : %8.3f s  %8.1f MB/s  %12.0f events/s (process spawn included)\n",
-              t_curl, mb / t_curl, events / t_curl);
+  std::printf("  sse::client : %8.3f s  %8.1f MB/s  %12.0f events/s  CPU %.3f s (loop thread)\n",
+              t_ours, mb / t_ours, events / t_ours, ours.median_cpu());
+  std::printf("  curl -N     : %8.3f s  %8.1f MB/s  %12.0f events/s  CPU %.3f s (process spawn "
+              "included)\n",
+              t_curl, mb / t_curl, events / t_curl, curls.median_cpu());
   if (!ssecat.empty()) {
-    const double t_cat = median(ssecats);
-    std::printf("  ssecat -q   : %8.3f s  %8.1f MB/s  %12.0f events/s (process spawn included)\n",
-                t_cat, mb / t_cat, events / t_cat);
+    const double t_cat = ssecats.median_wall();
+    std::printf("  ssecat -q   : %8.3f s  %8.1f MB/s  %12.0f events/s  CPU %.3f s (process spawn "
+                "included)\n",
+                t_cat, mb / t_cat, events / t_cat, ssecats.median_cpu());
   }
   if (with_raw) {
     const double t_raw = median(raws);
@@ -252,10 +286,12 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
   const double t_parse = median(parses);
   std::printf("  parser alone: %8.3f s  %8.1f MB/s  %12.0f events/s (no I/O, 16 KiB chunks)\n",
               t_parse, mb / t_parse, events / t_parse);
-  std::printf("  client/curl : throughput %.2fx, time %.2fx\n", t_curl / t_ours, t_ours / t_curl);
+  std::printf("  client/curl : throughput %.2fx, time %.2fx, CPU %.2fx\n", t_curl / t_ours,
+              t_ours / t_curl, ours.median_cpu() / curls.median_cpu());
   if (!ssecat.empty()) {
-    const double t_cat = median(ssecats);
-    std::printf("  ssecat/curl : throughput %.2fx, time %.2fx\n", t_curl / t_cat, t_cat / t_curl);
+    const double t_cat = ssecats.median_wall();
+    std::printf("  ssecat/curl : throughput %.2fx, time %.2fx, CPU %.2fx\n", t_curl / t_cat,
+                t_cat / t_curl, ssecats.median_cpu() / curls.median_cpu());
   }
 }
 

@@ -1422,8 +1422,9 @@ private:
 #include <system_error>
 #include <utility>
 
-// For the line handler on the hot path: a call per line, with its register saves, costs more
-// than most lines' handling, and two call sites make GCC stop inlining it.
+// For the handlers of data lines, id lines and dispatch on the hot path: a call per line, with
+// its register saves, costs more than most lines' handling, and two call sites (the fast and
+// the general path) make GCC stop inlining them.
 #if defined(__GNUC__) || defined(__clang__)
 #define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
 #else
@@ -1780,7 +1781,7 @@ inline void parser::process_field(std::string_view name, std::string_view value)
   }
 }
 
-inline void parser::append_data(std::string_view value) {
+SSE_CLIENT_ALWAYS_INLINE void parser::append_data(std::string_view value) {
   // WHATWG appends value + LF and drops the last LF at dispatch; an LF before every line but
   // the first is the same buffer without the drop.
   const std::size_t held = has_data_ ? data_size_ + 1 : 0; // with WHATWG's trailing LF
@@ -1845,7 +1846,7 @@ inline void parser::process_retry(std::string_view value) {
   }
 }
 
-inline void parser::dispatch() {
+SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
   // WHATWG "dispatch the event", step by step.
   event& built = pending();
   if (!has_data_) {

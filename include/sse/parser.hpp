@@ -3,6 +3,7 @@
 #ifndef SSE_CLIENT_PARSER_HPP
 #define SSE_CLIENT_PARSER_HPP
 
+#include <sse/detail/inline.hpp>
 #include <sse/detail/scan.hpp>
 #include <sse/detail/short_string.hpp>
 #include <sse/detail/utf8.hpp>
@@ -18,15 +19,6 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
-
-// For the handlers of data lines, id lines and dispatch on the hot path: a call per line, with
-// its register saves, costs more than most lines' handling, and two call sites (the fast and
-// the general path) make GCC stop inlining them.
-#if defined(__GNUC__) || defined(__clang__)
-#define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
-#else
-#define SSE_CLIENT_ALWAYS_INLINE inline
-#endif
 
 namespace sse {
 
@@ -406,7 +398,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::append_data(std::string_view value) {
   has_data_ = true;
 }
 
-inline void parser::set_id(std::string_view value) {
+SSE_CLIENT_ALWAYS_INLINE void parser::set_id(std::string_view value) {
   // WHATWG: an id containing NUL is ignored. The scan noted any NUL of the line, and the name
   // has none.
   if (!line_has_nul_) {

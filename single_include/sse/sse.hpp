@@ -486,6 +486,23 @@ private:
 #ifndef SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 #define SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 
+// ---- sse/detail/inline.hpp ----
+// SPDX-License-Identifier: MIT
+// SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
+// not leave as calls.
+#ifndef SSE_CLIENT_DETAIL_INLINE_HPP
+#define SSE_CLIENT_DETAIL_INLINE_HPP
+
+// A call per line or per event, with its register saves, costs more than the work of these
+// functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
+#if defined(__GNUC__) || defined(__clang__)
+#define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define SSE_CLIENT_ALWAYS_INLINE inline
+#endif
+
+#endif // SSE_CLIENT_DETAIL_INLINE_HPP
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -497,7 +514,7 @@ namespace sse::detail {
 /// Equality for the short strings of fields (types, ids), inline: words compared in place of a
 /// call to memcmp, which costs more than the comparison for a type like "message". Reads only
 /// the bytes of the two views.
-inline bool equal_short(std::string_view a, std::string_view b) noexcept {
+SSE_CLIENT_ALWAYS_INLINE bool equal_short(std::string_view a, std::string_view b) noexcept {
   const std::size_t n = a.size();
   if (n != b.size()) {
     return false;
@@ -534,7 +551,7 @@ constexpr std::size_t short_value = 64;
 
 /// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
 /// nearly every field value, where a call to memcpy would cost more than the copy.
-inline void copy_short(char* to, const char* from, std::size_t n) noexcept {
+SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t n) noexcept {
   struct block16 {
     char bytes[16];
   };
@@ -578,7 +595,7 @@ inline void copy_short(char* to, const char* from, std::size_t n) noexcept {
 /// The bytes of `s`, made at least `size` long first. A string the parser reuses keeps its
 /// length between uses, so this rarely calls into the library; when it must, it adds room for
 /// the next short write too.
-inline char* writable(std::string& s, std::size_t size) {
+SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
   constexpr std::size_t room = 64;
   if (s.size() < size) {
     s.append(size - s.size() + room, '\0');
@@ -588,7 +605,7 @@ inline char* writable(std::string& s, std::size_t size) {
 
 /// Assignment without a call into the library while `to` is already long enough: a reused
 /// string gets the bytes by copy_short and its length by erase(), both inline.
-inline void assign_short(std::string& to, std::string_view from) {
+SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view from) {
   copy_short(writable(to, from.size()), from.data(), from.size());
   to.erase(from.size());
 }
@@ -1422,15 +1439,6 @@ private:
 #include <system_error>
 #include <utility>
 
-// For the handlers of data lines, id lines and dispatch on the hot path: a call per line, with
-// its register saves, costs more than most lines' handling, and two call sites (the fast and
-// the general path) make GCC stop inlining them.
-#if defined(__GNUC__) || defined(__clang__)
-#define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
-#else
-#define SSE_CLIENT_ALWAYS_INLINE inline
-#endif
-
 namespace sse {
 
 /// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
@@ -1809,7 +1817,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::append_data(std::string_view value) {
   has_data_ = true;
 }
 
-inline void parser::set_id(std::string_view value) {
+SSE_CLIENT_ALWAYS_INLINE void parser::set_id(std::string_view value) {
   // WHATWG: an id containing NUL is ignored. The scan noted any NUL of the line, and the name
   // has none.
   if (!line_has_nul_) {

@@ -3,6 +3,8 @@
 #ifndef SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 #define SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 
+#include <sse/detail/inline.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -14,7 +16,7 @@ namespace sse::detail {
 /// Equality for the short strings of fields (types, ids), inline: words compared in place of a
 /// call to memcmp, which costs more than the comparison for a type like "message". Reads only
 /// the bytes of the two views.
-inline bool equal_short(std::string_view a, std::string_view b) noexcept {
+SSE_CLIENT_ALWAYS_INLINE bool equal_short(std::string_view a, std::string_view b) noexcept {
   const std::size_t n = a.size();
   if (n != b.size()) {
     return false;
@@ -51,7 +53,7 @@ constexpr std::size_t short_value = 64;
 
 /// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
 /// nearly every field value, where a call to memcpy would cost more than the copy.
-inline void copy_short(char* to, const char* from, std::size_t n) noexcept {
+SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t n) noexcept {
   struct block16 {
     char bytes[16];
   };
@@ -95,7 +97,7 @@ inline void copy_short(char* to, const char* from, std::size_t n) noexcept {
 /// The bytes of `s`, made at least `size` long first. A string the parser reuses keeps its
 /// length between uses, so this rarely calls into the library; when it must, it adds room for
 /// the next short write too.
-inline char* writable(std::string& s, std::size_t size) {
+SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
   constexpr std::size_t room = 64;
   if (s.size() < size) {
     s.append(size - s.size() + room, '\0');
@@ -105,7 +107,7 @@ inline char* writable(std::string& s, std::size_t size) {
 
 /// Assignment without a call into the library while `to` is already long enough: a reused
 /// string gets the bytes by copy_short and its length by erase(), both inline.
-inline void assign_short(std::string& to, std::string_view from) {
+SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view from) {
   copy_short(writable(to, from.size()), from.data(), from.size());
   to.erase(from.size());
 }

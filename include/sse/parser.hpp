@@ -221,12 +221,13 @@ inline void parser::feed_bytes(std::string_view bytes) {
   }
   cursor at{p, n, i, detail::special_scanner(p, n)};
   at.scan.skip_to(i);
+  const std::size_t max_line = options_.max_event_size;
   for (;;) {
     const std::size_t end = at.scan.next();
     if (end == n) {
       break;
     }
-    if (p[end] == '\n' && line_.empty() && end - at.start <= options_.max_event_size) {
+    if (p[end] == '\n' && line_.empty() && end - at.start <= max_line) {
       // Nearly every line: whole in this chunk, valid text, ended by LF.
       at.scan.pop();
       process_line(std::string_view(p + at.start, end - at.start));

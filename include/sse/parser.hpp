@@ -227,15 +227,22 @@ inline void parser::feed_bytes(std::string_view bytes) {
     if (end == n) {
       break;
     }
-    if (p[end] == '\n' && line_.empty() && end - at.start <= max_line) {
-      // Nearly every line: whole in this chunk, valid text, ended by LF.
-      at.scan.pop();
+    const char c = p[end];
+    if ((c == '\n' || (c == '\r' && end + 1 < n && p[end + 1] == '\n')) && line_.empty() &&
+        end - at.start <= max_line) {
+      // Nearly every line: whole in this chunk, valid text, ended by LF or CRLF.
+      std::size_t next = end + 1;
+      if (c == '\n') {
+        at.scan.pop();
+      } else {
+        at.scan.skip_to(++next); // the CR and its LF
+      }
       process_line(std::string_view(p + at.start, end - at.start));
       if (halted_) {
         return;
       }
       line_has_nul_ = false;
-      at.start = end + 1;
+      at.start = next;
       continue;
     }
     if (!special_byte(at, end)) {

@@ -102,15 +102,8 @@ public:
 
   /// Index of the first special byte not yet consumed, or the chunk's size when there is none.
   std::size_t next() noexcept {
-    while (mask_ == 0) {
-      if (next_block_ >= size_) {
-        return size_;
-      }
-      block_ = next_block_;
-      next_block_ = block_ + block_size;
-      mask_ = size_ - block_ >= block_size
-                  ? block_mask(p_ + block_, block_ + prefetch_distance < size_)
-                  : tail_mask(p_ + block_, size_ - block_);
+    if (mask_ == 0 && !find_block()) {
+      return size_;
     }
     return block_ + count_trailing_zeros(mask_);
   }
@@ -120,11 +113,11 @@ public:
 
   /// Consumes the bytes before `from`, which lies past the byte next() returned last.
   void skip_to(std::size_t from) noexcept {
-    if (from < next_block_) {
-      mask_ &= ~std::uint64_t{0} << (from - block_);
+    if (from - block_ < next_block_ - block_) {
+      mask_ &= ~std::uint64_t{0} << (from - block_); // inside the block held
     } else {
+      block_ = next_block_ = from; // no block held: the next one starts there
       mask_ = 0;
-      next_block_ = from;
     }
   }
 
@@ -139,6 +132,24 @@ private:
   // Input not yet in cache (a large buffer rather than a fresh socket read) streams in faster
   // when asked for ahead.
   static constexpr std::size_t prefetch_distance = 1024;
+
+  // Classifies blocks from next_block_ on until one has a special byte; false at the end. The
+  // position is kept in a local while blocks come back empty, as they do inside long lines.
+  bool find_block() noexcept {
+    for (std::size_t from = next_block_; from < size_; from += block_size) {
+      const std::uint64_t mask = size_ - from >= block_size
+                                     ? block_mask(p_ + from, from + prefetch_distance < size_)
+                                     : tail_mask(p_ + from, size_ - from);
+      if (mask != 0) {
+        block_ = from;
+        next_block_ = from + block_size;
+        mask_ = mask;
+        return true;
+      }
+    }
+    block_ = next_block_ = size_;
+    return false;
+  }
 
   static unsigned count_trailing_zeros(std::uint64_t mask) noexcept {
     return static_cast<unsigned>(__builtin_ctzll(mask));
@@ -177,9 +188,10 @@ private:
   const char* p_;
   std::size_t size_;
   bool avx2_;
-  std::size_t block_ = 0;      // where the block last classified starts
-  std::size_t next_block_ = 0; // where the next one starts
-  std::uint64_t mask_ = 0;     // the special bytes of the block not yet consumed
+  // The block held is [block_, next_block_): 64 bytes, or none when the two are equal.
+  std::size_t block_ = 0;
+  std::size_t next_block_ = 0;
+  std::uint64_t mask_ = 0; // the special bytes of the block held not yet consumed
 };
 
 } // namespace sse::detail

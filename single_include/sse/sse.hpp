@@ -1254,12 +1254,6 @@ public:
     }
   }
 
-  /// Index of the first special byte at or after `from`, or the chunk's size when there is none.
-  std::size_t next(std::size_t from) noexcept {
-    skip_to(from);
-    return next();
-  }
-
 private:
   static constexpr std::size_t block_size = 64;
   // Input not yet in cache (a large buffer rather than a fresh socket read) streams in faster

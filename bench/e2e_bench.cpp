@@ -226,6 +226,32 @@ struct series {
   double median_cpu() const { return median(cpu); }
 };
 
+// Time ratios of `ours` to `theirs` rep by rep (lowest, median, highest), and of their fastest
+// runs.
+void print_paired(const char* label, const series& ours, const series& theirs) {
+  std::vector<double> ratios;
+  double best_ours = 0;
+  double best_theirs = 0;
+  for (std::size_t r = 0; r < ours.wall.size() && r < theirs.wall.size(); ++r) {
+    const double a = ours.wall[r];
+    const double b = theirs.wall[r];
+    if (a <= 0 || b <= 0) {
+      continue; // a failed run (reported above)
+    }
+    ratios.push_back(a / b);
+    best_ours = best_ours == 0 ? a : std::min(best_ours, a);
+    best_theirs = best_theirs == 0 ? b : std::min(best_theirs, b);
+  }
+  if (ratios.empty()) {
+    return;
+  }
+  std::sort(ratios.begin(), ratios.end());
+  std::printf("  %s: time per rep %.2fx lowest, %.2fx median, %.2fx highest; fastest runs "
+              "%.3f s against %.3f s, %.2fx\n",
+              label, ratios.front(), median(ratios), ratios.back(), best_ours, best_theirs,
+              best_ours / best_theirs);
+}
+
 void measure(const corpus& c, int reps, bool with_raw, bool client_only,
              const std::string& ssecat) {
   sse_bench::stream_server server([&c](int fd) { sse_bench::write_corpus(fd, c.bytes); });
@@ -292,6 +318,14 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
     const double t_cat = ssecats.median_wall();
     std::printf("  ssecat/curl : throughput %.2fx, time %.2fx, CPU %.2fx\n", t_curl / t_cat,
                 t_cat / t_curl, ssecats.median_cpu() / curls.median_cpu());
+  }
+  // On a shared host the speed of a core drifts over seconds, so medians of separate series can
+  // mix fast and slow spells. Each rep runs the client, curl and ssecat back to back: their
+  // ratio within a rep compares them at the same speed, and the fastest run of each is its cost
+  // with the least interference.
+  print_paired("client/curl ", ours, curls);
+  if (!ssecat.empty()) {
+    print_paired("ssecat/curl ", ssecats, curls);
   }
 }
 

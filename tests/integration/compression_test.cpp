@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Compressed responses beyond gzip (reliability_test, faults_test): brotli and zstd bodies, a
-// brotli bomb and corrupt brotli. Bodies are compressed here, at test time, with a flush after
+// Compressed responses beyond gzip (reliability_test, faults_test): brotli and zstd bodies, brotli
+// and zstd bombs, and corrupt brotli. Bodies are compressed here, at test time, with a flush after
 // each event so that every event is decodable as soon as its bytes arrive.
 #include <sse/sse.hpp>
 
@@ -209,6 +209,38 @@ test_server::handler first_then(std::function<void(connection&)> first, std::str
   };
 }
 
+// Serves `bomb` (100 MiB of one data line, compressed with `encoding`) and checks that the
+// client stops decoding just past max_event_size, with memory bounded, and does not retry.
+void check_bomb(const char* encoding, const std::string& bomb) {
+  CAPTURE(encoding, bomb.size());
+  REQUIRE(bomb.size() < 1024 * 1024);
+  test_server server([&](connection& c) {
+    c.send_head(200, {{"Content-Type", "text/event-stream"}, {"Content-Encoding", encoding}});
+    c.send(bomb);
+    c.wait_closed_by_peer(10s);
+  });
+  const long peak_before = status_kib("VmHWM");
+  collected c;
+  auto options = fast_options(server.url("/"));
+  options.compression = true;
+  options.max_event_size = 1 << 20;
+  // Each attempt opens before it fails, so max_attempts would never trip: stop after one.
+  options.on_failure = [](const sse::error&, sse::retry_decision) { return sse::retry_decision{}; };
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(client.wait_for(20s));
+  CHECK(c.errors.snapshot().at(0).code == sse::errc::too_large);
+  CHECK(c.events.size() == 0);
+  // Decoded bytes: it stopped decoding just past max_event_size, not at 100 MiB.
+  const auto decoded = client.stats().bytes;
+  CAPTURE(decoded);
+  CHECK(decoded < 8u << 20);
+  const long growth_kib = status_kib("VmHWM") - peak_before;
+  CAPTURE(peak_before, growth_kib);
+  CHECK(growth_kib < 64 * 1024);
+}
+
 } // namespace
 
 TEST_CASE("compression: brotli body is decoded when compression is on",
@@ -242,44 +274,28 @@ TEST_CASE("compression: zstd body is decoded when compression is on",
 
 TEST_CASE("compression: a brotli bomb stops at max_event_size with bounded memory",
           "[compression][integration]") {
-  // 100 MiB of one data line, a few hundred bytes compressed.
   std::string bomb;
-  {
-    brotli_writer br;
-    bomb += br.add("data: ");
-    const std::string block(1 << 20, 'x');
-    for (int i = 0; i < 100; ++i) {
-      bomb += br.add(block);
-    }
-    bomb += br.add("\n\n", BROTLI_OPERATION_FINISH);
+  brotli_writer br;
+  bomb += br.add("data: ");
+  const std::string block(1 << 20, 'x');
+  for (int i = 0; i < 100; ++i) {
+    bomb += br.add(block);
   }
-  CAPTURE(bomb.size());
-  REQUIRE(bomb.size() < 1024 * 1024);
-  test_server server([&](connection& c) {
-    c.send_head(200, {{"Content-Type", "text/event-stream"}, {"Content-Encoding", "br"}});
-    c.send(bomb);
-    c.wait_closed_by_peer(10s);
-  });
-  const long peak_before = status_kib("VmHWM");
-  collected c;
-  auto options = fast_options(server.url("/"));
-  options.compression = true;
-  options.max_event_size = 1 << 20;
-  // Each attempt opens before it fails, so max_attempts would never trip: stop after one.
-  options.on_failure = [](const sse::error&, sse::retry_decision) { return sse::retry_decision{}; };
-  sse::client client(options);
-  c.attach(client);
-  client.start();
-  REQUIRE(client.wait_for(20s));
-  CHECK(c.errors.snapshot().at(0).code == sse::errc::too_large);
-  CHECK(c.events.size() == 0);
-  // Decoded bytes: it stopped decoding just past max_event_size, not at 100 MiB.
-  const auto decoded = client.stats().bytes;
-  CAPTURE(decoded);
-  CHECK(decoded < 8u << 20);
-  const long growth_kib = status_kib("VmHWM") - peak_before;
-  CAPTURE(peak_before, growth_kib);
-  CHECK(growth_kib < 64 * 1024);
+  bomb += br.add("\n\n", BROTLI_OPERATION_FINISH);
+  check_bomb("br", bomb);
+}
+
+TEST_CASE("compression: a zstd bomb stops at max_event_size with bounded memory",
+          "[compression][integration]") {
+  std::string bomb;
+  zstd_writer zs;
+  bomb += zs.add("data: ");
+  const std::string block(1 << 20, 'x');
+  for (int i = 0; i < 100; ++i) {
+    bomb += zs.add(block);
+  }
+  bomb += zs.add("\n\n", ZSTD_e_end);
+  check_bomb("zstd", bomb);
 }
 
 TEST_CASE("compression: corrupt brotli ends the attempt after the events decoded so far",

@@ -3,6 +3,7 @@
 #ifndef SSE_CLIENT_PARSER_HPP
 #define SSE_CLIENT_PARSER_HPP
 
+#include <sse/detail/event_slots.hpp>
 #include <sse/detail/inline.hpp>
 #include <sse/detail/scan.hpp>
 #include <sse/detail/short_string.hpp>
@@ -110,12 +111,10 @@ private:
   void process_retry(std::string_view value);
   void dispatch();
 
-  // The slot dispatched last: its id is the WHATWG last event ID string.
-  event& committed() noexcept { return slots_[committed_]; }
-  const event& committed() const noexcept { return slots_[committed_]; }
-  // The slot the next event is built in: its data, type and id are the WHATWG buffers.
-  event& pending() noexcept { return slots_[committed_ ^ 1U]; }
-  const event& pending() const noexcept { return slots_[committed_ ^ 1U]; }
+  event& committed() noexcept { return slots_.committed(); }
+  const event& committed() const noexcept { return slots_.committed(); }
+  event& pending() noexcept { return slots_.pending(); }
+  const event& pending() const noexcept { return slots_.pending(); }
   void fail(errc code) noexcept {
     error_ = make_error_code(code);
     halted_ = true;
@@ -140,9 +139,8 @@ private:
   // Two events take turns: one is built from the fields while the other, dispatched last,
   // holds the last event ID string. A dispatch hands the built one over and swaps the roles,
   // so an id is copied once, from its line, and a type only when it changes.
-  event slots_[2];
-  unsigned committed_ = 0; // index of committed() in slots_
-  bool has_data_ = false;  // a data field was seen: the WHATWG data buffer is not empty
+  detail::event_slots slots_;
+  bool has_data_ = false; // a data field was seen: the WHATWG data buffer is not empty
   // The length of the WHATWG data buffer in pending().data, which may be longer until the
   // dispatch: short lines are written in place, without a call into the library.
   std::size_t data_size_ = 0;
@@ -456,7 +454,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
     // 1. An id field still sets the last event ID string. 2. Nothing is dispatched, and the
     // type buffer is reset.
     if (id_set_) {
-      committed_ ^= 1U;
+      slots_.swap_roles();
       id_set_ = false;
     }
     type_set_ = false;
@@ -473,7 +471,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
   }
   type_set_ = false;
   has_data_ = false;
-  committed_ ^= 1U;
+  slots_.swap_roles();
   built.data.erase(data_size_);
   data_size_ = 0;
   if (on_event_) {

@@ -455,3 +455,50 @@ TEST_CASE("parser: reused buffers give each event exactly its own data and id", 
     CHECK(events == expected);
   }
 }
+
+TEST_CASE("parser: a copy or a move goes on from where the original was", "[parser]") {
+  // Cut inside the third event and inside the fourth, so that either of the two events that
+  // take turns is the committed one; the copies must then build and dispatch in their own.
+  const std::string stream = "id: 1\ndata: one\n\nid: 2\nevent: two\ndata: two\n\n"
+                             "data: three\n\nid: 4\ndata: four\n\ndata: five\n\n";
+  const auto whole = sse_test::run_parser(stream, {});
+  REQUIRE(whole.events.size() == 5);
+  for (const std::size_t cut : {stream.find("three") + 2, stream.find("four") + 1}) {
+    CAPTURE(cut);
+    const std::string_view head = std::string_view(stream).substr(0, cut);
+    const std::string_view tail = std::string_view(stream).substr(cut);
+    std::vector<sse::event> before;
+    sse::parser original;
+    original.on_event([&](const sse::event& e) { before.push_back(e); });
+    REQUIRE_FALSE(original.feed(head));
+    const std::size_t seen = before.size();
+
+    const auto finish = [&](sse::parser& p) {
+      std::vector<sse::event> after;
+      p.on_event([&](const sse::event& e) { after.push_back(e); });
+      REQUIRE_FALSE(p.feed(tail));
+      std::vector<sse::event> all(before.begin(), before.begin() + static_cast<long>(seen));
+      all.insert(all.end(), after.begin(), after.end());
+      REQUIRE(all.size() == whole.events.size());
+      for (std::size_t k = 0; k < all.size(); ++k) {
+        CHECK(all[k].type == whole.events[k].type);
+        CHECK(all[k].data == whole.events[k].data);
+        CHECK(all[k].id == whole.events[k].id);
+      }
+      CHECK(p.last_event_id() == "4");
+    };
+    sse::parser copied(original);
+    sse::parser assigned;
+    assigned = original;
+    sse::parser moved_from(original);
+    sse::parser moved(std::move(moved_from));
+    sse::parser move_assigned;
+    sse::parser move_source(original);
+    move_assigned = std::move(move_source);
+    finish(copied);
+    finish(assigned);
+    finish(moved);
+    finish(move_assigned);
+    finish(original); // unaffected by the copies fed before it
+  }
+}

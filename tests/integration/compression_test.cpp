@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Compressed responses beyond gzip (reliability_test, faults_test): brotli and zstd bodies, brotli
-// and zstd bombs, and corrupt brotli. Bodies are compressed here, at test time, with a flush after
-// each event so that every event is decodable as soon as its bytes arrive.
+// and zstd bombs (support/bomb_check.hpp), and corrupt brotli. Bodies are compressed here, at test
+// time, with a flush after each event so that every event is decodable as soon as its bytes arrive.
 #include <sse/sse.hpp>
 
+#include "support/bomb_check.hpp"
 #include "support/client_support.hpp"
-#include "support/process_stats.hpp"
 #include <brotli/encode.h>
 #include <catch2/catch.hpp>
 #include <zstd.h>
@@ -23,10 +23,10 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+using sse_test::check_bomb;
 using sse_test::collected;
 using sse_test::connection;
 using sse_test::fast_options;
-using sse_test::status_kib;
 using sse_test::stream_headers;
 using sse_test::test_server;
 using sse_test::wait_until;
@@ -207,38 +207,6 @@ test_server::handler first_then(std::function<void(connection&)> first, std::str
     c.send(later);
     c.wait_closed_by_peer(10s);
   };
-}
-
-// Serves `bomb` (100 MiB of one data line, compressed with `encoding`) and checks that the
-// client stops decoding just past max_event_size, with memory bounded, and does not retry.
-void check_bomb(const char* encoding, const std::string& bomb) {
-  CAPTURE(encoding, bomb.size());
-  REQUIRE(bomb.size() < 1024 * 1024);
-  test_server server([&](connection& c) {
-    c.send_head(200, {{"Content-Type", "text/event-stream"}, {"Content-Encoding", encoding}});
-    c.send(bomb);
-    c.wait_closed_by_peer(10s);
-  });
-  const long peak_before = status_kib("VmHWM");
-  collected c;
-  auto options = fast_options(server.url("/"));
-  options.compression = true;
-  options.max_event_size = 1 << 20;
-  // Each attempt opens before it fails, so max_attempts would never trip: stop after one.
-  options.on_failure = [](const sse::error&, sse::retry_decision) { return sse::retry_decision{}; };
-  sse::client client(options);
-  c.attach(client);
-  client.start();
-  REQUIRE(client.wait_for(20s));
-  CHECK(c.errors.snapshot().at(0).code == sse::errc::too_large);
-  CHECK(c.events.size() == 0);
-  // Decoded bytes: it stopped decoding just past max_event_size, not at 100 MiB.
-  const auto decoded = client.stats().bytes;
-  CAPTURE(decoded);
-  CHECK(decoded < 8u << 20);
-  const long growth_kib = status_kib("VmHWM") - peak_before;
-  CAPTURE(peak_before, growth_kib);
-  CHECK(growth_kib < 64 * 1024);
 }
 
 } // namespace

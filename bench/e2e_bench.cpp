@@ -38,10 +38,33 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// A run's wall time and the CPU time its reader spent (user + system).
+// Seconds of CPU time the hypervisor gave to other guests ("steal" in /proc/stat), summed over
+// this machine's cores; 0 on bare metal. On a virtual machine it is what makes the same run take
+// twice as long a few seconds later.
+double steal_seconds() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) {
+    return 0;
+  }
+  unsigned long long v[8] = {};
+  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                              &v[3], &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  return got == 8 ? static_cast<double>(v[7]) / static_cast<double>(::sysconf(_SC_CLK_TCK)) : 0;
+}
+
+// The share of the machine's cores stolen between two steal_seconds() readings `wall` apart.
+double stolen_share(double steal_start, double steal_end, double wall) {
+  const double cores = static_cast<double>(::sysconf(_SC_NPROCESSORS_ONLN));
+  return wall > 0 ? (steal_end - steal_start) / (wall * cores) : 0;
+}
+
+// A run's wall time, the CPU time its reader spent (user + system), and the share of the
+// machine stolen by the hypervisor meanwhile.
 struct timing {
   double wall = -1.0;
   double cpu = -1.0;
+  double stolen = 0;
 };
 
 double median(std::vector<double> v) {
@@ -110,17 +133,19 @@ timing run_client(const std::string& url, std::size_t events, std::size_t& data_
       client.close();
     }
   });
+  const double steal_start = steal_seconds();
   const auto start = clock_type::now();
   const double cpu_start = thread_cpu_seconds();
   client.start();
   loop.run();
   const double cpu = thread_cpu_seconds() - cpu_start;
+  const double wall = seconds_since(start, last);
   data_bytes = bytes;
   if (seen != events) {
     std::fprintf(stderr, "client: got %zu of %zu events\n", seen, events);
     return {};
   }
-  return {seconds_since(start, last), cpu};
+  return {wall, cpu, stolen_share(steal_start, steal_seconds(), wall)};
 }
 
 // A command as a process with stdout and stderr to /dev/null, timed from spawn to exit.
@@ -134,6 +159,7 @@ timing run_command(std::vector<std::string> args) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  const double steal_start = steal_seconds();
   const auto start = clock_type::now();
   pid_t pid = 0;
   const int spawned = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
@@ -152,7 +178,9 @@ timing run_command(std::vector<std::string> args) {
   const auto seconds = [](const timeval& tv) {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
   };
-  return {seconds_since(start, end), seconds(usage.ru_utime) + seconds(usage.ru_stime)};
+  const double wall = seconds_since(start, end);
+  return {wall, seconds(usage.ru_utime) + seconds(usage.ru_stime),
+          stolen_share(steal_start, steal_seconds(), wall)};
 }
 
 // `curl -N -s URL -o /dev/null`: libcurl's own ceiling on the same server.
@@ -218,18 +246,25 @@ double run_parser_only(const corpus& c) {
 struct series {
   std::vector<double> wall;
   std::vector<double> cpu;
+  std::vector<double> stolen;
   void add(const timing& t) {
     wall.push_back(t.wall);
     cpu.push_back(t.cpu);
+    stolen.push_back(t.stolen);
   }
   double median_wall() const { return median(wall); }
   double median_cpu() const { return median(cpu); }
 };
 
-// Time ratios of `ours` to `theirs` rep by rep (lowest, median, highest), and of their fastest
-// runs.
+// Below this share of the machine stolen during both runs of a pair, the pair is counted as a
+// quiet one.
+constexpr double quiet_steal = 0.10;
+
+// Time ratios of `ours` to `theirs` rep by rep (lowest, median, highest), of their fastest runs,
+// and the median over the quiet pairs, where the hypervisor took little of the machine.
 void print_paired(const char* label, const series& ours, const series& theirs) {
   std::vector<double> ratios;
+  std::vector<double> quiet;
   double best_ours = 0;
   double best_theirs = 0;
   for (std::size_t r = 0; r < ours.wall.size() && r < theirs.wall.size(); ++r) {
@@ -239,6 +274,9 @@ void print_paired(const char* label, const series& ours, const series& theirs) {
       continue; // a failed run (reported above)
     }
     ratios.push_back(a / b);
+    if (ours.stolen[r] < quiet_steal && theirs.stolen[r] < quiet_steal) {
+      quiet.push_back(a / b);
+    }
     best_ours = best_ours == 0 ? a : std::min(best_ours, a);
     best_theirs = best_theirs == 0 ? b : std::min(best_theirs, b);
   }
@@ -250,6 +288,14 @@ void print_paired(const char* label, const series& ours, const series& theirs) {
               "%.3f s against %.3f s, %.2fx\n",
               label, ratios.front(), median(ratios), ratios.back(), best_ours, best_theirs,
               best_ours / best_theirs);
+  if (quiet.empty()) {
+    std::printf("  %s: no rep had both runs under %.0f%% stolen\n", label, 100 * quiet_steal);
+  } else {
+    std::sort(quiet.begin(), quiet.end());
+    std::printf("  %s: %zu reps with both runs under %.0f%% stolen: time %.2fx lowest, %.2fx "
+                "median, %.2fx highest\n",
+                label, quiet.size(), 100 * quiet_steal, quiet.front(), median(quiet), quiet.back());
+  }
 }
 
 void measure(const corpus& c, int reps, bool with_raw, bool client_only,
@@ -273,11 +319,14 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
   for (int r = 0; r < reps; ++r) {
     ours.add(run_client(server.url(), c.events, data_bytes));
     curls.add(run_curl(server.url()));
-    std::printf("  rep %d: client %.3f s (CPU %.3f), curl %.3f s (CPU %.3f)", r + 1,
-                ours.wall.back(), ours.cpu.back(), curls.wall.back(), curls.cpu.back());
+    std::printf("  rep %d: client %.3f s (CPU %.3f, stolen %.0f%%), curl %.3f s (CPU %.3f, "
+                "stolen %.0f%%)",
+                r + 1, ours.wall.back(), ours.cpu.back(), 100 * ours.stolen.back(),
+                curls.wall.back(), curls.cpu.back(), 100 * curls.stolen.back());
     if (!ssecat.empty()) {
       ssecats.add(run_ssecat(ssecat, server.url(), c.events));
-      std::printf(", ssecat %.3f s (CPU %.3f)", ssecats.wall.back(), ssecats.cpu.back());
+      std::printf(", ssecat %.3f s (CPU %.3f, stolen %.0f%%)", ssecats.wall.back(),
+                  ssecats.cpu.back(), 100 * ssecats.stolen.back());
     }
     if (with_raw) {
       raws.push_back(run_raw(server.port(), c.bytes.size()));

@@ -23,8 +23,8 @@ using namespace std::chrono_literals;
 using sse_test::collected;
 using sse_test::connection;
 using sse_test::fast_options;
+using sse_test::peak_rss_growth;
 using sse_test::recorder;
-using sse_test::status_kib;
 using sse_test::stream_headers;
 using sse_test::test_server;
 using sse_test::wait_until;
@@ -262,7 +262,7 @@ TEST_CASE("faults: endless response headers fail the attempt with bounded memory
     }
     c.wait_closed_by_peer(10s);
   });
-  const long peak_before = status_kib("VmHWM");
+  const peak_rss_growth peak;
   collected c;
   auto options = fast_options(server.url("/"));
   options.reconnect.max_attempts = 1;
@@ -278,7 +278,7 @@ TEST_CASE("faults: endless response headers fail the attempt with bounded memory
   CHECK(c.events.size() == 0);
   CHECK(c.opens.size() == 0);
   CHECK(client.close_reason() == sse::close_reason::gave_up);
-  const long growth_kib = status_kib("VmHWM") - peak_before;
+  const long growth_kib = peak.kib();
   CAPTURE(growth_kib);
   CHECK(growth_kib < 32 * 1024);
 }

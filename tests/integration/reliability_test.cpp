@@ -24,6 +24,7 @@ using sse_test::collected;
 using sse_test::connection;
 using sse_test::fast_options;
 using sse_test::open_descriptors;
+using sse_test::peak_rss_growth;
 using sse_test::recorder;
 using sse_test::status_kib;
 using sse_test::stream_headers;
@@ -138,7 +139,7 @@ TEST_CASE("reliability: a 100 MiB line fails with too_large and memory stays bou
     }
     c.wait_closed_by_peer(10s);
   });
-  const long peak_before = status_kib("VmHWM");
+  const peak_rss_growth peak;
   collected c;
   auto options = fast_options(server.url("/"));
   options.max_event_size = 1 << 20;
@@ -149,7 +150,7 @@ TEST_CASE("reliability: a 100 MiB line fails with too_large and memory stays bou
   REQUIRE(c.errors.wait_for_size(1, 20s));
   CHECK(c.errors.snapshot()[0].code == sse::errc::too_large);
   CHECK(c.events.size() == 0);
-  const long growth_kib = status_kib("VmHWM") - peak_before;
+  const long growth_kib = peak.kib();
   CAPTURE(growth_kib);
   CHECK(growth_kib < 64 * 1024);
 }

@@ -26,7 +26,7 @@ inline void check_bomb(const char* encoding, const std::string& bomb) {
     c.send(bomb);
     c.wait_closed_by_peer(10s);
   });
-  const long peak_before = status_kib("VmHWM");
+  const peak_rss_growth peak;
   collected c;
   auto options = fast_options(server.url("/"));
   options.compression = true;
@@ -43,8 +43,8 @@ inline void check_bomb(const char* encoding, const std::string& bomb) {
   const auto decoded = client.stats().bytes;
   CAPTURE(decoded);
   CHECK(decoded < 8u << 20);
-  const long growth_kib = status_kib("VmHWM") - peak_before;
-  CAPTURE(peak_before, growth_kib);
+  const long growth_kib = peak.kib();
+  CAPTURE(growth_kib);
   CHECK(growth_kib < 64 * 1024);
 }
 

@@ -24,6 +24,25 @@ inline long status_kib(const std::string& field) {
   return -1;
 }
 
+/// The peak resident memory a test adds. Construction resets the kernel's high-water mark
+/// (VmHWM) to the current RSS, so an earlier test's peak cannot hide this one's; where the reset
+/// is refused, growth is measured above the earlier peak instead, which can only under-report.
+class peak_rss_growth {
+public:
+  peak_rss_growth() {
+    std::ofstream clear_refs("/proc/self/clear_refs");
+    clear_refs << "5";
+    clear_refs.flush();
+    baseline_kib_ = clear_refs ? status_kib("VmRSS") : status_kib("VmHWM");
+  }
+
+  /// KiB by which the peak since construction exceeds the RSS at construction.
+  long kib() const { return status_kib("VmHWM") - baseline_kib_; }
+
+private:
+  long baseline_kib_ = 0;
+};
+
 /// Entries of /proc/self/fd: the open descriptors, plus the directory's own.
 inline std::size_t open_descriptors() {
   std::size_t n = 0;

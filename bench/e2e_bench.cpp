@@ -368,10 +368,11 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
     std::printf("  ssecat/curl : throughput %.2fx, time %.2fx, CPU %.2fx\n", t_curl / t_cat,
                 t_cat / t_curl, ssecats.median_cpu() / curls.median_cpu());
   }
-  // On a shared host the speed of a core drifts over seconds, so medians of separate series can
-  // mix fast and slow spells. Each rep runs the client, curl and ssecat back to back: their
-  // ratio within a rep compares them at the same speed, and the fastest run of each is its cost
-  // with the least interference.
+  // On a virtual machine the hypervisor takes the cores away for spells of seconds (the stolen
+  // share printed per run), so medians of separate series can mix quiet and stolen spells. Each
+  // rep runs the client, curl and ssecat back to back: their ratio within a rep compares them
+  // under much the same interference, the fastest run of each is its cost with the least, and
+  // the quiet reps are those where the hypervisor took little.
   print_paired("client/curl ", ours, curls);
   if (!ssecat.empty()) {
     print_paired("ssecat/curl ", ssecats, curls);

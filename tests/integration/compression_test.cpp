@@ -27,6 +27,7 @@ using sse_test::check_bomb;
 using sse_test::collected;
 using sse_test::connection;
 using sse_test::fast_options;
+using sse_test::one_line_bomb;
 using sse_test::stream_headers;
 using sse_test::test_server;
 using sse_test::wait_until;
@@ -242,28 +243,14 @@ TEST_CASE("compression: zstd body is decoded when compression is on",
 
 TEST_CASE("compression: a brotli bomb stops at max_event_size with bounded memory",
           "[compression][integration]") {
-  std::string bomb;
   brotli_writer br;
-  bomb += br.add("data: ");
-  const std::string block(1 << 20, 'x');
-  for (int i = 0; i < 100; ++i) {
-    bomb += br.add(block);
-  }
-  bomb += br.add("\n\n", BROTLI_OPERATION_FINISH);
-  check_bomb("br", bomb);
+  check_bomb("br", one_line_bomb(br, BROTLI_OPERATION_FINISH));
 }
 
 TEST_CASE("compression: a zstd bomb stops at max_event_size with bounded memory",
           "[compression][integration]") {
-  std::string bomb;
   zstd_writer zs;
-  bomb += zs.add("data: ");
-  const std::string block(1 << 20, 'x');
-  for (int i = 0; i < 100; ++i) {
-    bomb += zs.add(block);
-  }
-  bomb += zs.add("\n\n", ZSTD_e_end);
-  check_bomb("zstd", bomb);
+  check_bomb("zstd", one_line_bomb(zs, ZSTD_e_end));
 }
 
 TEST_CASE("compression: corrupt brotli ends the attempt after the events decoded so far",

@@ -14,6 +14,19 @@
 
 namespace sse_test {
 
+/// The bomb every such test serves: 100 MiB of one data line, compressed by `writer` (whose
+/// add(text) compresses more and add(text, finish) ends the stream) without holding it whole.
+template <typename Writer, typename Finish>
+std::string one_line_bomb(Writer& writer, Finish finish) {
+  std::string bomb = writer.add("data: ");
+  const std::string block(1 << 20, 'x');
+  for (int i = 0; i < 100; ++i) {
+    bomb += writer.add(block);
+  }
+  bomb += writer.add("\n\n", finish);
+  return bomb;
+}
+
 /// Serves `bomb` (100 MiB of one data line, compressed with `encoding`, under 1 MiB) and checks
 /// that the client stops decoding just past max_event_size, with memory bounded, and fails with
 /// too_large after that one attempt.

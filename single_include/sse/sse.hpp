@@ -324,6 +324,25 @@ inline bool is_retryable_status(long status) noexcept {
 
 } // namespace sse::detail
 #endif // SSE_CLIENT_DETAIL_HTTP_HPP
+// ---- sse/detail/inline.hpp ----
+// SPDX-License-Identifier: MIT
+// SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
+// not leave as calls. SSE_CLIENT_NOINLINE: for the rare branch of such a path, kept out of it so
+// that the path itself needs no registers saved.
+#ifndef SSE_CLIENT_DETAIL_INLINE_HPP
+#define SSE_CLIENT_DETAIL_INLINE_HPP
+
+// A call per line or per event, with its register saves, costs more than the work of these
+// functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
+#if defined(__GNUC__) || defined(__clang__)
+#define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
+#define SSE_CLIENT_NOINLINE __attribute__((noinline))
+#else
+#define SSE_CLIENT_ALWAYS_INLINE inline
+#define SSE_CLIENT_NOINLINE
+#endif
+
+#endif // SSE_CLIENT_DETAIL_INLINE_HPP
 // ---- sse/detail/listeners.hpp ----
 // SPDX-License-Identifier: MIT
 // The callbacks registered on a client: added and removed from any thread, called on the loop's.
@@ -463,10 +482,15 @@ private:
   void refresh() {
     const std::uint64_t version = version_.load(std::memory_order_acquire);
     if (version != cached_version_) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      cached_ = current_;
-      cached_version_ = version;
+      take_current(version);
     }
+  }
+
+  // Out of line: the per-event caller stays small when the list did not change.
+  SSE_CLIENT_NOINLINE void take_current(std::uint64_t version) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cached_ = current_;
+    cached_version_ = version;
   }
 
   std::mutex mutex_;
@@ -486,22 +510,6 @@ private:
 #ifndef SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 #define SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 
-// ---- sse/detail/inline.hpp ----
-// SPDX-License-Identifier: MIT
-// SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
-// not leave as calls.
-#ifndef SSE_CLIENT_DETAIL_INLINE_HPP
-#define SSE_CLIENT_DETAIL_INLINE_HPP
-
-// A call per line or per event, with its register saves, costs more than the work of these
-// functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
-#if defined(__GNUC__) || defined(__clang__)
-#define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
-#else
-#define SSE_CLIENT_ALWAYS_INLINE inline
-#endif
-
-#endif // SSE_CLIENT_DETAIL_INLINE_HPP
 
 #include <cstddef>
 #include <cstdint>
@@ -2764,7 +2772,7 @@ private:
   }
 
   template <typename Callback, typename... Args>
-  void invoke(Callback& callback, const Args&... args) {
+  SSE_CLIENT_ALWAYS_INLINE void invoke(Callback& callback, const Args&... args) {
     try {
       callback(args...);
     } catch (const std::exception& e) {
@@ -2806,15 +2814,22 @@ private:
     }
     // No other call of current() on this list can come while the loop iterates (a listener
     // cannot feed the parser), so the list need not be pinned per event.
-    for (const auto& item : events_.current_ref()) {
-      if (!item->any_type && !equal_short(item->type, e.type)) {
-        continue;
-      }
-      callback_boundary();
-      if (detached_.load() || closed_.load() || restart_requested_ || !item->active.load()) {
-        continue;
-      }
-      invoke(item->callback, e);
+    const auto& items = events_.current_ref();
+    if (items.size() == 1 && !options_.is_terminal) {
+      // The usual client: one listener and nothing to do after it, so this frame keeps nothing
+      // across the call (no registers saved and restored per event).
+      deliver_to(*items.front(), e);
+      return;
+    }
+    deliver_to_all(items, e);
+  }
+
+  // Every listener of the event in turn, then the terminal-event check. Out of line: the loop
+  // and the check keep state across the calls, which the one-listener path should not pay for.
+  SSE_CLIENT_NOINLINE void deliver_to_all(const listener_list<listener>::snapshot& items,
+                                          const event& e) {
+    for (const auto& item : items) {
+      deliver_to(*item, e);
     }
     if (options_.is_terminal && !closed_.load()) {
       bool terminal = false;
@@ -2832,6 +2847,19 @@ private:
         closed_.store(true); // nothing after the terminal event is delivered
       }
     }
+  }
+
+  // One event listener: called unless its type differs, or the stream or the listener went away
+  // (possibly in an earlier listener of the same event).
+  SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
+    if (!item.any_type && !equal_short(item.type, e.type)) {
+      return;
+    }
+    callback_boundary();
+    if (detached_.load() || closed_.load() || restart_requested_ || !item.active.load()) {
+      return;
+    }
+    invoke(item.callback, e);
   }
 
   void deliver_comment(std::string_view text) {

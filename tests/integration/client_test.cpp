@@ -709,6 +709,28 @@ TEST_CASE("client: a listener that throws is reported and the stream goes on",
   CHECK(client.ready_state() == sse::ready_state::open);
 }
 
+TEST_CASE("client: a throwing sole listener is reported and still gets the next event",
+          "[client][integration]") {
+  // One event listener takes the client's shortest delivery path; it must catch as the loop does.
+  test_server server(serve_and_hold("data: 1\n\ndata: 2\n\n"));
+  recorder<std::string> seen;
+  recorder<sse::error> errors;
+  sse::client client(fast_options(server.url("/")));
+  client.on_message([&](const sse::event& e) {
+    seen.push(e.data);
+    if (e.data == "1") {
+      throw std::runtime_error("boom");
+    }
+  });
+  client.on_error([&](const sse::error& e) { errors.push(e); });
+  client.start();
+  REQUIRE(seen.wait_for_size(2, 5s));
+  CHECK(seen.snapshot() == std::vector<std::string>{"1", "2"});
+  REQUIRE(errors.wait_for_size(1, 5s));
+  CHECK(errors.snapshot()[0].code == sse::errc::listener);
+  CHECK(errors.snapshot()[0].message.find("boom") != std::string::npos);
+}
+
 TEST_CASE("client: restart reconnects at once with the last id and no error",
           "[client][integration]") {
   std::atomic<int> n{0};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
-// not leave as calls.
+// not leave as calls. SSE_CLIENT_NOINLINE: for the rare branch of such a path, kept out of it so
+// that the path itself needs no registers saved.
 #ifndef SSE_CLIENT_DETAIL_INLINE_HPP
 #define SSE_CLIENT_DETAIL_INLINE_HPP
 
@@ -8,8 +9,10 @@
 // functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
 #if defined(__GNUC__) || defined(__clang__)
 #define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
+#define SSE_CLIENT_NOINLINE __attribute__((noinline))
 #else
 #define SSE_CLIENT_ALWAYS_INLINE inline
+#define SSE_CLIENT_NOINLINE
 #endif
 
 #endif // SSE_CLIENT_DETAIL_INLINE_HPP

@@ -3,6 +3,7 @@
 #ifndef SSE_CLIENT_DETAIL_LISTENERS_HPP
 #define SSE_CLIENT_DETAIL_LISTENERS_HPP
 
+#include <sse/detail/inline.hpp>
 #include <sse/event.hpp>
 
 #include <atomic>
@@ -107,10 +108,15 @@ private:
   void refresh() {
     const std::uint64_t version = version_.load(std::memory_order_acquire);
     if (version != cached_version_) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      cached_ = current_;
-      cached_version_ = version;
+      take_current(version);
     }
+  }
+
+  // Out of line: the per-event caller stays small when the list did not change.
+  SSE_CLIENT_NOINLINE void take_current(std::uint64_t version) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cached_ = current_;
+    cached_version_ = version;
   }
 
   std::mutex mutex_;

@@ -5,6 +5,7 @@
 
 #include <sse/detail/curl.hpp>
 #include <sse/detail/http.hpp>
+#include <sse/detail/inline.hpp>
 #include <sse/detail/listeners.hpp>
 #include <sse/detail/short_string.hpp>
 #include <sse/error.hpp>
@@ -245,7 +246,7 @@ private:
   }
 
   template <typename Callback, typename... Args>
-  void invoke(Callback& callback, const Args&... args) {
+  SSE_CLIENT_ALWAYS_INLINE void invoke(Callback& callback, const Args&... args) {
     try {
       callback(args...);
     } catch (const std::exception& e) {
@@ -287,15 +288,22 @@ private:
     }
     // No other call of current() on this list can come while the loop iterates (a listener
     // cannot feed the parser), so the list need not be pinned per event.
-    for (const auto& item : events_.current_ref()) {
-      if (!item->any_type && !equal_short(item->type, e.type)) {
-        continue;
-      }
-      callback_boundary();
-      if (detached_.load() || closed_.load() || restart_requested_ || !item->active.load()) {
-        continue;
-      }
-      invoke(item->callback, e);
+    const auto& items = events_.current_ref();
+    if (items.size() == 1 && !options_.is_terminal) {
+      // The usual client: one listener and nothing to do after it, so this frame keeps nothing
+      // across the call (no registers saved and restored per event).
+      deliver_to(*items.front(), e);
+      return;
+    }
+    deliver_to_all(items, e);
+  }
+
+  // Every listener of the event in turn, then the terminal-event check. Out of line: the loop
+  // and the check keep state across the calls, which the one-listener path should not pay for.
+  SSE_CLIENT_NOINLINE void deliver_to_all(const listener_list<listener>::snapshot& items,
+                                          const event& e) {
+    for (const auto& item : items) {
+      deliver_to(*item, e);
     }
     if (options_.is_terminal && !closed_.load()) {
       bool terminal = false;
@@ -313,6 +321,19 @@ private:
         closed_.store(true); // nothing after the terminal event is delivered
       }
     }
+  }
+
+  // One event listener: called unless its type differs, or the stream or the listener went away
+  // (possibly in an earlier listener of the same event).
+  SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
+    if (!item.any_type && !equal_short(item.type, e.type)) {
+      return;
+    }
+    callback_boundary();
+    if (detached_.load() || closed_.load() || restart_requested_ || !item.active.load()) {
+      return;
+    }
+    invoke(item.callback, e);
   }
 
   void deliver_comment(std::string_view text) {

@@ -10,9 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -242,6 +248,96 @@ double run_parser_only(const corpus& c) {
   return seconds_since(start, end);
 }
 
+// The least a parser could do with the same bytes: split them at LF and tell blank, data and id
+// lines apart, copying nothing, calling nothing and checking nothing (no CR, no UTF-8, no
+// limits). A client doing only this on top of libcurl would take curl's time plus this.
+std::uint64_t lf_mask(const char* p) noexcept {
+#if !defined(__SSE2__)
+  std::uint64_t mask = 0;
+  for (int k = 0; k < 64; ++k) {
+    mask |= static_cast<std::uint64_t>(p[k] == '\n') << k;
+  }
+  return mask;
+#else
+  const __m128i lf = _mm_set1_epi8('\n');
+  const auto bits = [&](int at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+    return static_cast<std::uint64_t>(
+        static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf))));
+  };
+  return bits(0) | bits(16) << 16 | bits(32) << 32 | bits(48) << 48;
+#endif
+}
+
+struct split_counts {
+  std::size_t events = 0;
+  std::size_t field_bytes = 0;
+  void line(std::string_view line) {
+    if (line.empty()) {
+      ++events;
+    } else if (line.compare(0, 5, "data:") == 0 || line.compare(0, 3, "id:") == 0) {
+      field_bytes += line.size();
+    }
+  }
+};
+
+// Lines of `chunk` from `start` up to its last 64 bytes; returns where the next line begins.
+std::size_t split_blocks(std::string_view chunk, std::size_t start, split_counts& counts) {
+  std::size_t block = start;
+  std::uint64_t mask = 0;
+  for (;;) {
+    while (mask == 0) {
+      if (chunk.size() - block < 64) {
+        return start;
+      }
+      mask = lf_mask(chunk.data() + block);
+      block += 64;
+    }
+    const std::size_t end = block - 64 + static_cast<unsigned>(__builtin_ctzll(mask));
+    mask &= mask - 1;
+    counts.line(chunk.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+// The splitter over the corpus in 16 KiB chunks, in place: only a line cut by a chunk boundary
+// is copied.
+double run_split_floor(const corpus& c) {
+  constexpr std::size_t chunk = 16 * 1024;
+  split_counts counts;
+  std::string cut;
+  const std::string_view all(c.bytes);
+  const auto start = clock_type::now();
+  for (std::size_t at = 0; at < all.size(); at += chunk) {
+    const std::string_view v = all.substr(at, chunk);
+    std::size_t pos = 0;
+    if (!cut.empty()) {
+      const auto* lf = static_cast<const char*>(std::memchr(v.data(), '\n', v.size()));
+      if (lf == nullptr) {
+        cut.append(v);
+        continue;
+      }
+      pos = static_cast<std::size_t>(lf - v.data());
+      cut.append(v.substr(0, pos));
+      counts.line(cut);
+      cut.clear();
+      ++pos;
+    }
+    pos = split_blocks(v, pos, counts);
+    while (const void* hit = std::memchr(v.data() + pos, '\n', v.size() - pos)) {
+      const auto end = static_cast<std::size_t>(static_cast<const char*>(hit) - v.data());
+      counts.line(v.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    cut.assign(v.substr(pos));
+  }
+  const auto end = clock_type::now();
+  if (counts.events != c.events) {
+    std::fprintf(stderr, "split: got %zu of %zu events\n", counts.events, c.events);
+  }
+  return seconds_since(start, end);
+}
+
 // Wall and CPU medians of a series of runs.
 struct series {
   std::vector<double> wall;
@@ -316,9 +412,11 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
   series curls;
   series ssecats;
   std::vector<double> raws;
+  std::vector<double> splits;
   for (int r = 0; r < reps; ++r) {
     ours.add(run_client(server.url(), c.events, data_bytes));
     curls.add(run_curl(server.url()));
+    splits.push_back(run_split_floor(c));
     std::printf("  rep %d: client %.3f s (CPU %.3f, stolen %.0f%%), curl %.3f s (CPU %.3f, "
                 "stolen %.0f%%)",
                 r + 1, ours.wall.back(), ours.cpu.back(), 100 * ours.stolen.back(),
@@ -332,7 +430,7 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
       raws.push_back(run_raw(server.port(), c.bytes.size()));
       std::printf(", raw socket %.3f s", raws.back());
     }
-    std::printf("\n");
+    std::printf(", line split %.3f s\n", splits.back());
   }
   const double mb = static_cast<double>(c.bytes.size()) / 1e6;
   const double events = static_cast<double>(c.events);
@@ -361,6 +459,23 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
   const double t_parse = median(parses);
   std::printf("  parser alone: %8.3f s  %8.1f MB/s  %12.0f events/s (no I/O, 16 KiB chunks)\n",
               t_parse, mb / t_parse, events / t_parse);
+  const double t_split = median(splits);
+  std::printf("  line split  : %8.3f s  %8.1f MB/s  %12.0f events/s (no I/O, 16 KiB chunks; LF "
+              "only, nothing copied or called)\n",
+              t_split, mb / t_split, events / t_split);
+  // A client whose only work was the split would still take curl's time plus the split's.
+  std::vector<double> bounds;
+  for (std::size_t r = 0; r < splits.size() && r < curls.wall.size(); ++r) {
+    if (curls.wall[r] > 0) {
+      bounds.push_back((curls.wall[r] + splits[r]) / curls.wall[r]);
+    }
+  }
+  if (!bounds.empty()) {
+    std::sort(bounds.begin(), bounds.end());
+    std::printf("  split bound : (curl + line split) / curl per rep %.2fx lowest, %.2fx median, "
+                "%.2fx highest: the least any client on libcurl could reach\n",
+                bounds.front(), median(bounds), bounds.back());
+  }
   std::printf("  client/curl : throughput %.2fx, time %.2fx, CPU %.2fx\n", t_curl / t_ours,
               t_ours / t_curl, ours.median_cpu() / curls.median_cpu());
   if (!ssecat.empty()) {

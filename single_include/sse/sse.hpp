@@ -1212,6 +1212,7 @@ private:
 #ifndef SSE_CLIENT_DETAIL_SCAN_HPP
 #define SSE_CLIENT_DETAIL_SCAN_HPP
 
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -1221,10 +1222,15 @@ private:
 #include <xmmintrin.h>
 #endif
 // x86-64 with GCC or Clang: an AVX2 classifier, chosen at run time when the processor has it,
-// so that a default build (SSE2 only) gets it too.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// so that a default build (SSE2 only) gets it too. Defining SSE_CLIENT_NO_AVX2 leaves it out
+// (the tests build the single header so, to run the SSE2 paths on an AVX2 machine).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SSE_CLIENT_NO_AVX2)
 #define SSE_CLIENT_AVX2_AT_RUN_TIME 1
 #include <immintrin.h>
+// For a function compiled for AVX2 as a whole, and BMI1, which every AVX2 processor has.
+#define SSE_CLIENT_AVX2_TARGET __attribute__((target("avx2,bmi")))
+#else
+#define SSE_CLIENT_AVX2_TARGET
 #endif
 
 namespace sse::detail {
@@ -1290,13 +1296,29 @@ __attribute__((target("avx2"))) inline std::uint64_t special_mask_avx2(const cha
 }
 #endif
 
-/// Whether this processor runs AVX2; asked once.
+/// Whether this processor runs AVX2, and BMI1 with it (as every AVX2 processor does); asked once.
 inline bool has_avx2() noexcept {
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
-  static const bool has = __builtin_cpu_supports("avx2") != 0;
+  static const bool has = __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("bmi") != 0;
   return has;
 #else
   return false;
+#endif
+}
+
+/// The special bytes of the 64 bytes at `p`, with the AVX2 classifier or without: inline, for
+/// code compiled for AVX2 as a whole when `Avx2`.
+template <bool Avx2>
+SSE_CLIENT_ALWAYS_INLINE std::uint64_t special_mask(const char* p) noexcept {
+#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+  if constexpr (Avx2) {
+    return special_mask_avx2(p);
+  }
+#endif
+#if defined(__SSE2__)
+  return special_mask_sse2(p);
+#else
+  return special_mask_portable(p, 64);
 #endif
 }
 
@@ -1527,6 +1549,9 @@ namespace sse {
 constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
 
 namespace detail {
+/// The plain lane (see parser::plain_lines) reads 64 bytes at a time and leaves a chunk's last
+/// 64 to the general path, which reads no byte past the chunk.
+constexpr std::size_t plain_block = 64;
 /// Largest data buffer capacity a parser keeps for the next event (it has two).
 constexpr std::size_t retained_data_capacity = std::size_t{1} << 20;
 } // namespace detail
@@ -1600,6 +1625,22 @@ private:
     detail::special_scanner scan;
   };
   void feed_bytes(std::string_view bytes);
+  bool resume_plain(cursor& at);
+  std::size_t plain_lines(const char* p, std::size_t n, std::size_t start);
+  template <bool Avx2>
+  SSE_CLIENT_ALWAYS_INLINE std::size_t plain_lines_with(const char* p, std::size_t n,
+                                                        std::size_t start);
+  // The lane for AVX2, declared everywhere and defined where the AVX2 paths are built.
+  SSE_CLIENT_AVX2_TARGET std::size_t plain_lines_avx2(const char* p, std::size_t n,
+                                                      std::size_t start);
+  // The lane's rare lines, out of line so that it keeps its state in registers.
+  SSE_CLIENT_NOINLINE void dispatch_out_of_line() { dispatch(); }
+  SSE_CLIENT_NOINLINE void append_data_out_of_line(std::string_view value) { append_data(value); }
+  SSE_CLIENT_NOINLINE void process_other_line_out_of_line(std::string_view line, bool has_nul) {
+    line_has_nul_ = has_nul;
+    process_other_line(line);
+    line_has_nul_ = false;
+  }
   bool special_byte(cursor& at, std::size_t end);
   bool append_to_line(std::string_view text);
   void process_line(std::string_view line);
@@ -1610,6 +1651,7 @@ private:
   void set_type(std::string_view value);
   void process_retry(std::string_view value);
   void dispatch();
+  void dispatch_data(std::size_t data_size);
 
   event& committed() noexcept { return slots_.committed(); }
   const event& committed() const noexcept { return slots_.committed(); }
@@ -1693,6 +1735,21 @@ inline void parser::reset() noexcept {
   id_set_ = false; // an `id:` of an event that was never completed does not count
 }
 
+namespace detail {
+/// A field's value: what follows the colon at `colon`, without one leading space.
+SSE_CLIENT_ALWAYS_INLINE std::string_view field_value(std::string_view line,
+                                                      std::size_t colon) noexcept {
+  // By pointer: substr()'s range check is a call GCC does not always inline.
+  const char* value = line.data() + colon + 1;
+  std::size_t size = line.size() - colon - 1;
+  if (size != 0 && *value == ' ') {
+    ++value; // only one leading space
+    --size;
+  }
+  return {value, size};
+}
+} // namespace detail
+
 // One pass over the raw bytes finds line ends and validates UTF-8 together: a line made of
 // valid text is processed where it lies, and only a line that continues in the next chunk or
 // holds an invalid sequence (which U+FFFD replaces) is copied to line_.
@@ -1715,6 +1772,12 @@ inline void parser::feed_bytes(std::string_view bytes) {
     i += decoder_.complete(p + i, n - i, [this](std::string_view text) { append_to_line(text); });
     if (halted_) {
       return; // the character made the line too long
+    }
+  }
+  if (line_.empty() && !decoder_.has_pending()) {
+    i = plain_lines(p, n, i);
+    if (halted_) {
+      return;
     }
   }
   cursor at{p, n, i, detail::special_scanner(p, n)};
@@ -1741,6 +1804,9 @@ inline void parser::feed_bytes(std::string_view bytes) {
       }
       line_has_nul_ = false;
       at.start = next;
+      if (!resume_plain(at)) {
+        return;
+      }
       continue;
     }
     if (!special_byte(at, end)) {
@@ -1748,6 +1814,174 @@ inline void parser::feed_bytes(std::string_view bytes) {
     }
   }
   append_to_line(std::string_view(p + at.start, n - at.start)); // it goes on in the next chunk
+}
+
+// After a line the general path took, the plain lane takes over again from the next one.
+// False when a sink halted the parser.
+SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at) {
+  if (at.n - at.start < detail::plain_block) {
+    return true;
+  }
+  const std::size_t resumed = plain_lines(at.p, at.n, at.start);
+  if (halted_) {
+    return false;
+  }
+  if (resumed != at.start) {
+    at.start = resumed;
+    at.scan.skip_to(resumed);
+  }
+  return true;
+}
+
+inline std::size_t parser::plain_lines(const char* p, std::size_t n, std::size_t start) {
+#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+  if (detail::has_avx2()) {
+    return plain_lines_avx2(p, n, start);
+  }
+#endif
+  return plain_lines_with<false>(p, n, start);
+}
+
+#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+// The lane compiled for AVX2 and BMI1 as a whole: the classifier inline, bit scans in one
+// instruction each.
+SSE_CLIENT_AVX2_TARGET inline std::size_t parser::plain_lines_avx2(const char* p, std::size_t n,
+                                                                   std::size_t start) {
+  return plain_lines_with<true>(p, n, start);
+}
+#endif
+
+// The plain lane: every line from `start` that lies whole in the chunk, as nearly every line
+// does, with the parser's state in registers. It leaves to the general path a line with an
+// invalid or cut UTF-8 sequence or one too long, a CR that ends the chunk or whose LF starts the
+// next block, and the chunk's last 64 bytes; it returns where the first line it did not take
+// begins. A line is taken whole or not at all, so the general path can start over there.
+template <bool Avx2>
+SSE_CLIENT_ALWAYS_INLINE std::size_t
+parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t start) {
+  constexpr std::size_t block_size = detail::plain_block;
+  if (n - start < block_size) {
+    return start;
+  }
+  const std::size_t max_size = options_.max_event_size;
+  // The special bytes of the 64 from `block` not yet consumed.
+  std::size_t block = start;
+  std::uint64_t mask = detail::special_mask<Avx2>(p + block);
+  // The data buffer's state in locals (written back before anything that reads the members),
+  // and where the last NUL was: a line holds one when that lies past its start.
+  std::size_t data_size = data_size_;
+  bool has_data = has_data_;
+  std::size_t nul_end = 0;
+  const auto store_state = [&] {
+    data_size_ = data_size;
+    has_data_ = has_data;
+  };
+  const auto load_state = [&] {
+    data_size = data_size_;
+    has_data = has_data_;
+  };
+  for (;;) {
+    while (mask == 0) {
+      block += block_size;
+      if (n - block < block_size) {
+        store_state();
+        return start;
+      }
+      mask = detail::special_mask<Avx2>(p + block);
+    }
+    const std::size_t end = block + static_cast<unsigned>(__builtin_ctzll(mask));
+    const char c = p[end];
+    std::size_t next = end + 1; // where the next line begins
+    if (c != '\n') {
+      if (c == '\0') {
+        nul_end = next; // noted for the id field; otherwise an ordinary character
+        mask &= mask - 1;
+        continue;
+      }
+      if (c != '\r') {
+        const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
+        if (seq.kind != detail::utf8_sequence::valid) {
+          break; // the general path writes U+FFFD, or holds the cut sequence
+        }
+        const std::size_t after = end + seq.size;
+        if (after - block < block_size) {
+          mask &= ~std::uint64_t{0} << (after - block); // the sequence's bytes are consumed
+          continue;
+        }
+        block = after; // the sequence runs into the next block, which starts after it
+        if (n - block < block_size) {
+          break;
+        }
+        mask = detail::special_mask<Avx2>(p + block);
+        continue;
+      }
+      if (next == n) {
+        break; // a CR ending the chunk: an LF may follow in the next one
+      }
+      if (p[next] == '\n') {
+        if (next - block == block_size) {
+          break; // its LF starts the next block
+        }
+        ++next;
+        mask &= mask - 1; // the CR's bit; the LF's goes below, as a lone LF's does
+      }
+    }
+    const std::size_t size = end - start;
+    if (size > max_size) {
+      break; // the general path fails the stream
+    }
+    const char* const line = p + start;
+    if (size == 0) {
+      if (has_data) {
+        dispatch_data(data_size);
+        has_data = false;
+        data_size = 0;
+      } else {
+        store_state();
+        dispatch_out_of_line(); // an id alone still sets the last event ID
+      }
+      if (halted_) {
+        return next;
+      }
+    } else if (size >= 5 && std::memcmp(line, "data:", 5) == 0) {
+      const std::string_view value = detail::field_value(std::string_view(line, size), 4);
+      const std::size_t held = has_data ? data_size + 1 : 0; // with WHATWG's trailing LF
+      if (value.size() <= detail::short_value && held + value.size() + 1 <= max_size) {
+        char* bytes = detail::writable(pending().data, held + value.size());
+        if (has_data) {
+          bytes[data_size] = '\n';
+        }
+        detail::copy_short(bytes + held, value.data(), value.size());
+        data_size = held + value.size();
+        has_data = true;
+      } else {
+        store_state();
+        append_data_out_of_line(value); // long, or past the limit
+        if (halted_) {
+          return next;
+        }
+        load_state();
+      }
+    } else if (size >= 3 && std::memcmp(line, "id:", 3) == 0) {
+      if (nul_end <= start) {
+        detail::assign_short(pending().id, detail::field_value(std::string_view(line, size), 2));
+        id_set_ = true;
+      }
+    } else if (size >= 6 && std::memcmp(line, "event:", 6) == 0) {
+      set_type(detail::field_value(std::string_view(line, size), 5));
+    } else {
+      store_state();
+      process_other_line_out_of_line(std::string_view(line, size), nul_end > start);
+      if (halted_) {
+        return next;
+      }
+      load_state();
+    }
+    start = next;
+    mask &= mask - 1;
+  }
+  store_state();
+  return start;
 }
 
 // Every other special byte: a line end after a line cut by a chunk boundary or repaired, CR,
@@ -1811,7 +2045,7 @@ inline bool parser::special_byte(cursor& at, std::size_t end) {
   }
   line_has_nul_ = false;
   at.start = next;
-  return true;
+  return resume_plain(at);
 }
 
 // Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
@@ -1823,21 +2057,6 @@ inline bool parser::append_to_line(std::string_view text) {
   line_.append(text);
   return true;
 }
-
-namespace detail {
-/// A field's value: what follows the colon at `colon`, without one leading space.
-SSE_CLIENT_ALWAYS_INLINE std::string_view field_value(std::string_view line,
-                                                      std::size_t colon) noexcept {
-  // By pointer: substr()'s range check is a call GCC does not always inline.
-  const char* value = line.data() + colon + 1;
-  std::size_t size = line.size() - colon - 1;
-  if (size != 0 && *value == ' ') {
-    ++value; // only one leading space
-    --size;
-  }
-  return {value, size};
-}
-} // namespace detail
 
 // Nearly every line of a stream is a data or id line or the blank line that ends an event:
 // those are decided here by their first bytes, everything else out of line.
@@ -1949,7 +2168,6 @@ inline void parser::process_retry(std::string_view value) {
 
 SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
   // WHATWG "dispatch the event", step by step.
-  event& built = pending();
   if (!has_data_) {
     // 1. An id field still sets the last event ID string. 2. Nothing is dispatched, and the
     // type buffer is reset.
@@ -1960,6 +2178,13 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
     type_set_ = false;
     return;
   }
+  dispatch_data(data_size_);
+}
+
+// The dispatch of an event with data, `data_size` bytes of it (the plain lane keeps the size
+// in a register).
+SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size) {
+  event& built = pending();
   if (!id_set_ && !detail::equal_short(built.id, committed().id)) {
     // 1. No id field: the last event ID string stays; the slot takes it over.
     detail::assign_short(built.id, committed().id);
@@ -1971,9 +2196,9 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
   }
   type_set_ = false;
   has_data_ = false;
-  slots_.swap_roles();
-  built.data.erase(data_size_);
   data_size_ = 0;
+  slots_.swap_roles();
+  built.data.erase(data_size);
   if (on_event_) {
     on_event_(built);
   }

@@ -74,9 +74,9 @@ std::string random_line_end(rng_t& rng) {
   return pick_from(rng, ends);
 }
 
-// A stream from a small grammar: optional BOMs, then lines that are fields, comments, blank
-// lines or noise, each with a random line ending; sometimes cut off at the end.
-std::string random_stream(rng_t& rng) {
+// A stream from a small grammar: optional BOMs, then up to `max_lines` lines that are fields,
+// comments, blank lines or noise, each with a random line ending; sometimes cut off at the end.
+std::string random_stream(rng_t& rng, std::size_t max_lines = 24) {
   static const char* const names[] = {"data",
                                       "data",
                                       "data",
@@ -101,7 +101,7 @@ std::string random_stream(rng_t& rng) {
   if (pick(rng, 10) == 0) {
     stream += "\xEF\xBB"; // a BOM cut short
   }
-  const std::size_t lines = pick(rng, 24);
+  const std::size_t lines = pick(rng, max_lines);
   for (std::size_t i = 0; i < lines; ++i) {
     switch (pick(rng, 10)) {
     case 0:
@@ -165,4 +165,37 @@ TEST_CASE("parser: agrees with the reference parser on random streams in random 
   // The grammar must reach the interesting paths, not only produce noise.
   CHECK(events > std::size_t{streams} / 2);
   CHECK(too_large > std::size_t{streams} / 50);
+}
+
+// Long streams fed in big chunks: most lines lie whole in a chunk and away from its last 64
+// bytes, where the parser takes them by its plain lane, and the CR, NUL and UTF-8 bytes among
+// them fall at every place within its 64-byte blocks. The cuts are few, so chunks stay long.
+TEST_CASE("parser: agrees with the reference parser on long streams in long chunks",
+          "[parser][whatwg][differential]") {
+  rng_t rng(0x10c4a11eULL);
+  constexpr int streams = 1500;
+  std::size_t events = 0;
+  for (int n = 0; n < streams; ++n) {
+    const std::string stream = random_stream(rng, 300);
+    const std::size_t max_size =
+        pick(rng, 8) == 0 ? 8 + pick(rng, 80) : sse::default_max_event_size;
+    const sse_test::parse_record expected = sse_test::reference_parse(stream, max_size);
+    events += expected.events.size();
+    for (int s = 0; s < 3; ++s) {
+      const auto cuts =
+          s == 0 ? std::vector<std::size_t>{} : sse_test::random_cuts(stream.size(), rng, 4);
+      const sse_test::parse_record got = sse_test::run_parser(stream, cuts, max_size);
+      if (got != expected) {
+        std::string at;
+        for (const auto cut : cuts) {
+          at += std::to_string(cut) + " ";
+        }
+        FAIL("stream #" << n << ": \"" << sse_test::escape(stream) << "\"\nmax " << max_size
+                        << ", cuts: " << at << "\nparser:\n"
+                        << sse_test::describe(got) << "\nreference:\n"
+                        << sse_test::describe(expected));
+      }
+    }
+  }
+  CHECK(events > std::size_t{streams} * 10);
 }

@@ -251,6 +251,104 @@ TEST_CASE("parser: set_last_event_id presets the ID events carry", "[parser][wha
         sse_test::reference_parse(stream, sse::default_max_event_size, "41"));
 }
 
+// The parser takes most lines 64 bytes at a time; each byte that needs care is placed at every
+// offset within such a block, and the stream fed whole must give what it gives a byte at a time
+// (never in blocks) and what the reference parser gives.
+TEST_CASE("parser: a CR, NUL or UTF-8 byte at every place in a 64-byte block", "[parser][whatwg]") {
+  const std::string_view specials[] = {"\r\n",
+                                       "\r",
+                                       "\n",
+                                       std::string_view("\0", 1),
+                                       "\xC3\xA9",
+                                       "\xE2\x82\xAC",
+                                       "\xF0\x9F\x98\x80",
+                                       "\xFF",
+                                       "\xE2\x82",
+                                       "\xC3",
+                                       "\xED\xA0\x80",
+                                       "\r\r\n\n"};
+  const std::string filler = "id: 1\ndata: " + std::string(40, 'f') + "\n\n";
+  for (const std::string_view special : specials) {
+    for (std::size_t pad = 0; pad < 140; ++pad) {
+      for (const char* field : {"data: ", "id: "}) {
+        std::string stream = filler;
+        stream += field + std::string(pad, 'p');
+        stream += special;
+        stream += "q\ndata: after\n\n" + filler + filler + filler;
+        CAPTURE(sse_test::escape(stream));
+        const auto expected = sse_test::reference_parse(stream, sse::default_max_event_size);
+        CHECK(sse_test::run_parser(stream, {}) == expected);
+        CHECK(sse_test::run_parser(stream, sse_test::byte_cuts(stream.size())) == expected);
+        CHECK(sse_test::run_parser(stream, {stream.size() / 2}) == expected);
+      }
+    }
+  }
+}
+
+// Cut in two at every offset, a CR ends the first chunk at each place in a block, also where
+// that chunk ends with a whole 64-byte block.
+TEST_CASE("parser: a CRLF stream cut in two at every offset", "[parser][whatwg]") {
+  std::string stream = "data: " + std::string(57, 'c') + "\r\n\r\n"; // its first CR is byte 63
+  for (std::size_t k = 0; k < 60; ++k) {
+    stream += "data: " + std::string(k, 'c') + "\r\n" + (k % 3 == 0 ? "\r\n" : "");
+  }
+  stream += "\r\n";
+  const auto expected = sse_test::reference_parse(stream, sse::default_max_event_size);
+  REQUIRE(expected.events.size() == 22);
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    CAPTURE(cut);
+    CHECK(sse_test::run_parser(stream, {cut}) == expected);
+  }
+}
+
+TEST_CASE("parser: a line longer than the limit in the middle of a long chunk",
+          "[parser][limits]") {
+  for (std::size_t over = 0; over < 3; ++over) {
+    sse::parser_options options;
+    options.max_event_size = 100;
+    sse::parser parser(options);
+    std::vector<std::string> data;
+    parser.on_event([&](const sse::event& e) { data.push_back(e.data); });
+    // 6 + 94 = 100 bytes is the longest line allowed.
+    const std::string stream = "data: a\n\ndata: " + std::string(93 + over, 'x') +
+                               "\n\ndata: b\n\n" + std::string(100, ':') + "\n" +
+                               std::string(100, ':') + "\n";
+    const std::error_code ec = parser.feed(stream);
+    CAPTURE(over);
+    if (over <= 1) {
+      CHECK_FALSE(ec);
+      CHECK(data.size() == 3);
+    } else {
+      CHECK(ec == sse::errc::too_large);
+      CHECK(data == std::vector<std::string>{"a"});
+    }
+  }
+}
+
+TEST_CASE("parser: halt from a sink in a long chunk drops the rest of it", "[parser]") {
+  sse::parser parser;
+  std::vector<std::string> data;
+  parser.on_event([&](const sse::event& e) {
+    data.push_back(e.data);
+    if (e.data == "stop") {
+      parser.halt();
+    }
+  });
+  std::string chunk;
+  for (int i = 0; i < 20; ++i) {
+    chunk += "data: " + std::to_string(i) + "\n\n";
+  }
+  chunk += "data: stop\n\n";
+  for (int i = 0; i < 20; ++i) {
+    chunk += "data: dropped\n\n";
+  }
+  CHECK_FALSE(parser.feed(chunk));
+  REQUIRE(data.size() == 21);
+  CHECK(data.back() == "stop");
+  CHECK_FALSE(parser.feed("data: next\n\n"));
+  CHECK(data.back() == "next");
+}
+
 TEST_CASE("parser: halt from a sink drops the rest of the chunk", "[parser]") {
   sse::parser parser;
   std::vector<std::string> data;

@@ -3,6 +3,8 @@
 #ifndef SSE_CLIENT_DETAIL_SCAN_HPP
 #define SSE_CLIENT_DETAIL_SCAN_HPP
 
+#include <sse/detail/inline.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -12,10 +14,15 @@
 #include <xmmintrin.h>
 #endif
 // x86-64 with GCC or Clang: an AVX2 classifier, chosen at run time when the processor has it,
-// so that a default build (SSE2 only) gets it too.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// so that a default build (SSE2 only) gets it too. Defining SSE_CLIENT_NO_AVX2 leaves it out
+// (the tests build the single header so, to run the SSE2 paths on an AVX2 machine).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SSE_CLIENT_NO_AVX2)
 #define SSE_CLIENT_AVX2_AT_RUN_TIME 1
 #include <immintrin.h>
+// For a function compiled for AVX2 as a whole, and BMI1, which every AVX2 processor has.
+#define SSE_CLIENT_AVX2_TARGET __attribute__((target("avx2,bmi")))
+#else
+#define SSE_CLIENT_AVX2_TARGET
 #endif
 
 namespace sse::detail {
@@ -81,13 +88,29 @@ __attribute__((target("avx2"))) inline std::uint64_t special_mask_avx2(const cha
 }
 #endif
 
-/// Whether this processor runs AVX2; asked once.
+/// Whether this processor runs AVX2, and BMI1 with it (as every AVX2 processor does); asked once.
 inline bool has_avx2() noexcept {
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
-  static const bool has = __builtin_cpu_supports("avx2") != 0;
+  static const bool has = __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("bmi") != 0;
   return has;
 #else
   return false;
+#endif
+}
+
+/// The special bytes of the 64 bytes at `p`, with the AVX2 classifier or without: inline, for
+/// code compiled for AVX2 as a whole when `Avx2`.
+template <bool Avx2>
+SSE_CLIENT_ALWAYS_INLINE std::uint64_t special_mask(const char* p) noexcept {
+#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+  if constexpr (Avx2) {
+    return special_mask_avx2(p);
+  }
+#endif
+#if defined(__SSE2__)
+  return special_mask_sse2(p);
+#else
+  return special_mask_portable(p, 64);
 #endif
 }
 

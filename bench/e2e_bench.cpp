@@ -18,7 +18,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

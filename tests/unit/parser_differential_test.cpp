@@ -130,6 +130,23 @@ std::string random_stream(rng_t& rng, std::size_t max_lines = 24) {
   return stream;
 }
 
+// The parser on `stream` cut at `cuts` reports what the reference parser does, or the test fails
+// with both accounts.
+void check_agrees(int n, const std::string& stream, const std::vector<std::size_t>& cuts,
+                  std::size_t max_size, const sse_test::parse_record& expected) {
+  const sse_test::parse_record got = sse_test::run_parser(stream, cuts, max_size);
+  if (got != expected) {
+    std::string at;
+    for (const auto cut : cuts) {
+      at += std::to_string(cut) + " ";
+    }
+    FAIL("stream #" << n << ": \"" << sse_test::escape(stream) << "\"\nmax " << max_size
+                    << ", cuts: " << at << "\nparser:\n"
+                    << sse_test::describe(got) << "\nreference:\n"
+                    << sse_test::describe(expected));
+  }
+}
+
 } // namespace
 
 TEST_CASE("parser: agrees with the reference parser on random streams in random splits",
@@ -149,17 +166,7 @@ TEST_CASE("parser: agrees with the reference parser on random streams in random 
     for (int s = 0; s < 4; ++s) {
       const auto cuts =
           s == 0 ? std::vector<std::size_t>{} : sse_test::random_cuts(stream.size(), rng, 24);
-      const sse_test::parse_record got = sse_test::run_parser(stream, cuts, max_size);
-      if (got != expected) {
-        std::string at;
-        for (const auto cut : cuts) {
-          at += std::to_string(cut) + " ";
-        }
-        FAIL("stream #" << n << ": \"" << sse_test::escape(stream) << "\"\nmax " << max_size
-                        << ", cuts: " << at << "\nparser:\n"
-                        << sse_test::describe(got) << "\nreference:\n"
-                        << sse_test::describe(expected));
-      }
+      check_agrees(n, stream, cuts, max_size, expected);
     }
   }
   // The grammar must reach the interesting paths, not only produce noise.
@@ -184,17 +191,7 @@ TEST_CASE("parser: agrees with the reference parser on long streams in long chun
     for (int s = 0; s < 3; ++s) {
       const auto cuts =
           s == 0 ? std::vector<std::size_t>{} : sse_test::random_cuts(stream.size(), rng, 4);
-      const sse_test::parse_record got = sse_test::run_parser(stream, cuts, max_size);
-      if (got != expected) {
-        std::string at;
-        for (const auto cut : cuts) {
-          at += std::to_string(cut) + " ";
-        }
-        FAIL("stream #" << n << ": \"" << sse_test::escape(stream) << "\"\nmax " << max_size
-                        << ", cuts: " << at << "\nparser:\n"
-                        << sse_test::describe(got) << "\nreference:\n"
-                        << sse_test::describe(expected));
-      }
+      check_agrees(n, stream, cuts, max_size, expected);
     }
   }
   CHECK(events > std::size_t{streams} * 10);

@@ -252,14 +252,11 @@ inline void parser::feed_bytes(std::string_view bytes) {
       return; // the character made the line too long
     }
   }
-  if (line_.empty() && !decoder_.has_pending()) {
-    i = plain_lines(p, n, i);
-    if (halted_) {
-      return;
-    }
-  }
   cursor at{p, n, i, detail::special_scanner(p, n)};
   at.scan.skip_to(i);
+  if (line_.empty() && !decoder_.has_pending() && !resume_plain(at)) {
+    return; // a sink halted the parser
+  }
   const std::size_t max_line = options_.max_event_size;
   for (;;) {
     const std::size_t end = at.scan.next();
@@ -294,8 +291,8 @@ inline void parser::feed_bytes(std::string_view bytes) {
   append_to_line(std::string_view(p + at.start, n - at.start)); // it goes on in the next chunk
 }
 
-// After a line the general path took, the plain lane takes over again from the next one.
-// False when a sink halted the parser.
+// At a line start (the chunk's first, or after a line the general path took), the plain lane
+// takes the lines it can. False when a sink halted the parser.
 SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at) {
   if (at.n - at.start < detail::plain_block) {
     return true;

@@ -187,11 +187,7 @@ private:
       return special_mask_avx2(p);
     }
 #endif
-#if defined(__SSE2__)
-    return special_mask_sse2(p);
-#else
-    return special_mask_portable(p, block_size);
-#endif
+    return special_mask<false>(p);
   }
 
   // The last `size` < 64 bytes of the chunk, classified without reading past them.

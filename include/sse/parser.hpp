@@ -87,7 +87,8 @@ public:
 
   /// Whether bytes of an event not yet dispatched were seen: a stream ending now cuts an event.
   bool has_partial_event() const noexcept {
-    return !line_.empty() || has_data_ || type_set_ || (id_set_ && pending().id != committed().id);
+    return !line_.empty() || data_held_ != 0 || type_set_ ||
+           (id_set_ && pending().id != committed().id);
   }
 
   /// The error that stopped the parser, or an empty code.
@@ -160,10 +161,11 @@ private:
   // holds the last event ID string. A dispatch hands the built one over and swaps the roles,
   // so an id is copied once, from its line, and a type only when it changes.
   detail::event_slots slots_;
-  bool has_data_ = false; // a data field was seen: the WHATWG data buffer is not empty
-  // The length of the WHATWG data buffer in pending().data, which may be longer until the
-  // dispatch: short lines are written in place, without a call into the library.
-  std::size_t data_size_ = 0;
+  // The length of the WHATWG data buffer, each data line's value and an LF: 0 until a data
+  // field is seen. Its bytes begin pending().data, all but the last LF, which is written when
+  // another line follows it. The string may be longer until the dispatch: short lines are
+  // written in place, without a call into the library.
+  std::size_t data_held_ = 0;
   bool type_set_ = false; // pending().type holds an event field's value
   bool id_set_ = false;   // pending().id holds an id field's value
 };
@@ -207,8 +209,7 @@ inline void parser::reset() noexcept {
   line_.clear();
   line_has_nul_ = false;
   pending().data.clear();
-  data_size_ = 0;
-  has_data_ = false;
+  data_held_ = 0;
   type_set_ = false;
   id_set_ = false; // an `id:` of an event that was never completed does not count
 }
@@ -335,30 +336,28 @@ template <bool Avx2>
 SSE_CLIENT_ALWAYS_INLINE std::size_t
 parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t start) {
   constexpr std::size_t block_size = detail::plain_block;
-  if (n - start < block_size) {
+  // Lines that end before `stop` are shorter than the limit, and the data they add keeps the
+  // buffer within it: data grows by at most a line's length per line. So the lane checks
+  // neither, and leaves what lies past `stop` to the general path, which does.
+  const std::size_t limit = options_.max_event_size;
+  const std::size_t room = limit > data_held_ ? limit - data_held_ : 0;
+  const std::size_t stop = n - start > room ? start + room : n;
+  if (stop - start < block_size) {
     return start;
   }
-  const std::size_t max_size = options_.max_event_size;
   // The special bytes of the 64 from `block` not yet consumed.
   std::size_t block = start;
   std::uint64_t mask = detail::special_mask<Avx2>(p + block);
-  // The data buffer's state in locals (written back before anything that reads the members),
+  // The data buffer's length in a local (written back before anything that reads the member),
   // and where the last NUL was: a line holds one when that lies past its start.
-  std::size_t data_size = data_size_;
-  bool has_data = has_data_;
+  std::size_t held = data_held_;
   std::size_t nul_end = 0;
-  const auto store_state = [&] {
-    data_size_ = data_size;
-    has_data_ = has_data;
-  };
-  const auto load_state = [&] {
-    data_size = data_size_;
-    has_data = has_data_;
-  };
+  const auto store_state = [&] { data_held_ = held; };
+  const auto load_state = [&] { held = data_held_; };
   for (;;) {
     while (mask == 0) {
       block += block_size;
-      if (n - block < block_size) {
+      if (stop - block < block_size) {
         store_state();
         return start;
       }
@@ -384,7 +383,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
           continue;
         }
         block = after; // the sequence runs into the next block, which starts after it
-        if (n - block < block_size) {
+        if (stop - block < block_size) {
           break;
         }
         mask = detail::special_mask<Avx2>(p + block);
@@ -402,15 +401,11 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
       }
     }
     const std::size_t size = end - start;
-    if (size > max_size) {
-      break; // the general path fails the stream
-    }
     const char* const line = p + start;
     if (size == 0) {
-      if (has_data) {
-        dispatch_data(data_size);
-        has_data = false;
-        data_size = 0;
+      if (held != 0) {
+        dispatch_data(held - 1); // WHATWG: without the last LF
+        held = 0;
       } else {
         store_state();
         dispatch_out_of_line(); // an id alone still sets the last event ID
@@ -420,18 +415,16 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
       }
     } else if (size >= 5 && std::memcmp(line, "data:", 5) == 0) {
       const std::string_view value = detail::field_value(std::string_view(line, size), 4);
-      const std::size_t held = has_data ? data_size + 1 : 0; // with WHATWG's trailing LF
-      if (value.size() <= detail::short_value && held + value.size() + 1 <= max_size) {
+      if (value.size() <= detail::short_value) {
         char* bytes = detail::writable(pending().data, held + value.size());
-        if (has_data) {
-          bytes[data_size] = '\n';
+        if (held != 0) {
+          bytes[held - 1] = '\n'; // the last line's, written when a line follows it
         }
         detail::copy_short(bytes + held, value.data(), value.size());
-        data_size = held + value.size();
-        has_data = true;
+        held += value.size() + 1;
       } else {
         store_state();
-        append_data_out_of_line(value); // long, or past the limit
+        append_data_out_of_line(value); // long
         if (halted_) {
           return next;
         }
@@ -577,31 +570,33 @@ inline void parser::process_field(std::string_view name, std::string_view value)
 }
 
 SSE_CLIENT_ALWAYS_INLINE void parser::append_data(std::string_view value) {
-  // WHATWG appends value + LF and drops the last LF at dispatch; an LF before every line but
-  // the first is the same buffer without the drop.
-  const std::size_t held = has_data_ ? data_size_ + 1 : 0; // with WHATWG's trailing LF
-  if (held + value.size() + 1 > options_.max_event_size) {
+  // WHATWG: the value and an LF are appended; the dispatch drops the last LF.
+  const std::size_t held = data_held_ + value.size() + 1;
+  if (held > options_.max_event_size) {
     fail(errc::too_large);
     return;
   }
   std::string& data = pending().data;
+  // The last line's LF is written only when a line follows it, so the string need not be
+  // longer than the data.
   if (value.size() <= detail::short_value) {
     // Written in place: the string is kept at least as long as the data (see dispatch).
-    char* bytes = detail::writable(data, held + value.size());
-    if (has_data_) {
-      bytes[data_size_] = '\n';
+    char* bytes = detail::writable(data, held - 1);
+    if (data_held_ != 0) {
+      bytes[data_held_ - 1] = '\n';
     }
-    detail::copy_short(bytes + held, value.data(), value.size());
+    detail::copy_short(bytes + data_held_, value.data(), value.size());
   } else {
     // A long line: the library's append, whose cost its length repays.
-    data.erase(data_size_);
-    if (has_data_) {
+    if (data_held_ != 0) {
+      data.erase(data_held_ - 1);
       data.push_back('\n');
+    } else {
+      data.clear();
     }
     data.append(value.data(), value.size());
   }
-  data_size_ = held + value.size();
-  has_data_ = true;
+  data_held_ = held;
 }
 
 SSE_CLIENT_ALWAYS_INLINE void parser::set_id(std::string_view value) {
@@ -643,7 +638,7 @@ inline void parser::process_retry(std::string_view value) {
 
 SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
   // WHATWG "dispatch the event", step by step.
-  if (!has_data_) {
+  if (data_held_ == 0) {
     // 1. An id field still sets the last event ID string. 2. Nothing is dispatched, and the
     // type buffer is reset.
     if (id_set_) {
@@ -653,7 +648,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
     type_set_ = false;
     return;
   }
-  dispatch_data(data_size_);
+  dispatch_data(data_held_ - 1); // WHATWG: without the last LF
 }
 
 // The dispatch of an event with data, `data_size` bytes of it (the plain lane keeps the size
@@ -670,8 +665,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size) {
     built.type.assign("message");
   }
   type_set_ = false;
-  has_data_ = false;
-  data_size_ = 0;
+  data_held_ = 0;
   slots_.swap_roles();
   built.data.erase(data_size);
   if (on_event_) {

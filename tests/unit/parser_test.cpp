@@ -426,6 +426,43 @@ TEST_CASE("parser: too_large for a data buffer built from many lines", "[parser]
   CHECK(events == 0);
 }
 
+TEST_CASE("parser: a data buffer reaches the limit exactly, in a long chunk or after another",
+          "[parser][limits]") {
+  // Each line adds 10 bytes to the WHATWG data buffer (9 and an LF); the limit is 1000. The
+  // lines lie whole in long chunks, where the parser checks sizes only near the limit.
+  const std::string line = "data: 123456789\n";
+  for (const bool begun : {false, true}) {
+    for (std::size_t over = 0; over < 2; ++over) {
+      sse::parser_options options;
+      options.max_event_size = 1000;
+      sse::parser parser(options);
+      std::vector<std::string> data;
+      parser.on_event([&](const sse::event& e) { data.push_back(e.data); });
+      std::string stream;
+      std::size_t lines = 100 + over;
+      if (begun) {
+        // 500 bytes of the buffer come from an earlier chunk.
+        REQUIRE_FALSE(parser.feed("data: " + std::string(499, 'x') + "\n"));
+        lines -= 50;
+      }
+      for (std::size_t i = 0; i < lines; ++i) {
+        stream += line;
+      }
+      stream += "\n" + std::string(200, ':') + "\n";
+      CAPTURE(begun, over);
+      const std::error_code ec = parser.feed(stream);
+      if (over == 0) {
+        CHECK_FALSE(ec);
+        REQUIRE(data.size() == 1);
+        CHECK(data[0].size() == 999);
+      } else {
+        CHECK(ec == sse::errc::too_large);
+        CHECK(data.empty());
+      }
+    }
+  }
+}
+
 TEST_CASE("parser: too_large for an endless comment line", "[parser][limits]") {
   sse::parser_options options;
   options.max_event_size = 64 * 1024;

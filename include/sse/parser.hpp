@@ -167,7 +167,10 @@ private:
   // written in place, without a call into the library.
   std::size_t data_held_ = 0;
   bool type_set_ = false; // pending().type holds an event field's value
-  bool id_set_ = false;   // pending().id holds an id field's value
+  // An event field was seen: a slot's type may differ from "message". Until then, as in most
+  // streams, no dispatch needs to look at the type.
+  bool types_seen_ = false;
+  bool id_set_ = false; // pending().id holds an id field's value
 };
 
 inline std::error_code parser::feed(std::string_view bytes) {
@@ -616,6 +619,7 @@ inline void parser::set_type(std::string_view value) {
     detail::assign_short(pending().type, type);
   }
   type_set_ = true;
+  types_seen_ = true;
 }
 
 inline void parser::process_retry(std::string_view value) {
@@ -661,7 +665,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size) {
   }
   id_set_ = false;
   // 3-5. The type is "message" unless set; the data's last LF was never added.
-  if (!type_set_ && !detail::equal_short(built.type, "message")) {
+  if (!type_set_ && types_seen_ && !detail::equal_short(built.type, "message")) {
     built.type.assign("message");
   }
   type_set_ = false;

@@ -612,10 +612,12 @@ SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
 }
 
 /// Assignment without a call into the library while `to` is already long enough: a reused
-/// string gets the bytes by copy_short and its length by erase(), both inline.
+/// string gets its length by erase() and then the bytes by copy_short, both inline. In this
+/// order the compiler knows the length is in range and need not read it again after the copy.
 SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view from) {
-  copy_short(writable(to, from.size()), from.data(), from.size());
+  writable(to, from.size());
   to.erase(from.size());
+  copy_short(&to[0], from.data(), from.size());
 }
 
 } // namespace sse::detail
@@ -1685,7 +1687,10 @@ private:
   // written in place, without a call into the library.
   std::size_t data_held_ = 0;
   bool type_set_ = false; // pending().type holds an event field's value
-  bool id_set_ = false;   // pending().id holds an id field's value
+  // An event field was seen: a slot's type may differ from "message". Until then, as in most
+  // streams, no dispatch needs to look at the type.
+  bool types_seen_ = false;
+  bool id_set_ = false; // pending().id holds an id field's value
 };
 
 inline std::error_code parser::feed(std::string_view bytes) {
@@ -2134,6 +2139,7 @@ inline void parser::set_type(std::string_view value) {
     detail::assign_short(pending().type, type);
   }
   type_set_ = true;
+  types_seen_ = true;
 }
 
 inline void parser::process_retry(std::string_view value) {
@@ -2179,7 +2185,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size) {
   }
   id_set_ = false;
   // 3-5. The type is "message" unless set; the data's last LF was never added.
-  if (!type_set_ && !detail::equal_short(built.type, "message")) {
+  if (!type_set_ && types_seen_ && !detail::equal_short(built.type, "message")) {
     built.type.assign("message");
   }
   type_set_ = false;

@@ -106,10 +106,12 @@ SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
 }
 
 /// Assignment without a call into the library while `to` is already long enough: a reused
-/// string gets the bytes by copy_short and its length by erase(), both inline.
+/// string gets its length by erase() and then the bytes by copy_short, both inline. In this
+/// order the compiler knows the length is in range and need not read it again after the copy.
 SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view from) {
-  copy_short(writable(to, from.size()), from.data(), from.size());
+  writable(to, from.size());
   to.erase(from.size());
+  copy_short(&to[0], from.data(), from.size());
 }
 
 } // namespace sse::detail

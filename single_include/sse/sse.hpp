@@ -1281,17 +1281,21 @@ inline std::uint64_t special_mask_sse2(const char* p) noexcept {
 #endif
 
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
-/// The same for the 64 bytes at `p`, 32 at a time: half the instructions of SSE2.
+/// The same for the 64 bytes at `p`, 32 at a time, with one table lookup per 32 in place of
+/// three comparisons: a byte below 0x80 is CR, LF or NUL exactly when it equals the table's
+/// entry for its low four bits (an entry no other byte has, 0xFF, for the other 13). A byte
+/// >= 0x80 looks up 0 and is caught by its own top bit, as in SSE2.
 __attribute__((target("avx2"))) inline std::uint64_t special_mask_avx2(const char* p) noexcept {
-  const __m256i lf = _mm256_set1_epi8('\n');
-  const __m256i cr = _mm256_set1_epi8('\r');
-  const __m256i nul = _mm256_setzero_si256();
+  constexpr char none = static_cast<char>(0xFF);
+  const __m256i ends = _mm256_setr_epi8(               //
+      '\0', none, none, none, none, none, none, none,  //
+      none, none, '\n', none, none, '\r', none, none,  //
+      '\0', none, none, none, none, none, none, none,  //
+      none, none, '\n', none, none, '\r', none, none); //
   const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
-  const __m256i e0 = _mm256_or_si256(_mm256_cmpeq_epi8(v0, lf), _mm256_cmpeq_epi8(v0, cr));
-  const __m256i e1 = _mm256_or_si256(_mm256_cmpeq_epi8(v1, lf), _mm256_cmpeq_epi8(v1, cr));
-  const __m256i s0 = _mm256_or_si256(_mm256_or_si256(v0, e0), _mm256_cmpeq_epi8(v0, nul));
-  const __m256i s1 = _mm256_or_si256(_mm256_or_si256(v1, e1), _mm256_cmpeq_epi8(v1, nul));
+  const __m256i s0 = _mm256_or_si256(v0, _mm256_cmpeq_epi8(_mm256_shuffle_epi8(ends, v0), v0));
+  const __m256i s1 = _mm256_or_si256(v1, _mm256_cmpeq_epi8(_mm256_shuffle_epi8(ends, v1), v1));
   const auto low = static_cast<std::uint32_t>(_mm256_movemask_epi8(s0));
   const auto high = static_cast<std::uint32_t>(_mm256_movemask_epi8(s1));
   return static_cast<std::uint64_t>(low) | static_cast<std::uint64_t>(high) << 32;

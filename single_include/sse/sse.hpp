@@ -1736,6 +1736,9 @@ inline void parser::reset() noexcept {
   line_.clear();
   line_has_nul_ = false;
   pending().data.clear();
+  if (pending().data.capacity() > detail::retained_data_capacity) {
+    std::string().swap(pending().data); // an event cut short grew it (see dispatch_data)
+  }
   data_held_ = 0;
   type_set_ = false;
   id_set_ = false; // an `id:` of an event that was never completed does not count
@@ -2200,8 +2203,12 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size) {
     on_event_(built);
   }
   // The buffer keeps its length and capacity, so a warm parser does not allocate; one that
-  // held an unusually large event lets it go rather than keep two of that size.
-  if (built.data.capacity() > detail::retained_data_capacity) {
+  // held an unusually large event lets it go rather than keep two of that size. Only a large
+  // event looks: a buffer's capacity exceeds the bound only after this event grew it, and a
+  // string grows to less than twice the length asked of it, which here is at most the data's
+  // and a line end's, plus the 64 bytes writable() adds.
+  if (data_size > detail::retained_data_capacity / 4 &&
+      built.data.capacity() > detail::retained_data_capacity) {
     std::string().swap(built.data);
   }
 }

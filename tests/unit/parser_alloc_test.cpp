@@ -114,3 +114,48 @@ TEST_CASE("parser: a warm parser allocates nothing per event", "[parser][alloc]"
     CHECK(count == 0);
   }
 }
+
+TEST_CASE("parser: a buffer that held an event over the retained capacity is let go",
+          "[parser][alloc]") {
+  // Each data buffer is reused while its capacity stays within the bound, and released once
+  // an event grew it past. Then the next large event has to allocate again.
+  const auto event_of = [](std::size_t size) { return "data: " + std::string(size, 'd') + "\n\n"; };
+  const std::size_t bound = sse::detail::retained_data_capacity;
+  const std::string small = event_of(10) + event_of(10);
+  for (const std::size_t large : {bound / 3, bound / 2, bound + 1, 3 * bound}) {
+    for (const std::size_t chunk : {std::size_t{16384}, 3 * bound}) {
+      CAPTURE(large, chunk);
+      sse::parser parser;
+      std::size_t events = 0;
+      parser.on_event([&](const sse::event&) { ++events; });
+      // Both buffers hold a large event, then small ones.
+      const std::string twice = event_of(large) + event_of(large);
+      allocations_while_feeding(parser, twice + small, chunk);
+      const std::size_t count = allocations_while_feeding(parser, twice, chunk);
+      CHECK(events == 6);
+      const bool kept = 2 * (large + 66) <= bound; // grown to less than twice that: kept
+      if (large > bound) {
+        CHECK(count > 0);
+      } else if (kept) {
+        CHECK(count == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("parser: reset lets go of a buffer an event cut short grew past the bound",
+          "[parser][alloc]") {
+  const std::size_t bound = sse::detail::retained_data_capacity;
+  sse::parser parser;
+  std::size_t events = 0;
+  parser.on_event([&](const sse::event&) { ++events; });
+  const std::string cut = "data: " + std::string(2 * bound, 'c') + "\n"; // never dispatched
+  const std::string small = "data: 1234567890\n\n";
+  allocations_while_feeding(parser, cut, 16384);
+  parser.reset();
+  allocations_while_feeding(parser, small + small, 16384);
+  CHECK(events == 2);
+  // The buffer that took the cut event takes the next one (the two small events went one to
+  // each buffer). Had reset kept it, it would take this one without allocating.
+  CHECK(allocations_while_feeding(parser, cut, 16384) > 0);
+}

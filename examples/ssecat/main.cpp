@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -116,19 +117,22 @@ int main(int argc, char** argv) {
   const bool colour = !settings.json && isatty(STDOUT_FILENO) != 0;
   const bool quiet = settings.quiet;
   const bool json = settings.json;
-  const auto max_events = settings.max_events;
+  // No limit: one that is never reached.
+  const std::uint64_t max_events = settings.max_events.value_or(UINT64_MAX);
   std::uint64_t events = 0;
   bool finished_by_count = false;
-  client->on_any([&](const sse::event& e) {
-    ++events;
-    if (!quiet) {
-      write_all(format_event(e, json, colour));
-    }
-    if (max_events && events >= *max_events) {
-      finished_by_count = true;
-      client->close();
-    }
-  });
+  // The settings by value: the listener reads them without following a reference each event.
+  client->on_any(
+      [&events, &finished_by_count, &client, quiet, json, colour, max_events](const sse::event& e) {
+        ++events;
+        if (!quiet) {
+          write_all(format_event(e, json, colour));
+        }
+        if (events >= max_events) {
+          finished_by_count = true;
+          client->close();
+        }
+      });
   client->on_error([&](const sse::error& e) {
     if (verbose) {
       std::cerr << "! " << e.message << " (attempt " << e.attempt << ")";

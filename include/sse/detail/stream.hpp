@@ -292,7 +292,7 @@ private:
     if (items.size() == 1 && !options_.is_terminal) {
       // The usual client: one listener and nothing to do after it, so this frame keeps nothing
       // across the call (no registers saved and restored per event).
-      deliver_to(*items.front(), e);
+      deliver_to<true>(*items.front(), e);
       return;
     }
     deliver_to_all(items, e);
@@ -303,7 +303,7 @@ private:
   SSE_CLIENT_NOINLINE void deliver_to_all(const listener_list<listener>::snapshot& items,
                                           const event& e) {
     for (const auto& item : items) {
-      deliver_to(*item, e);
+      deliver_to<false>(*item, e);
     }
     if (options_.is_terminal && !closed_.load()) {
       bool terminal = false;
@@ -324,13 +324,17 @@ private:
   }
 
   // One event listener: called unless its type differs, or the stream or the listener went away
-  // (possibly in an earlier listener of the same event).
+  // (possibly in an earlier listener of the same event). The only listener of an event skips
+  // what deliver_event just checked: no callback ran since, and only a callback of this thread
+  // asks for a restart (halting the parser with it).
+  template <bool Only>
   SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
     if (!item.any_type && !equal_short(item.type, e.type)) {
       return;
     }
     callback_boundary();
-    if (detached_.load() || closed_.load() || restart_requested_ || !item.active.load()) {
+    if (detached_.load() || (!Only && (closed_.load() || restart_requested_)) ||
+        !item.active.load()) {
       return;
     }
     invoke(item.callback, e);

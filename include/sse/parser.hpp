@@ -27,6 +27,7 @@ namespace sse {
 constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
 
 namespace detail {
+class stream; // reads what only the client needs of a parser
 /// The plain lane (see parser::plain_lines) reads 64 bytes at a time and leaves a chunk's last
 /// 64 to the general path, which reads no byte past the chunk.
 constexpr std::size_t plain_block = 64;
@@ -96,6 +97,8 @@ public:
   const parser_options& options() const noexcept { return options_; }
 
 private:
+  friend class detail::stream; // for types_seen()
+
   // Where feed_bytes is in its chunk.
   struct cursor {
     const char* p;
@@ -131,6 +134,9 @@ private:
   void process_retry(std::string_view value);
   void dispatch();
   void dispatch_data(std::size_t data_size);
+
+  // Whether an event field was seen: until then, every event dispatched is of type "message".
+  bool types_seen() const noexcept { return types_seen_; }
 
   event& committed() noexcept { return slots_.committed(); }
   const event& committed() const noexcept { return slots_.committed(); }

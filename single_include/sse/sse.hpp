@@ -402,8 +402,9 @@ namespace detail {
 template <typename Callback>
 struct listener_entry {
   listener_id id{};
-  bool any_type = false; // event listeners only: called for every type
-  std::string type;      // event listeners only
+  bool any_type = false;     // event listeners only: called for every type
+  bool message_type = false; // event listeners only: `type` is "message"
+  std::string type;          // event listeners only
   Callback callback;
   std::atomic<bool> active{true};
 };
@@ -422,6 +423,7 @@ public:
     item->id = id;
     item->type = std::move(type);
     item->any_type = any_type;
+    item->message_type = !any_type && item->type == "message";
     item->callback = std::move(callback);
     std::lock_guard<std::mutex> lock(mutex_);
     auto next = std::make_shared<snapshot>(*current_);
@@ -1551,6 +1553,7 @@ namespace sse {
 constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
 
 namespace detail {
+class stream; // reads what only the client needs of a parser
 /// The plain lane (see parser::plain_lines) reads 64 bytes at a time and leaves a chunk's last
 /// 64 to the general path, which reads no byte past the chunk.
 constexpr std::size_t plain_block = 64;
@@ -1620,6 +1623,8 @@ public:
   const parser_options& options() const noexcept { return options_; }
 
 private:
+  friend class detail::stream; // for types_seen()
+
   // Where feed_bytes is in its chunk.
   struct cursor {
     const char* p;
@@ -1655,6 +1660,9 @@ private:
   void process_retry(std::string_view value);
   void dispatch();
   void dispatch_data(std::size_t data_size);
+
+  // Whether an event field was seen: until then, every event dispatched is of type "message".
+  bool types_seen() const noexcept { return types_seen_; }
 
   event& committed() noexcept { return slots_.committed(); }
   const event& committed() const noexcept { return slots_.committed(); }
@@ -3084,7 +3092,10 @@ private:
   // asks for a restart (halting the parser with it).
   template <bool Only>
   SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
-    if (!item.any_type && !equal_short(item.type, e.type)) {
+    // A "message" listener matches without a comparison while the stream had no event field:
+    // every type is "message" until then.
+    if (!item.any_type && !(item.message_type && !parser_.types_seen()) &&
+        !equal_short(item.type, e.type)) {
       return;
     }
     callback_boundary();

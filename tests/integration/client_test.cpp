@@ -872,6 +872,45 @@ TEST_CASE("client: a caller-thread loop runs until its streams end", "[client][i
   CHECK(client.close_reason() == sse::close_reason::server_ended);
 }
 
+TEST_CASE("client: listeners by type get their events, before and after an event field",
+          "[client][integration]") {
+  // "message" listeners match without a comparison until the first event field; the listeners
+  // for other types and the one for every type see each event too.
+  test_server server(serve("data: 1\n\ndata: 2\n\nevent: delta\ndata: 3\n\ndata: 4\n\n"
+                           "event: message\ndata: 5\n\nevent: delta\ndata: 6\n\n"
+                           "event: other\ndata: 7\n\ndata: 8\n\n"));
+  sse::event_loop loop(sse::event_loop::mode::caller_thread);
+  auto options = fast_options(server.url("/"));
+  options.reconnect_on_end = false;
+  sse::client client(options, loop);
+  std::vector<std::string> messages;
+  std::vector<std::string> deltas;
+  std::vector<std::string> all;
+  client.on_message([&](const sse::event& e) { messages.push_back(e.data); });
+  client.on("delta", [&](const sse::event& e) { deltas.push_back(e.data); });
+  client.on_any([&](const sse::event& e) { all.push_back(e.type + ":" + e.data); });
+  client.start();
+  loop.run();
+  CHECK(messages == std::vector<std::string>{"1", "2", "4", "5", "8"});
+  CHECK(deltas == std::vector<std::string>{"3", "6"});
+  CHECK(all == std::vector<std::string>{"message:1", "message:2", "delta:3", "message:4",
+                                        "message:5", "delta:6", "other:7", "message:8"});
+}
+
+TEST_CASE("client: a sole \"message\" listener skips the events of other types",
+          "[client][integration]") {
+  test_server server(serve("data: 1\n\nevent: delta\ndata: 2\n\ndata: 3\n\n"));
+  sse::event_loop loop(sse::event_loop::mode::caller_thread);
+  auto options = fast_options(server.url("/"));
+  options.reconnect_on_end = false;
+  sse::client client(options, loop);
+  std::vector<std::string> messages;
+  client.on_message([&](const sse::event& e) { messages.push_back(e.data); });
+  client.start();
+  loop.run();
+  CHECK(messages == std::vector<std::string>{"1", "3"});
+}
+
 TEST_CASE("event_loop: a background loop destroyed at once stops promptly", "[loop]") {
   // A stop() that reaches the loop before its thread starts running must not be lost.
   for (int i = 0; i < 50; ++i) {

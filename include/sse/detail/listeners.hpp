@@ -28,8 +28,9 @@ namespace detail {
 template <typename Callback>
 struct listener_entry {
   listener_id id{};
-  bool any_type = false; // event listeners only: called for every type
-  std::string type;      // event listeners only
+  bool any_type = false;     // event listeners only: called for every type
+  bool message_type = false; // event listeners only: `type` is "message"
+  std::string type;          // event listeners only
   Callback callback;
   std::atomic<bool> active{true};
 };
@@ -48,6 +49,7 @@ public:
     item->id = id;
     item->type = std::move(type);
     item->any_type = any_type;
+    item->message_type = !any_type && item->type == "message";
     item->callback = std::move(callback);
     std::lock_guard<std::mutex> lock(mutex_);
     auto next = std::make_shared<snapshot>(*current_);

@@ -329,7 +329,10 @@ private:
   // asks for a restart (halting the parser with it).
   template <bool Only>
   SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
-    if (!item.any_type && !equal_short(item.type, e.type)) {
+    // A "message" listener matches without a comparison while the stream had no event field:
+    // every type is "message" until then.
+    if (!item.any_type && !(item.message_type && !parser_.types_seen()) &&
+        !equal_short(item.type, e.type)) {
       return;
     }
     callback_boundary();

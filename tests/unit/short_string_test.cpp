@@ -33,13 +33,19 @@ TEST_CASE("short_string: copy_short copies every length exactly and writes nothi
   for (std::size_t i = 0; i < from.size(); ++i) {
     from[i] = static_cast<char>('!' + i % 90);
   }
-  for (std::size_t n = 0; n <= 150; ++n) {
-    std::string to(200, '#');
-    sse::detail::copy_short(&to[3], from.data() + 1, n);
-    CAPTURE(n);
-    CHECK(to.substr(0, 3) == "###");
-    CHECK(to.substr(3, n) == from.substr(1, n));
-    CHECK(to.substr(3 + n) == std::string(200 - 3 - n, '#'));
+  for (const bool small_first : {false, true}) {
+    for (std::size_t n = 0; n <= 150; ++n) {
+      std::string to(200, '#');
+      if (small_first) {
+        sse::detail::copy_short<true>(&to[3], from.data() + 1, n);
+      } else {
+        sse::detail::copy_short(&to[3], from.data() + 1, n);
+      }
+      CAPTURE(small_first, n);
+      CHECK(to.substr(0, 3) == "###");
+      CHECK(to.substr(3, n) == from.substr(1, n));
+      CHECK(to.substr(3 + n) == std::string(200 - 3 - n, '#'));
+    }
   }
 }
 

@@ -52,7 +52,9 @@ SSE_CLIENT_ALWAYS_INLINE bool equal_short(std::string_view a, std::string_view b
 constexpr std::size_t short_value = 64;
 
 /// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
-/// nearly every field value, where a call to memcpy would cost more than the copy.
+/// nearly every field value, where a call to memcpy would cost more than the copy. With
+/// `SmallFirst`, the sizes of short ids and types are tested first, else those of data lines.
+template <bool SmallFirst = false>
 SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t n) noexcept {
   struct block16 {
     char bytes[16];
@@ -61,10 +63,27 @@ SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t
     std::memcpy(&block, f, sizeof block);
     std::memcpy(t, &block, sizeof block);
   };
-  if (n > 64) {
+  // Two blocks, one from each end, overlapping in the middle: from one block's size to twice.
+  const auto copy_up_to_16 = [&] {
+    if (n >= 8) {
+      copy_fixed(to, from, std::uint64_t{});
+      copy_fixed(to + n - 8, from + n - 8, std::uint64_t{});
+    } else if (n >= 4) {
+      copy_fixed(to, from, std::uint32_t{});
+      copy_fixed(to + n - 4, from + n - 4, std::uint32_t{});
+    } else if (n != 0) {
+      // 1 to 3 bytes: the first, middle and last cover them all.
+      to[0] = from[0];
+      to[n / 2] = from[n / 2];
+      to[n - 1] = from[n - 1];
+    }
+  };
+  if (SmallFirst && n <= 16) {
+    copy_up_to_16();
+  } else if (n > 64) {
     std::memcpy(to, from, n);
   } else if (n > 32) {
-    // Two blocks from each end: 33 to 64 bytes, overlapping in the middle.
+    // Two blocks of 32 from each end: 33 to 64 bytes.
     block16 a;
     block16 b;
     block16 c;
@@ -80,17 +99,8 @@ SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t
   } else if (n > 16) {
     copy_fixed(to, from, block16{});
     copy_fixed(to + n - 16, from + n - 16, block16{});
-  } else if (n >= 8) {
-    copy_fixed(to, from, std::uint64_t{});
-    copy_fixed(to + n - 8, from + n - 8, std::uint64_t{});
-  } else if (n >= 4) {
-    copy_fixed(to, from, std::uint32_t{});
-    copy_fixed(to + n - 4, from + n - 4, std::uint32_t{});
-  } else if (n != 0) {
-    // 1 to 3 bytes: the first, middle and last cover them all.
-    to[0] = from[0];
-    to[n / 2] = from[n / 2];
-    to[n - 1] = from[n - 1];
+  } else {
+    copy_up_to_16();
   }
 }
 
@@ -111,7 +121,7 @@ SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
 SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view from) {
   writable(to, from.size());
   to.erase(from.size());
-  copy_short(&to[0], from.data(), from.size());
+  copy_short<true>(&to[0], from.data(), from.size()); // ids and types are mostly short
 }
 
 } // namespace sse::detail

@@ -134,6 +134,15 @@ private:
   void process_retry(std::string_view value);
   void dispatch();
   void dispatch_data(std::size_t data_size);
+  // A large event's sink call, then its buffer let go if it grew too large (see dispatch_data).
+  SSE_CLIENT_NOINLINE void deliver_large(event& built) {
+    if (on_event_) {
+      on_event_(built);
+    }
+    if (built.data.capacity() > detail::retained_data_capacity) {
+      std::string().swap(built.data);
+    }
+  }
 
   // Whether an event field was seen: until then, every event dispatched is of type "message".
   bool types_seen() const noexcept { return types_seen_; }
@@ -681,17 +690,17 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size) {
   data_held_ = 0;
   slots_.swap_roles();
   built.data.erase(data_size);
-  if (on_event_) {
-    on_event_(built);
-  }
   // The buffer keeps its length and capacity, so a warm parser does not allocate; one that
   // held an unusually large event lets it go rather than keep two of that size. Only a large
   // event looks: a buffer's capacity exceeds the bound only after this event grew it, and a
   // string grows to less than twice the length asked of it, which here is at most the data's
   // and a line end's, plus the 64 bytes writable() adds.
-  if (data_size > detail::retained_data_capacity / 4 &&
-      built.data.capacity() > detail::retained_data_capacity) {
-    std::string().swap(built.data);
+  if (data_size > detail::retained_data_capacity / 4) {
+    deliver_large(built); // out of line: this frame keeps nothing across the sink
+    return;
+  }
+  if (on_event_) {
+    on_event_(built);
   }
 }
 

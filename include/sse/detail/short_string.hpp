@@ -51,39 +51,45 @@ SSE_CLIENT_ALWAYS_INLINE bool equal_short(std::string_view a, std::string_view b
 /// The longest value copy_short copies inline.
 constexpr std::size_t short_value = 64;
 
+/// Copies one block of a fixed size (an integer or an array of 16), by value.
+template <typename Block>
+SSE_CLIENT_ALWAYS_INLINE void copy_block(char* to, const char* from) noexcept {
+  Block block;
+  std::memcpy(&block, from, sizeof block);
+  std::memcpy(to, &block, sizeof block);
+}
+
+struct block16 {
+  char bytes[16];
+};
+
+/// copy_short for 0 to 16 bytes: two blocks, one from each end, overlapping in the middle.
+SSE_CLIENT_ALWAYS_INLINE void copy_up_to_16(char* to, const char* from, std::size_t n) noexcept {
+  if (n >= 8) {
+    copy_block<std::uint64_t>(to, from);
+    copy_block<std::uint64_t>(to + n - 8, from + n - 8);
+  } else if (n >= 4) {
+    copy_block<std::uint32_t>(to, from);
+    copy_block<std::uint32_t>(to + n - 4, from + n - 4);
+  } else if (n != 0) {
+    // 1 to 3 bytes: the first, middle and last cover them all.
+    to[0] = from[0];
+    to[n / 2] = from[n / 2];
+    to[n - 1] = from[n - 1];
+  }
+}
+
 /// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
 /// nearly every field value, where a call to memcpy would cost more than the copy. With
 /// `SmallFirst`, the sizes of short ids and types are tested first, else those of data lines.
 template <bool SmallFirst = false>
 SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t n) noexcept {
-  struct block16 {
-    char bytes[16];
-  };
-  const auto copy_fixed = [](char* t, const char* f, auto block) {
-    std::memcpy(&block, f, sizeof block);
-    std::memcpy(t, &block, sizeof block);
-  };
-  // Two blocks, one from each end, overlapping in the middle: from one block's size to twice.
-  const auto copy_up_to_16 = [&] {
-    if (n >= 8) {
-      copy_fixed(to, from, std::uint64_t{});
-      copy_fixed(to + n - 8, from + n - 8, std::uint64_t{});
-    } else if (n >= 4) {
-      copy_fixed(to, from, std::uint32_t{});
-      copy_fixed(to + n - 4, from + n - 4, std::uint32_t{});
-    } else if (n != 0) {
-      // 1 to 3 bytes: the first, middle and last cover them all.
-      to[0] = from[0];
-      to[n / 2] = from[n / 2];
-      to[n - 1] = from[n - 1];
-    }
-  };
   if (SmallFirst && n <= 16) {
-    copy_up_to_16();
+    copy_up_to_16(to, from, n);
   } else if (n > 64) {
     std::memcpy(to, from, n);
   } else if (n > 32) {
-    // Two blocks of 32 from each end: 33 to 64 bytes.
+    // Two blocks of 32, one from each end: 33 to 64 bytes.
     block16 a;
     block16 b;
     block16 c;
@@ -97,10 +103,10 @@ SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t
     std::memcpy(to + n - 32, &c, 16);
     std::memcpy(to + n - 16, &d, 16);
   } else if (n > 16) {
-    copy_fixed(to, from, block16{});
-    copy_fixed(to + n - 16, from + n - 16, block16{});
+    copy_block<block16>(to, from);
+    copy_block<block16>(to + n - 16, from + n - 16);
   } else {
-    copy_up_to_16();
+    copy_up_to_16(to, from, n);
   }
 }
 

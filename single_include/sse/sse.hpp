@@ -480,6 +480,13 @@ public:
     return *cached_;
   }
 
+  /// Loop thread: the one callback while there is exactly one, else null; valid as long as
+  /// current_ref()'s list.
+  entry* sole_ref() {
+    refresh();
+    return sole_;
+  }
+
 private:
   void refresh() {
     const std::uint64_t version = version_.load(std::memory_order_acquire);
@@ -493,6 +500,7 @@ private:
     std::lock_guard<std::mutex> lock(mutex_);
     cached_ = current_;
     cached_version_ = version;
+    sole_ = cached_->size() == 1 ? cached_->front().get() : nullptr;
   }
 
   std::mutex mutex_;
@@ -501,6 +509,7 @@ private:
   // Loop thread only:
   std::shared_ptr<const snapshot> cached_ = current_;
   std::uint64_t cached_version_ = 0;
+  entry* sole_ = nullptr; // the only entry of cached_, if it has one
 };
 
 } // namespace detail
@@ -3076,14 +3085,14 @@ private:
     }
     // No other call of current() on this list can come while the loop iterates (a listener
     // cannot feed the parser), so the list need not be pinned per event.
-    const auto& items = events_.current_ref();
-    if (items.size() == 1 && !options_.is_terminal) {
+    auto* const only = events_.sole_ref();
+    if (only != nullptr && !options_.is_terminal) {
       // The usual client: one listener and nothing to do after it, so this frame keeps nothing
       // across the call (no registers saved and restored per event).
-      deliver_to<true>(*items.front(), e);
+      deliver_to<true>(*only, e);
       return;
     }
-    deliver_to_all(items, e);
+    deliver_to_all(events_.current_ref(), e);
   }
 
   // Every listener of the event in turn, then the terminal-event check. Out of line: the loop

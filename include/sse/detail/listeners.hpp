@@ -106,6 +106,13 @@ public:
     return *cached_;
   }
 
+  /// Loop thread: the one callback while there is exactly one, else null; valid as long as
+  /// current_ref()'s list.
+  entry* sole_ref() {
+    refresh();
+    return sole_;
+  }
+
 private:
   void refresh() {
     const std::uint64_t version = version_.load(std::memory_order_acquire);
@@ -119,6 +126,7 @@ private:
     std::lock_guard<std::mutex> lock(mutex_);
     cached_ = current_;
     cached_version_ = version;
+    sole_ = cached_->size() == 1 ? cached_->front().get() : nullptr;
   }
 
   std::mutex mutex_;
@@ -127,6 +135,7 @@ private:
   // Loop thread only:
   std::shared_ptr<const snapshot> cached_ = current_;
   std::uint64_t cached_version_ = 0;
+  entry* sole_ = nullptr; // the only entry of cached_, if it has one
 };
 
 } // namespace detail

@@ -288,14 +288,14 @@ private:
     }
     // No other call of current() on this list can come while the loop iterates (a listener
     // cannot feed the parser), so the list need not be pinned per event.
-    const auto& items = events_.current_ref();
-    if (items.size() == 1 && !options_.is_terminal) {
+    auto* const only = events_.sole_ref();
+    if (only != nullptr && !options_.is_terminal) {
       // The usual client: one listener and nothing to do after it, so this frame keeps nothing
       // across the call (no registers saved and restored per event).
-      deliver_to<true>(*items.front(), e);
+      deliver_to<true>(*only, e);
       return;
     }
-    deliver_to_all(items, e);
+    deliver_to_all(events_.current_ref(), e);
   }
 
   // Every listener of the event in turn, then the terminal-event check. Out of line: the loop

@@ -113,10 +113,16 @@ SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t
 /// The bytes of `s`, made at least `size` long first. A string the parser reuses keeps its
 /// length between uses, so this rarely calls into the library; when it must, it adds room for
 /// the next short write too.
-SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
+// writable()'s rare case, out of line: its caller keeps no register across a library call.
+SSE_CLIENT_NOINLINE inline char* grow_for_write(std::string& s, std::size_t size) {
   constexpr std::size_t room = 64;
+  s.append(size - s.size() + room, '\0');
+  return &s[0];
+}
+
+SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
   if (s.size() < size) {
-    s.append(size - s.size() + room, '\0');
+    return grow_for_write(s, size);
   }
   return &s[0];
 }

@@ -404,8 +404,8 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
           continue;
         }
         block = after; // the sequence runs into the next block, which starts after it
-        if (stop - block < block_size) {
-          break;
+        if (block > stop || stop - block < block_size) {
+          break; // it may end past `stop`: the general path takes its line
         }
         mask = detail::special_mask<Avx2>(p + block);
         continue;

@@ -196,3 +196,27 @@ TEST_CASE("parser: agrees with the reference parser on long streams in long chun
   }
   CHECK(events > std::size_t{streams} * 10);
 }
+
+// A character that starts in the last block the plain lane may read and ends past the limit's
+// reach, at every place around it, for limits around a block's size.
+TEST_CASE("parser: agrees with the reference parser where a character crosses the lane's stop",
+          "[parser][whatwg][differential]") {
+  const std::string characters[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"};
+  int n = 0;
+  for (const std::string& character : characters) {
+    for (std::size_t before = 0; before < 80; ++before) {
+      std::string stream = "data: " + std::string(before, 'a') + character + "\n\n";
+      for (int k = 0; k < 12; ++k) {
+        stream += "data: " + std::to_string(k) + "\n\n"; // a long chunk after it
+      }
+      for (std::size_t max_size = 56; max_size < 96; ++max_size) {
+        const sse_test::parse_record expected = sse_test::reference_parse(stream, max_size);
+        check_agrees(n++, stream, {}, max_size, expected);
+        const std::size_t held = 6 + before / 2; // a data line in an earlier chunk
+        const std::string prefix = "data: " + std::string(held - 6, 'p') + "\n";
+        check_agrees(n++, prefix + stream, {prefix.size()}, max_size,
+                     sse_test::reference_parse(prefix + stream, max_size));
+      }
+    }
+  }
+}

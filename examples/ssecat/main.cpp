@@ -114,25 +114,33 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const bool colour = !settings.json && isatty(STDOUT_FILENO) != 0;
-  const bool quiet = settings.quiet;
-  const bool json = settings.json;
-  // No limit: one that is never reached.
-  const std::uint64_t max_events = settings.max_events.value_or(UINT64_MAX);
-  std::uint64_t events = 0;
-  bool finished_by_count = false;
-  // The settings by value: the listener reads them without following a reference each event.
-  client->on_any(
-      [&events, &finished_by_count, &client, quiet, json, colour, max_events](const sse::event& e) {
-        ++events;
-        if (!quiet) {
-          write_all(format_event(e, json, colour));
-        }
-        if (events >= max_events) {
-          finished_by_count = true;
-          client->close();
-        }
-      });
+  // What the event listener reads and writes, in one place: the listener holds only its address,
+  // which std::function keeps without an allocation, so an event costs two loads to reach it.
+  struct listener_state {
+    std::uint64_t left = UINT64_MAX; // events until the limit; no limit is one never reached
+    bool quiet = false;
+    bool json = false;
+    bool colour = false;
+    bool finished_by_count = false;
+    sse::client* client = nullptr;
+  };
+  listener_state state;
+  state.left = settings.max_events.value_or(UINT64_MAX);
+  state.quiet = settings.quiet;
+  state.json = settings.json;
+  state.colour = !settings.json && isatty(STDOUT_FILENO) != 0;
+  state.client = client.get();
+  const std::uint64_t max_events = state.left;
+  const bool quiet = state.quiet;
+  client->on_any([&state](const sse::event& e) {
+    if (!state.quiet) {
+      write_all(format_event(e, state.json, state.colour));
+    }
+    if (--state.left == 0) {
+      state.finished_by_count = true;
+      state.client->close();
+    }
+  });
   client->on_error([&](const sse::error& e) {
     if (verbose) {
       std::cerr << "! " << e.message << " (attempt " << e.attempt << ")";
@@ -168,6 +176,7 @@ int main(int argc, char** argv) {
   watcher.join();
 
   if (quiet) {
+    const std::uint64_t events = max_events - state.left;
     const auto stats = client->stats();
     const double seconds = std::chrono::duration<double>(clock_type::now() - started).count();
     std::fprintf(
@@ -181,7 +190,7 @@ int main(int argc, char** argv) {
   }
   switch (client->close_reason()) {
   case sse::close_reason::closed:
-    return finished_by_count ? 0 : 1;
+    return state.finished_by_count ? 0 : 1;
   case sse::close_reason::no_content:
   case sse::close_reason::terminal_event:
   case sse::close_reason::server_ended:

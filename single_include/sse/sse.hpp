@@ -1933,13 +1933,17 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
   const auto store_state = [&] { data_held_ = held; };
   const auto load_state = [&] { held = data_held_; };
   for (;;) {
-    while (mask == 0) {
-      block += block_size;
-      if (stop - block < block_size) {
-        store_state();
-        return start;
-      }
-      mask = detail::special_mask<Avx2>(p + block);
+    // Marked rare: the compiler then tests the mask at the bottom of the loop, after the line
+    // that cleared a bit, with no jump back to a test at the top.
+    if (__builtin_expect(mask == 0, 0)) {
+      do {
+        block += block_size;
+        if (stop - block < block_size) {
+          store_state();
+          return start;
+        }
+        mask = detail::special_mask<Avx2>(p + block);
+      } while (mask == 0);
     }
     const std::size_t end = block + static_cast<unsigned>(__builtin_ctzll(mask));
     const char c = p[end];

@@ -2004,6 +2004,17 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         }
         detail::copy_short(bytes + held, value.data(), value.size());
         held += value.size() + 1;
+        if (next - block < block_size && p[next] == '\n') {
+          // The line after a data line is most often the blank line that ends the event: it
+          // is taken here, without a turn of the loop. Its LF is the next bit of the mask.
+          mask &= mask - 1;
+          dispatch_data(held - 1);
+          held = 0;
+          if (halted_) {
+            return next + 1;
+          }
+          ++next;
+        }
       } else {
         store_state();
         append_data_out_of_line(value); // long

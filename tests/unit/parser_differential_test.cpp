@@ -220,3 +220,24 @@ TEST_CASE("parser: agrees with the reference parser where a character crosses th
     }
   }
 }
+
+// A data line and the blank line after it, which the plain lane takes together, with the blank
+// line's LF at every place in a 64-byte block and at a block's end, after LF, CRLF and CR.
+TEST_CASE("parser: agrees with the reference parser where a blank line follows a data line",
+          "[parser][whatwg][differential]") {
+  int n = 0;
+  for (std::size_t pad = 0; pad < 140; ++pad) {
+    std::string stream = ":" + std::string(pad, 'p') + "\n";
+    stream += "data: a\n\ndata: b\r\n\ndata: c\r\n\r\ndata: d\n\r\ndata: e\r\rid: 1\ndata: f\n\n";
+    stream += "data: g\ndata: h\n\nevent: t\ndata: i\n\n";
+    for (int k = 0; k < 12; ++k) {
+      stream += "data: " + std::to_string(k) + "\n\n"; // a long chunk after it
+    }
+    const sse_test::parse_record expected =
+        sse_test::reference_parse(stream, sse::default_max_event_size);
+    check_agrees(n++, stream, {}, sse::default_max_event_size, expected);
+    for (std::size_t cut = pad + 2; cut < pad + 40; cut += 3) {
+      check_agrees(n++, stream, {cut}, sse::default_max_event_size, expected);
+    }
+  }
+}

@@ -637,3 +637,28 @@ TEST_CASE("parser: a copy or a move goes on from where the original was", "[pars
     finish(original); // unaffected by the copies fed before it
   }
 }
+
+// The plain lane takes a data line and the blank line after it together: a halt there, with the
+// event at every place in a 64-byte block, still drops the rest of the chunk and only that.
+TEST_CASE("parser: halt from a sink at a data line's blank line, at every place in a block",
+          "[parser]") {
+  for (std::size_t pad = 0; pad < 140; ++pad) {
+    sse::parser parser;
+    std::vector<std::string> data;
+    parser.on_event([&](const sse::event& e) {
+      data.push_back(e.data);
+      if (e.data == "stop") {
+        parser.halt();
+      }
+    });
+    std::string chunk = ":" + std::string(pad, 'p') + "\ndata: a\n\ndata: stop\n\n";
+    for (int i = 0; i < 20; ++i) {
+      chunk += "data: dropped\n\n";
+    }
+    CHECK_FALSE(parser.feed(chunk));
+    CHECK(data == std::vector<std::string>{"a", "stop"});
+    CHECK_FALSE(parser.has_partial_event());
+    CHECK_FALSE(parser.feed("data: next\n\n"));
+    CHECK(data.back() == "next");
+  }
+}

@@ -1984,17 +1984,11 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
     }
     const std::size_t size = end - start;
     const char* const line = p + start;
-    if (size == 0) {
-      if (held != 0) {
-        dispatch_data(held - 1); // WHATWG: without the last LF
-        held = 0;
-      } else {
-        store_state();
-        dispatch_out_of_line(); // an id alone still sets the last event ID
-      }
-      if (halted_) {
-        return next;
-      }
+    // The blank line that ends an event, or a data line and such a line after it: the line
+    // after a data line is most often blank, and is taken with it, without a turn of the loop.
+    bool ends_event = size == 0;
+    if (ends_event) {
+      // dispatched below
     } else if (size >= 5 && std::memcmp(line, "data:", 5) == 0) {
       const std::string_view value = detail::field_value(std::string_view(line, size), 4);
       if (value.size() <= detail::short_value) {
@@ -2004,17 +1998,6 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         }
         detail::copy_short(bytes + held, value.data(), value.size());
         held += value.size() + 1;
-        if (next - block < block_size && p[next] == '\n') {
-          // The line after a data line is most often the blank line that ends the event: it
-          // is taken here, without a turn of the loop. Its LF is the next bit of the mask.
-          mask &= mask - 1;
-          dispatch_data(held - 1);
-          held = 0;
-          if (halted_) {
-            return next + 1;
-          }
-          ++next;
-        }
       } else {
         store_state();
         append_data_out_of_line(value); // long
@@ -2022,6 +2005,11 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
           return next;
         }
         load_state();
+      }
+      if (next - block < block_size && p[next] == '\n') {
+        ends_event = true; // its LF is the next bit of the mask
+        mask &= mask - 1;
+        ++next;
       }
     } else if (size >= 3 && std::memcmp(line, "id:", 3) == 0) {
       if (nul_end <= start) {
@@ -2037,6 +2025,18 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         return next;
       }
       load_state();
+    }
+    if (ends_event) {
+      if (held != 0) {
+        dispatch_data(held - 1); // WHATWG: without the last LF
+        held = 0;
+      } else {
+        store_state();
+        dispatch_out_of_line(); // an id alone still sets the last event ID
+      }
+      if (halted_) {
+        return next;
+      }
     }
     start = next;
     mask &= mask - 1;

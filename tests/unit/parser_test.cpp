@@ -20,6 +20,16 @@ namespace {
 
 using sse_test::parse_record;
 
+// Records each event's data in `data`, and halts the parser at the event whose data is "stop".
+void record_until_stop(sse::parser& parser, std::vector<std::string>& data) {
+  parser.on_event([&parser, &data](const sse::event& e) {
+    data.push_back(e.data);
+    if (e.data == "stop") {
+      parser.halt();
+    }
+  });
+}
+
 struct spec_case {
   std::string name;
   std::string stream;
@@ -328,12 +338,7 @@ TEST_CASE("parser: a line longer than the limit in the middle of a long chunk",
 TEST_CASE("parser: halt from a sink in a long chunk drops the rest of it", "[parser]") {
   sse::parser parser;
   std::vector<std::string> data;
-  parser.on_event([&](const sse::event& e) {
-    data.push_back(e.data);
-    if (e.data == "stop") {
-      parser.halt();
-    }
-  });
+  record_until_stop(parser, data);
   std::string chunk;
   for (int i = 0; i < 20; ++i) {
     chunk += "data: " + std::to_string(i) + "\n\n";
@@ -353,12 +358,7 @@ TEST_CASE("parser: halt from a sink drops the rest of the chunk", "[parser]") {
   sse::parser parser;
   std::vector<std::string> data;
   std::vector<std::string> comments;
-  parser.on_event([&](const sse::event& e) {
-    data.push_back(e.data);
-    if (e.data == "stop") {
-      parser.halt();
-    }
-  });
+  record_until_stop(parser, data);
   parser.on_comment([&](std::string_view text) { comments.emplace_back(text); });
   CHECK_FALSE(parser.feed("data: a\n\ndata: stop\n\ndata: dropped\n\n: dropped\n"));
   CHECK(data == std::vector<std::string>{"a", "stop"});
@@ -645,12 +645,7 @@ TEST_CASE("parser: halt from a sink at a data line's blank line, at every place 
   for (std::size_t pad = 0; pad < 140; ++pad) {
     sse::parser parser;
     std::vector<std::string> data;
-    parser.on_event([&](const sse::event& e) {
-      data.push_back(e.data);
-      if (e.data == "stop") {
-        parser.halt();
-      }
-    });
+    record_until_stop(parser, data);
     std::string chunk = ":" + std::string(pad, 'p') + "\ndata: a\n\ndata: stop\n\n";
     for (int i = 0; i < 20; ++i) {
       chunk += "data: dropped\n\n";

@@ -1654,7 +1654,7 @@ public:
   const parser_options& options() const noexcept { return options_; }
 
 private:
-  friend class detail::stream; // for types_seen()
+  friend class detail::stream; // for types_seen() and feed_to()
 
   // Where feed_bytes is in its chunk.
   struct cursor {
@@ -1663,39 +1663,55 @@ private:
     std::size_t start; // where the current line's bytes in this chunk begin
     detail::special_scanner scan;
   };
-  void feed_bytes(std::string_view bytes);
-  bool resume_plain(cursor& at);
-  std::size_t plain_lines(const char* p, std::size_t n, std::size_t start);
-  template <bool Avx2>
+  // The functions that can dispatch an event take its sink, a callable with an event, as a
+  // template parameter: feed() passes one that calls on_event_, and the client its delivery to
+  // its listeners, which the compiler then builds into the plain lane instead of reaching it
+  // through a std::function (a call, and the lane's registers saved around it, per event).
+  template <typename Sink>
+  std::error_code feed_to(std::string_view bytes, Sink& sink);
+  template <typename Sink>
+  void feed_bytes(std::string_view bytes, Sink& sink);
+  template <typename Sink>
+  bool resume_plain(cursor& at, Sink& sink);
+  template <typename Sink>
+  std::size_t plain_lines(const char* p, std::size_t n, std::size_t start, Sink& sink);
+  template <bool Avx2, typename Sink>
   SSE_CLIENT_ALWAYS_INLINE std::size_t plain_lines_with(const char* p, std::size_t n,
-                                                        std::size_t start);
+                                                        std::size_t start, Sink& sink);
   // The lane for AVX2, declared everywhere and defined where the AVX2 paths are built.
+  template <typename Sink>
   SSE_CLIENT_AVX2_TARGET std::size_t plain_lines_avx2(const char* p, std::size_t n,
-                                                      std::size_t start);
+                                                      std::size_t start, Sink& sink);
   // The lane's rare lines, out of line so that it keeps its state in registers.
-  SSE_CLIENT_NOINLINE void dispatch_out_of_line() { dispatch(); }
+  template <typename Sink>
+  SSE_CLIENT_NOINLINE void dispatch_out_of_line(Sink& sink) {
+    dispatch(sink);
+  }
   SSE_CLIENT_NOINLINE void append_data_out_of_line(std::string_view value) { append_data(value); }
   SSE_CLIENT_NOINLINE void process_other_line_out_of_line(std::string_view line, bool has_nul) {
     line_has_nul_ = has_nul;
     process_other_line(line);
     line_has_nul_ = false;
   }
-  bool special_byte(cursor& at, std::size_t end);
+  template <typename Sink>
+  bool special_byte(cursor& at, std::size_t end, Sink& sink);
   bool append_to_line(std::string_view text);
-  void process_line(std::string_view line);
+  template <typename Sink>
+  void process_line(std::string_view line, Sink& sink);
   void process_other_line(std::string_view line);
   void process_field(std::string_view name, std::string_view value);
   void append_data(std::string_view value);
   void set_id(std::string_view value);
   void set_type(std::string_view value);
   void process_retry(std::string_view value);
-  void dispatch();
-  void dispatch_data(std::size_t data_size);
+  template <typename Sink>
+  void dispatch(Sink& sink);
+  template <typename Sink>
+  void dispatch_data(std::size_t data_size, Sink& sink);
   // A large event's sink call, then its buffer let go if it grew too large (see dispatch_data).
-  SSE_CLIENT_NOINLINE void deliver_large(event& built) {
-    if (on_event_) {
-      on_event_(built);
-    }
+  template <typename Sink>
+  SSE_CLIENT_NOINLINE void deliver_large(event& built, Sink& sink) {
+    sink(static_cast<const event&>(built));
     if (built.data.capacity() > detail::retained_data_capacity) {
       std::string().swap(built.data);
     }
@@ -1746,6 +1762,16 @@ private:
 };
 
 inline std::error_code parser::feed(std::string_view bytes) {
+  const auto sink = [this](const event& e) {
+    if (on_event_) {
+      on_event_(e);
+    }
+  };
+  return feed_to(bytes, sink);
+}
+
+template <typename Sink>
+std::error_code parser::feed_to(std::string_view bytes, Sink& sink) {
   if (error_) {
     return error_;
   }
@@ -1757,7 +1783,7 @@ inline std::error_code parser::feed(std::string_view bytes) {
       if (bytes.front() != bom[bom_matched_]) {
         // Not a BOM after all: the bytes held back are ordinary input.
         stream_started_ = true;
-        feed_bytes(bom.substr(0, bom_matched_));
+        feed_bytes(bom.substr(0, bom_matched_), sink);
         break;
       }
       ++bom_matched_;
@@ -1770,7 +1796,7 @@ inline std::error_code parser::feed(std::string_view bytes) {
       return {};
     }
   }
-  feed_bytes(bytes);
+  feed_bytes(bytes, sink);
   return error_;
 }
 
@@ -1810,7 +1836,8 @@ SSE_CLIENT_ALWAYS_INLINE std::string_view field_value(std::string_view line,
 // One pass over the raw bytes finds line ends and validates UTF-8 together: a line made of
 // valid text is processed where it lies, and only a line that continues in the next chunk or
 // holds an invalid sequence (which U+FFFD replaces) is copied to line_.
-inline void parser::feed_bytes(std::string_view bytes) {
+template <typename Sink>
+void parser::feed_bytes(std::string_view bytes, Sink& sink) {
   const char* p = bytes.data();
   const std::size_t n = bytes.size();
   if (n == 0) {
@@ -1833,7 +1860,7 @@ inline void parser::feed_bytes(std::string_view bytes) {
   }
   cursor at{p, n, i, detail::special_scanner(p, n)};
   at.scan.skip_to(i);
-  if (line_.empty() && !decoder_.has_pending() && !resume_plain(at)) {
+  if (line_.empty() && !decoder_.has_pending() && !resume_plain(at, sink)) {
     return; // a sink halted the parser
   }
   const std::size_t max_line = options_.max_event_size;
@@ -1852,18 +1879,18 @@ inline void parser::feed_bytes(std::string_view bytes) {
       } else {
         at.scan.skip_to(++next); // the CR and its LF
       }
-      process_line(std::string_view(p + at.start, end - at.start));
+      process_line(std::string_view(p + at.start, end - at.start), sink);
       if (halted_) {
         return;
       }
       line_has_nul_ = false;
       at.start = next;
-      if (!resume_plain(at)) {
+      if (!resume_plain(at, sink)) {
         return;
       }
       continue;
     }
-    if (!special_byte(at, end)) {
+    if (!special_byte(at, end, sink)) {
       return;
     }
   }
@@ -1872,11 +1899,12 @@ inline void parser::feed_bytes(std::string_view bytes) {
 
 // At a line start (the chunk's first, or after a line the general path took), the plain lane
 // takes the lines it can. False when a sink halted the parser.
-SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at) {
+template <typename Sink>
+SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at, Sink& sink) {
   if (at.n - at.start < detail::plain_block) {
     return true;
   }
-  const std::size_t resumed = plain_lines(at.p, at.n, at.start);
+  const std::size_t resumed = plain_lines(at.p, at.n, at.start, sink);
   if (halted_) {
     return false;
   }
@@ -1887,21 +1915,23 @@ SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at) {
   return true;
 }
 
-inline std::size_t parser::plain_lines(const char* p, std::size_t n, std::size_t start) {
+template <typename Sink>
+std::size_t parser::plain_lines(const char* p, std::size_t n, std::size_t start, Sink& sink) {
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
   if (detail::has_avx2()) {
-    return plain_lines_avx2(p, n, start);
+    return plain_lines_avx2(p, n, start, sink);
   }
 #endif
-  return plain_lines_with<false>(p, n, start);
+  return plain_lines_with<false>(p, n, start, sink);
 }
 
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
 // The lane compiled for AVX2 and BMI1 as a whole: the classifier inline, bit scans in one
 // instruction each.
-SSE_CLIENT_AVX2_TARGET inline std::size_t parser::plain_lines_avx2(const char* p, std::size_t n,
-                                                                   std::size_t start) {
-  return plain_lines_with<true>(p, n, start);
+template <typename Sink>
+SSE_CLIENT_AVX2_TARGET std::size_t parser::plain_lines_avx2(const char* p, std::size_t n,
+                                                            std::size_t start, Sink& sink) {
+  return plain_lines_with<true>(p, n, start, sink);
 }
 #endif
 
@@ -1910,9 +1940,9 @@ SSE_CLIENT_AVX2_TARGET inline std::size_t parser::plain_lines_avx2(const char* p
 // invalid or cut UTF-8 sequence or one too long, a CR that ends the chunk or whose LF starts the
 // next block, and the chunk's last 64 bytes; it returns where the first line it did not take
 // begins. A line is taken whole or not at all, so the general path can start over there.
-template <bool Avx2>
+template <bool Avx2, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE std::size_t
-parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t start) {
+parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t start, Sink& sink) {
   constexpr std::size_t block_size = detail::plain_block;
   // Lines that end before `stop` are shorter than the limit, and the data they add keeps the
   // buffer within it: data grows by at most a line's length per line. So the lane checks
@@ -2028,11 +2058,11 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
     }
     if (ends_event) {
       if (held != 0) {
-        dispatch_data(held - 1); // WHATWG: without the last LF
+        dispatch_data(held - 1, sink); // WHATWG: without the last LF
         held = 0;
       } else {
         store_state();
-        dispatch_out_of_line(); // an id alone still sets the last event ID
+        dispatch_out_of_line(sink); // an id alone still sets the last event ID
       }
       if (halted_) {
         return next;
@@ -2047,7 +2077,8 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
 
 // Every other special byte: a line end after a line cut by a chunk boundary or repaired, CR,
 // NUL, a byte >= 0x80, a line too long. Returns false when the chunk is done with.
-inline bool parser::special_byte(cursor& at, std::size_t end) {
+template <typename Sink>
+bool parser::special_byte(cursor& at, std::size_t end, Sink& sink) {
   const char* p = at.p;
   const std::size_t n = at.n;
   const char c = p[end];
@@ -2097,7 +2128,7 @@ inline bool parser::special_byte(cursor& at, std::size_t end) {
     }
   }
   at.scan.skip_to(next);
-  process_line(line);
+  process_line(line, sink);
   if (halted_) {
     return false;
   }
@@ -2106,7 +2137,7 @@ inline bool parser::special_byte(cursor& at, std::size_t end) {
   }
   line_has_nul_ = false;
   at.start = next;
-  return resume_plain(at);
+  return resume_plain(at, sink);
 }
 
 // Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
@@ -2121,9 +2152,10 @@ inline bool parser::append_to_line(std::string_view text) {
 
 // Nearly every line of a stream is a data or id line or the blank line that ends an event:
 // those are decided here by their first bytes, everything else out of line.
-SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line) {
+template <typename Sink>
+SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line, Sink& sink) {
   if (line.empty()) {
-    dispatch();
+    dispatch(sink);
   } else if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0) {
     append_data(detail::field_value(line, 4));
   } else if (line.size() >= 3 && std::memcmp(line.data(), "id:", 3) == 0) {
@@ -2230,7 +2262,8 @@ inline void parser::process_retry(std::string_view value) {
   }
 }
 
-SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
+template <typename Sink>
+SSE_CLIENT_ALWAYS_INLINE void parser::dispatch(Sink& sink) {
   // WHATWG "dispatch the event", step by step.
   if (data_held_ == 0) {
     // 1. An id field still sets the last event ID string. 2. Nothing is dispatched, and the
@@ -2242,12 +2275,13 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch() {
     type_set_ = false;
     return;
   }
-  dispatch_data(data_held_ - 1); // WHATWG: without the last LF
+  dispatch_data(data_held_ - 1, sink); // WHATWG: without the last LF
 }
 
 // The dispatch of an event with data, `data_size` bytes of it (the plain lane keeps the size
 // in a register).
-SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size) {
+template <typename Sink>
+SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink& sink) {
   event& built = pending();
   if (!id_set_ && !detail::equal_short(built.id, committed().id)) {
     // 1. No id field: the last event ID string stays; the slot takes it over.
@@ -2268,12 +2302,10 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size) {
   // string grows to less than twice the length asked of it, which here is at most the data's
   // and a line end's, plus the 64 bytes writable() adds.
   if (data_size > detail::retained_data_capacity / 4) {
-    deliver_large(built); // out of line: this frame keeps nothing across the sink
+    deliver_large(built, sink); // out of line: this frame keeps nothing across the sink
     return;
   }
-  if (on_event_) {
-    on_event_(built);
-  }
+  sink(static_cast<const event&>(built));
 }
 
 } // namespace sse
@@ -2918,7 +2950,6 @@ public:
     parser_.set_last_event_id(options_.last_event_id);
     shared_last_event_id_ = options_.last_event_id;
     published_last_event_id_ = options_.last_event_id;
-    parser_.on_event([this](const event& e) { deliver_event(e); });
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
     parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
   }
@@ -3094,9 +3125,15 @@ private:
     in_error_callback_ = false;
   }
 
+  // The parser's event sink: deliver_event, which the compiler builds into the parser's loop.
+  struct event_delivery {
+    stream* self;
+    SSE_CLIENT_ALWAYS_INLINE void operator()(const event& e) const { self->deliver_event(e); }
+  };
+
   // Runs inside the callback_scope that on_body holds for the whole chunk, so an event costs no
   // atomic read-modify-write unless another thread waits in off() or the destructor.
-  void deliver_event(const event& e) {
+  SSE_CLIENT_ALWAYS_INLINE void deliver_event(const event& e) {
     // Only this thread writes the counter: a plain store, no locked increment.
     events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
                         std::memory_order_relaxed);
@@ -3108,8 +3145,7 @@ private:
     // cannot feed the parser), so the list need not be pinned per event.
     auto* const only = events_.sole_ref();
     if (only != nullptr && !options_.is_terminal) {
-      // The usual client: one listener and nothing to do after it, so this frame keeps nothing
-      // across the call (no registers saved and restored per event).
+      // The usual client: one listener and nothing to do after it, by the shortest path.
       deliver_to<true>(*only, e);
       return;
     }
@@ -3543,7 +3579,8 @@ private:
     std::error_code failure;
     {
       callback_scope scope(*this); // the listeners the parser calls run in it
-      failure = parser_.feed(bytes);
+      event_delivery delivery{this};
+      failure = parser_.feed_to(bytes, delivery);
     }
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();

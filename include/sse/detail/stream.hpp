@@ -100,7 +100,6 @@ public:
     parser_.set_last_event_id(options_.last_event_id);
     shared_last_event_id_ = options_.last_event_id;
     published_last_event_id_ = options_.last_event_id;
-    parser_.on_event([this](const event& e) { deliver_event(e); });
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
     parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
   }
@@ -276,9 +275,15 @@ private:
     in_error_callback_ = false;
   }
 
+  // The parser's event sink: deliver_event, which the compiler builds into the parser's loop.
+  struct event_delivery {
+    stream* self;
+    SSE_CLIENT_ALWAYS_INLINE void operator()(const event& e) const { self->deliver_event(e); }
+  };
+
   // Runs inside the callback_scope that on_body holds for the whole chunk, so an event costs no
   // atomic read-modify-write unless another thread waits in off() or the destructor.
-  void deliver_event(const event& e) {
+  SSE_CLIENT_ALWAYS_INLINE void deliver_event(const event& e) {
     // Only this thread writes the counter: a plain store, no locked increment.
     events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
                         std::memory_order_relaxed);
@@ -290,8 +295,7 @@ private:
     // cannot feed the parser), so the list need not be pinned per event.
     auto* const only = events_.sole_ref();
     if (only != nullptr && !options_.is_terminal) {
-      // The usual client: one listener and nothing to do after it, so this frame keeps nothing
-      // across the call (no registers saved and restored per event).
+      // The usual client: one listener and nothing to do after it, by the shortest path.
       deliver_to<true>(*only, e);
       return;
     }
@@ -725,7 +729,8 @@ private:
     std::error_code failure;
     {
       callback_scope scope(*this); // the listeners the parser calls run in it
-      failure = parser_.feed(bytes);
+      event_delivery delivery{this};
+      failure = parser_.feed_to(bytes, delivery);
     }
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();

@@ -106,28 +106,36 @@ private:
     std::size_t start; // where the current line's bytes in this chunk begin
     detail::special_scanner scan;
   };
-  // The functions that can dispatch an event take its sink, a callable with an event, as a
-  // template parameter: feed() passes one that calls on_event_, and the client its delivery to
-  // its listeners, which the compiler then builds into the plain lane instead of reaching it
-  // through a std::function (a call, and the lane's registers saved around it, per event).
+  // The functions that can dispatch an event take its sink as a template parameter: an empty
+  // object called with the parser and the event. feed() passes callback_sink, and the client
+  // its delivery to its listeners, which the compiler then builds into the plain lane instead
+  // of reaching it through a std::function (a call, and the lane's registers saved around it,
+  // per event). Being empty, a sink costs the lane no register.
+  struct callback_sink {
+    void operator()(parser& p, const event& e) const {
+      if (p.on_event_) {
+        p.on_event_(e);
+      }
+    }
+  };
   template <typename Sink>
-  std::error_code feed_to(std::string_view bytes, Sink& sink);
+  std::error_code feed_to(std::string_view bytes, Sink sink);
   template <typename Sink>
-  void feed_bytes(std::string_view bytes, Sink& sink);
+  void feed_bytes(std::string_view bytes, Sink sink);
   template <typename Sink>
-  bool resume_plain(cursor& at, Sink& sink);
+  bool resume_plain(cursor& at, Sink sink);
   template <typename Sink>
-  std::size_t plain_lines(const char* p, std::size_t n, std::size_t start, Sink& sink);
+  std::size_t plain_lines(const char* p, std::size_t n, std::size_t start, Sink sink);
   template <bool Avx2, typename Sink>
   SSE_CLIENT_ALWAYS_INLINE std::size_t plain_lines_with(const char* p, std::size_t n,
-                                                        std::size_t start, Sink& sink);
+                                                        std::size_t start, Sink sink);
   // The lane for AVX2, declared everywhere and defined where the AVX2 paths are built.
   template <typename Sink>
   SSE_CLIENT_AVX2_TARGET std::size_t plain_lines_avx2(const char* p, std::size_t n,
-                                                      std::size_t start, Sink& sink);
+                                                      std::size_t start, Sink sink);
   // The lane's rare lines, out of line so that it keeps its state in registers.
   template <typename Sink>
-  SSE_CLIENT_NOINLINE void dispatch_out_of_line(Sink& sink) {
+  SSE_CLIENT_NOINLINE void dispatch_out_of_line(Sink sink) {
     dispatch(sink);
   }
   SSE_CLIENT_NOINLINE void append_data_out_of_line(std::string_view value) { append_data(value); }
@@ -137,10 +145,10 @@ private:
     line_has_nul_ = false;
   }
   template <typename Sink>
-  bool special_byte(cursor& at, std::size_t end, Sink& sink);
+  bool special_byte(cursor& at, std::size_t end, Sink sink);
   bool append_to_line(std::string_view text);
   template <typename Sink>
-  void process_line(std::string_view line, Sink& sink);
+  void process_line(std::string_view line, Sink sink);
   void process_other_line(std::string_view line);
   void process_field(std::string_view name, std::string_view value);
   void append_data(std::string_view value);
@@ -148,13 +156,13 @@ private:
   void set_type(std::string_view value);
   void process_retry(std::string_view value);
   template <typename Sink>
-  void dispatch(Sink& sink);
+  void dispatch(Sink sink);
   template <typename Sink>
-  void dispatch_data(std::size_t data_size, Sink& sink);
+  void dispatch_data(std::size_t data_size, Sink sink);
   // A large event's sink call, then its buffer let go if it grew too large (see dispatch_data).
   template <typename Sink>
-  SSE_CLIENT_NOINLINE void deliver_large(event& built, Sink& sink) {
-    sink(static_cast<const event&>(built));
+  SSE_CLIENT_NOINLINE void deliver_large(event& built, Sink sink) {
+    sink(*this, static_cast<const event&>(built));
     if (built.data.capacity() > detail::retained_data_capacity) {
       std::string().swap(built.data);
     }
@@ -201,20 +209,16 @@ private:
   // An event field was seen: a slot's type may differ from "message". Until then, as in most
   // streams, no dispatch needs to look at the type.
   bool types_seen_ = false;
-  bool id_set_ = false; // pending().id holds an id field's value
+  bool id_set_ = false;              // pending().id holds an id field's value
+  detail::stream* stream_ = nullptr; // the client's stream that feeds this parser, for its sink
 };
 
 inline std::error_code parser::feed(std::string_view bytes) {
-  const auto sink = [this](const event& e) {
-    if (on_event_) {
-      on_event_(e);
-    }
-  };
-  return feed_to(bytes, sink);
+  return feed_to(bytes, callback_sink{});
 }
 
 template <typename Sink>
-std::error_code parser::feed_to(std::string_view bytes, Sink& sink) {
+std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
   if (error_) {
     return error_;
   }
@@ -280,7 +284,7 @@ SSE_CLIENT_ALWAYS_INLINE std::string_view field_value(std::string_view line,
 // valid text is processed where it lies, and only a line that continues in the next chunk or
 // holds an invalid sequence (which U+FFFD replaces) is copied to line_.
 template <typename Sink>
-void parser::feed_bytes(std::string_view bytes, Sink& sink) {
+void parser::feed_bytes(std::string_view bytes, Sink sink) {
   const char* p = bytes.data();
   const std::size_t n = bytes.size();
   if (n == 0) {
@@ -343,7 +347,7 @@ void parser::feed_bytes(std::string_view bytes, Sink& sink) {
 // At a line start (the chunk's first, or after a line the general path took), the plain lane
 // takes the lines it can. False when a sink halted the parser.
 template <typename Sink>
-SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at, Sink& sink) {
+SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at, Sink sink) {
   if (at.n - at.start < detail::plain_block) {
     return true;
   }
@@ -359,7 +363,7 @@ SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at, Sink& sink) {
 }
 
 template <typename Sink>
-std::size_t parser::plain_lines(const char* p, std::size_t n, std::size_t start, Sink& sink) {
+std::size_t parser::plain_lines(const char* p, std::size_t n, std::size_t start, Sink sink) {
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
   if (detail::has_avx2()) {
     return plain_lines_avx2(p, n, start, sink);
@@ -373,7 +377,7 @@ std::size_t parser::plain_lines(const char* p, std::size_t n, std::size_t start,
 // instruction each.
 template <typename Sink>
 SSE_CLIENT_AVX2_TARGET std::size_t parser::plain_lines_avx2(const char* p, std::size_t n,
-                                                            std::size_t start, Sink& sink) {
+                                                            std::size_t start, Sink sink) {
   return plain_lines_with<true>(p, n, start, sink);
 }
 #endif
@@ -385,7 +389,7 @@ SSE_CLIENT_AVX2_TARGET std::size_t parser::plain_lines_avx2(const char* p, std::
 // begins. A line is taken whole or not at all, so the general path can start over there.
 template <bool Avx2, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE std::size_t
-parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t start, Sink& sink) {
+parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t start, Sink sink) {
   constexpr std::size_t block_size = detail::plain_block;
   // Lines that end before `stop` are shorter than the limit, and the data they add keeps the
   // buffer within it: data grows by at most a line's length per line. So the lane checks
@@ -459,10 +463,12 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
     const char* const line = p + start;
     // The blank line that ends an event, or a data line and such a line after it: the line
     // after a data line is most often blank, and is taken with it, without a turn of the loop.
+    // (A field line is marked likely longer than 4 bytes: without the hint, the compiler may
+    // place the field tests away from the loop, a taken jump per line.)
     bool ends_event = size == 0;
     if (ends_event) {
       // dispatched below
-    } else if (size >= 5 && std::memcmp(line, "data:", 5) == 0) {
+    } else if (__builtin_expect(size >= 5, 1) && std::memcmp(line, "data:", 5) == 0) {
       const std::string_view value = detail::field_value(std::string_view(line, size), 4);
       if (value.size() <= detail::short_value) {
         char* bytes = detail::writable(pending().data, held + value.size());
@@ -521,7 +527,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
 // Every other special byte: a line end after a line cut by a chunk boundary or repaired, CR,
 // NUL, a byte >= 0x80, a line too long. Returns false when the chunk is done with.
 template <typename Sink>
-bool parser::special_byte(cursor& at, std::size_t end, Sink& sink) {
+bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
   const char* p = at.p;
   const std::size_t n = at.n;
   const char c = p[end];
@@ -596,7 +602,7 @@ inline bool parser::append_to_line(std::string_view text) {
 // Nearly every line of a stream is a data or id line or the blank line that ends an event:
 // those are decided here by their first bytes, everything else out of line.
 template <typename Sink>
-SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line, Sink& sink) {
+SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line, Sink sink) {
   if (line.empty()) {
     dispatch(sink);
   } else if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0) {
@@ -706,7 +712,7 @@ inline void parser::process_retry(std::string_view value) {
 }
 
 template <typename Sink>
-SSE_CLIENT_ALWAYS_INLINE void parser::dispatch(Sink& sink) {
+SSE_CLIENT_ALWAYS_INLINE void parser::dispatch(Sink sink) {
   // WHATWG "dispatch the event", step by step.
   if (data_held_ == 0) {
     // 1. An id field still sets the last event ID string. 2. Nothing is dispatched, and the
@@ -724,7 +730,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch(Sink& sink) {
 // The dispatch of an event with data, `data_size` bytes of it (the plain lane keeps the size
 // in a register).
 template <typename Sink>
-SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink& sink) {
+SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink sink) {
   event& built = pending();
   if (!id_set_ && !detail::equal_short(built.id, committed().id)) {
     // 1. No id field: the last event ID string stays; the slot takes it over.
@@ -748,7 +754,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink&
     deliver_large(built, sink); // out of line: this frame keeps nothing across the sink
     return;
   }
-  sink(static_cast<const event&>(built));
+  sink(*this, static_cast<const event&>(built));
 }
 
 } // namespace sse

@@ -98,6 +98,7 @@ public:
       : options_(std::move(options)), loop_(std::move(loop)),
         parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
     parser_.set_last_event_id(options_.last_event_id);
+    parser_.stream_ = this; // for event_delivery
     shared_last_event_id_ = options_.last_event_id;
     published_last_event_id_ = options_.last_event_id;
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
@@ -277,9 +278,13 @@ private:
 
   // The parser's event sink: deliver_event, which the compiler builds into the parser's loop.
   struct event_delivery {
-    stream* self;
-    SSE_CLIENT_ALWAYS_INLINE void operator()(const event& e) const { self->deliver_event(e); }
+    SSE_CLIENT_ALWAYS_INLINE void operator()(parser& p, const event& e) const {
+      deliver_from(p, e);
+    }
   };
+  SSE_CLIENT_ALWAYS_INLINE static void deliver_from(parser& p, const event& e) {
+    p.stream_->deliver_event(e);
+  }
 
   // Runs inside the callback_scope that on_body holds for the whole chunk, so an event costs no
   // atomic read-modify-write unless another thread waits in off() or the destructor.
@@ -729,8 +734,7 @@ private:
     std::error_code failure;
     {
       callback_scope scope(*this); // the listeners the parser calls run in it
-      event_delivery delivery{this};
-      failure = parser_.feed_to(bytes, delivery);
+      failure = parser_.feed_to(bytes, event_delivery{});
     }
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();

@@ -279,12 +279,9 @@ private:
   // The parser's event sink: deliver_event, which the compiler builds into the parser's loop.
   struct event_delivery {
     SSE_CLIENT_ALWAYS_INLINE void operator()(parser& p, const event& e) const {
-      deliver_from(p, e);
+      p.stream_->deliver_event(e);
     }
   };
-  SSE_CLIENT_ALWAYS_INLINE static void deliver_from(parser& p, const event& e) {
-    p.stream_->deliver_event(e);
-  }
 
   // Runs inside the callback_scope that on_body holds for the whole chunk, so an event costs no
   // atomic read-modify-write unless another thread waits in off() or the destructor.

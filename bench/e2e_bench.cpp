@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -435,7 +436,22 @@ void print_paired(const char* label, const series& ours, const series& theirs) {
 
 void measure(const corpus& c, int reps, bool with_raw, bool client_only,
              const std::string& ssecat) {
-  sse_bench::stream_server server([&c](int fd) { sse_bench::write_corpus(fd, c.bytes); });
+  // The server's thread times its own writing, to show what limits curl: when it is busy for all
+  // of curl's run, curl's time is how fast the kernel's loopback takes the bytes.
+  std::mutex writing_mutex;
+  timing writing;
+  sse_bench::stream_server server([&](int fd) {
+    const auto start = clock_type::now();
+    const double cpu_start = thread_cpu_seconds();
+    sse_bench::write_corpus(fd, c.bytes);
+    const std::lock_guard<std::mutex> lock(writing_mutex);
+    writing.cpu = thread_cpu_seconds() - cpu_start;
+    writing.wall = seconds_since(start, clock_type::now());
+  });
+  const auto last_writing = [&] {
+    const std::lock_guard<std::mutex> lock(writing_mutex);
+    return writing;
+  };
   std::size_t data_bytes = 0;
   if (client_only) {
     series ours;
@@ -450,11 +466,13 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
   series ours;
   series curls;
   series ssecats;
+  series servers; // the server's writing, in each curl run
   std::vector<double> raws;
   std::vector<double> splits;
   for (int r = 0; r < reps; ++r) {
     ours.add(run_client(server.url(), c.events, data_bytes));
     curls.add(run_curl(server.url()));
+    servers.add(last_writing());
     splits.push_back(run_split_floor(c));
     std::printf("  rep %d: client %.3f s (CPU %.3f, stolen %.0f%%), curl %.3f s (CPU %.3f, "
                 "stolen %.0f%%)",
@@ -487,6 +505,9 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
                 "included)\n",
                 t_cat, mb / t_cat, events / t_cat, ssecats.median_cpu());
   }
+  std::printf("  server      : %8.3f s writing to curl, busy %.3f s of it (CPU of its thread; "
+              "sending on loopback is the kernel's copy and TCP)\n",
+              servers.median_wall(), servers.median_cpu());
   if (with_raw) {
     const double t_raw = median(raws);
     std::printf("  raw socket  : %8.3f s  %8.1f MB/s\n", t_raw, mb / t_raw);

@@ -44,7 +44,7 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   -d, --data BODY       request body (@FILE reads a file)
   --last-event-id ID    Last-Event-ID for the first connection
   --retry MS            initial reconnection delay (a server's retry: field overrides it)
-  --max-retries N       give up after N consecutive failed attempts (default: never)
+  --max-retries N       give up when N reconnects in a row fail (default: never)
   --max-events N        exit 0 after N events
   --idle-timeout MS     treat a stream silent for MS as dead and reconnect
   --until DATA          exit 0 when an event's data equals DATA (e.g. [DONE])

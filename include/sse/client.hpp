@@ -21,7 +21,8 @@ namespace sse {
 /// exactly once, in order, resuming with `Last-Event-ID`.
 ///
 /// Threading: callbacks run on the loop's thread, one at a time, with no internal lock held.
-/// Every member function is safe from any thread and from inside a callback. `close()`, `off()`
+/// Every member function is safe from any thread and from inside a callback (`wait()` and
+/// `wait_for()` throw there, rather than wait for what cannot happen). `close()`, `off()`
 /// and the destructor return within milliseconds; when called from another thread, `off()` and
 /// the destructor first wait for a callback of this client that is running right now.
 class client {
@@ -112,8 +113,9 @@ public:
   /// Counters since construction.
   client_stats stats() const noexcept { return stream_->stats(); }
 
-  /// Blocks until the stream has ended for good. Not from a callback, nor on the thread that
-  /// runs the client's loop.
+  /// Blocks until the stream has ended for good. From a callback, or anywhere on the thread
+  /// that runs the client's loop, it throws std::logic_error (the loop could not end the stream
+  /// while its thread waits), unless the stream has already ended.
   void wait() { stream_->wait_closed(std::nullopt); }
   /// As `wait()`, at most `timeout`; true when the stream has ended.
   bool wait_for(std::chrono::milliseconds timeout) { return stream_->wait_closed(timeout); }

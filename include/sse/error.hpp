@@ -22,7 +22,7 @@ enum class errc {
   too_large,    ///< a line or an event exceeded the configured maximum size
   idle_timeout, ///< no byte arrived within the idle timeout
   parse,        ///< the stream could not be parsed (reserved; the parser accepts any bytes)
-  closed,       ///< the stream ended for good (204, a terminal event, max attempts, close())
+  closed,       ///< reserved: an end for good is reported by on_close and close_reason()
   listener,     ///< a callback threw; the stream goes on
 };
 
@@ -78,7 +78,8 @@ struct error {
   std::string body;
   /// libcurl's message or ours, for people.
   std::string message;
-  /// 1 for the first connection attempt, counting up while attempts keep failing.
+  /// Failures in a row, this one included: 1 for the first attempt's failure and for the loss
+  /// of a stream that was open, counting up while the reconnects after it fail.
   unsigned attempt = 0;
   /// A reconnect is already scheduled.
   bool will_retry = false;

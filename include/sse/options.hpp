@@ -57,7 +57,8 @@ struct attempt_request {
   std::string method;
   std::vector<header> headers;
   std::optional<std::string> body;
-  /// 1 for the first attempt, counting consecutive failed attempts since the stream was open.
+  /// 1 for the first attempt, then 1 + the failures in a row before this one (the loss of an
+  /// open stream counts as the first).
   unsigned attempt = 1;
   /// The Last-Event-ID this attempt will send ("" sends none). Changing it here is honoured.
   std::string last_event_id;
@@ -142,7 +143,7 @@ struct client_options {
   /// Backoff between attempts; a server's `retry:` replaces the initial delay.
   reconnect_options reconnect;
   /// Reconnect when the server ends the body cleanly (WHATWG). False: one-shot streams (LLM APIs)
-  /// end for good at the first clean end, reported as `end_reason::server_ended` (or `truncated`
+  /// end for good at the first clean end, reported as `close_reason::server_ended` (or `truncated`
   /// when an event was cut).
   bool reconnect_on_end = true;
   /// An event for which this returns true is delivered and then ends the stream for good, e.g.

@@ -49,7 +49,7 @@ enum class errc {
   too_large,    ///< a line or an event exceeded the configured maximum size
   idle_timeout, ///< no byte arrived within the idle timeout
   parse,        ///< the stream could not be parsed (reserved; the parser accepts any bytes)
-  closed,       ///< the stream ended for good (204, a terminal event, max attempts, close())
+  closed,       ///< reserved: an end for good is reported by on_close and close_reason()
   listener,     ///< a callback threw; the stream goes on
 };
 
@@ -105,7 +105,8 @@ struct error {
   std::string body;
   /// libcurl's message or ours, for people.
   std::string message;
-  /// 1 for the first connection attempt, counting up while attempts keep failing.
+  /// Failures in a row, this one included: 1 for the first attempt's failure and for the loss
+  /// of a stream that was open, counting up while the reconnects after it fail.
   unsigned attempt = 0;
   /// A reconnect is already scheduled.
   bool will_retry = false;
@@ -2655,7 +2656,8 @@ struct attempt_request {
   std::string method;
   std::vector<header> headers;
   std::optional<std::string> body;
-  /// 1 for the first attempt, counting consecutive failed attempts since the stream was open.
+  /// 1 for the first attempt, then 1 + the failures in a row before this one (the loss of an
+  /// open stream counts as the first).
   unsigned attempt = 1;
   /// The Last-Event-ID this attempt will send ("" sends none). Changing it here is honoured.
   std::string last_event_id;
@@ -2740,7 +2742,7 @@ struct client_options {
   /// Backoff between attempts; a server's `retry:` replaces the initial delay.
   reconnect_options reconnect;
   /// Reconnect when the server ends the body cleanly (WHATWG). False: one-shot streams (LLM APIs)
-  /// end for good at the first clean end, reported as `end_reason::server_ended` (or `truncated`
+  /// end for good at the first clean end, reported as `close_reason::server_ended` (or `truncated`
   /// when an event was cut).
   bool reconnect_on_end = true;
   /// An event for which this returns true is delivered and then ends the stream for good, e.g.
@@ -2883,6 +2885,7 @@ inline void validate(const client_options& options) {
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -3034,7 +3037,16 @@ public:
   }
 
   /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
+  /// On the loop's thread (from a callback) it throws std::logic_error unless the stream has
+  /// ended: the loop could not end it while its own thread waits.
   bool wait_closed(std::optional<std::chrono::milliseconds> timeout) {
+    if (loop_->in_loop_thread()) {
+      if (finished_) {
+        return true; // e.g. from on_close
+      }
+      throw std::logic_error("sse::client: wait() or wait_for() on the loop's thread (from a "
+                             "callback) would never see the stream end");
+    }
     std::unique_lock<std::mutex> lock(shared_mutex_);
     const auto ended = [this] { return finished_shared_; };
     if (!timeout) {
@@ -3566,6 +3578,8 @@ private:
       opened_at_ = clock::now();
       opens_count_.fetch_add(1, std::memory_order_relaxed);
       policy_.connection_opened(opened_at_);
+      // Failures count again from here: losing this connection is the first of a new run.
+      current_attempt_ = 1;
       set_state(ready_state::open);
       notify(opens_, response_);
     }
@@ -3914,7 +3928,8 @@ namespace sse {
 /// exactly once, in order, resuming with `Last-Event-ID`.
 ///
 /// Threading: callbacks run on the loop's thread, one at a time, with no internal lock held.
-/// Every member function is safe from any thread and from inside a callback. `close()`, `off()`
+/// Every member function is safe from any thread and from inside a callback (`wait()` and
+/// `wait_for()` throw there, rather than wait for what cannot happen). `close()`, `off()`
 /// and the destructor return within milliseconds; when called from another thread, `off()` and
 /// the destructor first wait for a callback of this client that is running right now.
 class client {
@@ -4005,8 +4020,9 @@ public:
   /// Counters since construction.
   client_stats stats() const noexcept { return stream_->stats(); }
 
-  /// Blocks until the stream has ended for good. Not from a callback, nor on the thread that
-  /// runs the client's loop.
+  /// Blocks until the stream has ended for good. From a callback, or anywhere on the thread
+  /// that runs the client's loop, it throws std::logic_error (the loop could not end the stream
+  /// while its thread waits), unless the stream has already ended.
   void wait() { stream_->wait_closed(std::nullopt); }
   /// As `wait()`, at most `timeout`; true when the stream has ended.
   bool wait_for(std::chrono::milliseconds timeout) { return stream_->wait_closed(timeout); }

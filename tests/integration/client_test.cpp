@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -339,6 +340,69 @@ TEST_CASE("client: max attempts ends with gave_up", "[client][integration]") {
   CHECK(errors[0].attempt == 1);
   CHECK(errors[3].attempt == 4);
   CHECK_FALSE(errors[3].will_retry);
+}
+
+TEST_CASE("client: losing an open stream is the first failure of a new run",
+          "[client][integration]") {
+  // Two failures, an open stream that ends, then failures until max_attempts gives up.
+  std::atomic<int> served{0};
+  test_server server([&served](connection& c) {
+    if (++served == 3) {
+      c.send_head(200, stream_headers);
+      c.send("data: x\n\n");
+    } else {
+      c.send_head(500, {{"Content-Length", "0"}});
+    }
+    c.close();
+  });
+  auto options = fast_options(server.url("/"));
+  options.reconnect.max_attempts = 2;
+  recorder<unsigned> attempts;
+  options.before_attempt = [&attempts](sse::attempt_request& r) { attempts.push(r.attempt); };
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(c.closes.wait_for_size(1, 5s));
+  CHECK(c.closes.snapshot()[0] == sse::close_reason::gave_up);
+  CHECK(c.events.size() == 1);
+  std::vector<unsigned> failed;
+  for (const auto& e : c.errors.snapshot()) {
+    failed.push_back(e.attempt);
+  }
+  CHECK(failed == std::vector<unsigned>{1, 2, 1, 2, 3});
+  CHECK(attempts.snapshot() == std::vector<unsigned>{1, 2, 3, 2, 3});
+}
+
+TEST_CASE("client: wait() from a callback throws instead of waiting for ever",
+          "[client][integration]") {
+  test_server server(serve("data: x\n\n"));
+  auto options = fast_options(server.url("/"));
+  options.reconnect_on_end = false;
+  sse::client client(options);
+  std::atomic<int> threw{0};
+  std::atomic<int> returned_at_close{0};
+  client.on_open([&](const sse::response_info&) {
+    try {
+      client.wait_for(10s);
+    } catch (const std::logic_error&) {
+      ++threw;
+    }
+    try {
+      client.wait();
+    } catch (const std::logic_error&) {
+      ++threw;
+    }
+  });
+  client.on_close([&](sse::close_reason) {
+    if (client.wait_for(10s)) { // it has ended: no wait, no throw
+      ++returned_at_close;
+    }
+  });
+  client.start();
+  REQUIRE(client.wait_for(5s));
+  CHECK(threw == 2);
+  CHECK(returned_at_close == 1);
 }
 
 TEST_CASE("client: idle timeout drops a silent connection and reconnects",

@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -178,7 +179,16 @@ public:
   }
 
   /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
+  /// On the loop's thread (from a callback) it throws std::logic_error unless the stream has
+  /// ended: the loop could not end it while its own thread waits.
   bool wait_closed(std::optional<std::chrono::milliseconds> timeout) {
+    if (loop_->in_loop_thread()) {
+      if (finished_) {
+        return true; // e.g. from on_close
+      }
+      throw std::logic_error("sse::client: wait() or wait_for() on the loop's thread (from a "
+                             "callback) would never see the stream end");
+    }
     std::unique_lock<std::mutex> lock(shared_mutex_);
     const auto ended = [this] { return finished_shared_; };
     if (!timeout) {
@@ -710,6 +720,8 @@ private:
       opened_at_ = clock::now();
       opens_count_.fetch_add(1, std::memory_order_relaxed);
       policy_.connection_opened(opened_at_);
+      // Failures count again from here: losing this connection is the first of a new run.
+      current_attempt_ = 1;
       set_state(ready_state::open);
       notify(opens_, response_);
     }

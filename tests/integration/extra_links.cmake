@@ -7,3 +7,7 @@ target_link_libraries(faults_test PRIVATE ZLIB::ZLIB)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(sse_compressors REQUIRED IMPORTED_TARGET libbrotlienc libzstd)
 target_link_libraries(compression_test PRIVATE PkgConfig::sse_compressors)
+
+# httplib_server_test runs its servers on cpp-httplib.
+pkg_check_modules(sse_httplib REQUIRED IMPORTED_TARGET cpp-httplib)
+target_link_libraries(httplib_server_test PRIVATE PkgConfig::sse_httplib)

@@ -541,7 +541,8 @@ void measure(const corpus& c, int reps, bool with_raw, bool client_only,
   if (!floors.empty()) {
     std::sort(floors.begin(), floors.end());
     std::printf("  split floor : max(curl, curl's CPU + line split) / curl per rep %.2fx lowest, "
-                "%.2fx median, %.2fx highest: the least a client on libcurl could reach\n",
+                "%.2fx median, %.2fx highest: the least a program on libcurl could reach (a "
+                "process start included, as in curl's and ssecat's times)\n",
                 floors.front(), median(floors), floors.back());
   }
   std::printf("  client/curl : throughput %.2fx, time %.2fx, CPU %.2fx\n", t_curl / t_ours,

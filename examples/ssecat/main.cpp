@@ -8,10 +8,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -41,9 +45,10 @@ std::string as_option(std::string message) {
   return message;
 }
 
-void write_all(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout); // a pipe to jq sees each event at once
+// False when the output cannot take the text (a closed pipe, a full disk): errno says why.
+bool write_all(const std::string& text) {
+  const bool written = std::fwrite(text.data(), 1, text.size(), stdout) == text.size();
+  return std::fflush(stdout) == 0 && written; // a pipe to jq sees each event at once
 }
 
 std::string format_event(const sse::event& e, bool json, bool colour) {
@@ -122,6 +127,7 @@ int main(int argc, char** argv) {
     bool json = false;
     bool colour = false;
     bool finished_by_count = false;
+    int write_error = 0; // errno of a failed write to stdout, which ends the stream
     sse::client* client = nullptr;
   };
   listener_state state;
@@ -133,8 +139,10 @@ int main(int argc, char** argv) {
   const std::uint64_t max_events = state.left;
   const bool quiet = state.quiet;
   client->on_any([&state](const sse::event& e) {
-    if (!state.quiet) {
-      write_all(format_event(e, state.json, state.colour));
+    if (!state.quiet && !write_all(format_event(e, state.json, state.colour))) {
+      state.write_error = errno;
+      state.client->close();
+      return;
     }
     if (--state.left == 0) {
       state.finished_by_count = true;
@@ -143,7 +151,7 @@ int main(int argc, char** argv) {
   });
   client->on_error([&](const sse::error& e) {
     if (verbose) {
-      std::cerr << "! " << e.message << " (attempt " << e.attempt << ")";
+      std::cerr << "! " << e.message << " (failure " << e.attempt << " in a row)";
       if (e.will_retry) {
         std::cerr << "; reconnecting in " << e.retry_delay.count() << " ms\n";
       } else {
@@ -159,13 +167,21 @@ int main(int argc, char** argv) {
     }
   });
 
-  std::atomic<bool> interrupted{false};
+  // The first SIGINT or SIGTERM closes the stream and lets ssecat end as usual. A second one, or
+  // a second passing without the end (the loop's thread is stuck writing to a pipe nobody
+  // reads), ends the process at once.
+  std::atomic<int> interrupted{0};
   std::thread watcher([&] {
     int signal = 0;
     sigwait(&signals, &signal);
-    if (signal != SIGUSR1) {
-      interrupted = true;
-      client->close();
+    if (signal == SIGUSR1) {
+      return;
+    }
+    interrupted = signal;
+    client->close();
+    const timespec grace{1, 0};
+    if (sigtimedwait(&signals, nullptr, &grace) != SIGUSR1) {
+      std::_Exit(128 + signal);
     }
   });
 
@@ -185,8 +201,12 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(stats.attempts > 0 ? stats.attempts - 1 : 0), seconds,
         seconds > 0 ? static_cast<double>(events) / seconds : 0.0);
   }
-  if (interrupted) {
-    return 130;
+  if (interrupted != 0) {
+    return 128 + interrupted;
+  }
+  if (state.write_error != 0) {
+    std::cerr << "ssecat: cannot write the output: " << std::strerror(state.write_error) << '\n';
+    return 1;
   }
   switch (client->close_reason()) {
   case sse::close_reason::closed:

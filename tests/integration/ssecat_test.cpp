@@ -5,9 +5,11 @@
 #include "support/client_support.hpp"
 #include "support/nginx.hpp"
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,17 +30,29 @@ using sse_test::test_server;
 
 namespace {
 
+// Where a test's ssecat writes its events.
+enum class output {
+  pipe,        // a pipe the test reads into `out`
+  unread_pipe, // a pipe nobody reads: once full, ssecat's writes block
+  closed_pipe, // a pipe whose reading end is closed at once
+  full_disk,   // /dev/full: every write fails with ENOSPC
+};
+
 // A running ssecat with its stdout and stderr on pipes. Killed if still running at the end.
 class ssecat_process {
 public:
-  explicit ssecat_process(const std::vector<std::string>& args) {
+  explicit ssecat_process(const std::vector<std::string>& args, output to = output::pipe) {
     int out_pipe[2];
     int err_pipe[2];
     REQUIRE(pipe(out_pipe) == 0);
     REQUIRE(pipe(err_pipe) == 0);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    if (to == output::full_disk) {
+      posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/full", O_WRONLY, 0);
+    } else {
+      posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    }
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
     posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
     posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
@@ -56,6 +70,11 @@ public:
     out_ = out_pipe[0];
     err_ = err_pipe[0];
     REQUIRE(rc == 0);
+    if (to == output::closed_pipe || to == output::full_disk) {
+      close(out_);
+      out_ = -1;
+    }
+    out_open_ = to == output::pipe;
   }
   ssecat_process(const ssecat_process&) = delete;
   ssecat_process& operator=(const ssecat_process&) = delete;
@@ -64,7 +83,9 @@ public:
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
-    close(out_);
+    if (out_ >= 0) {
+      close(out_);
+    }
     close(err_);
   }
 
@@ -101,6 +122,12 @@ public:
   }
 
   void signal(int sig) { kill(pid_, sig); }
+
+  // Bytes written to stdout and not read yet (for output::unread_pipe).
+  int unread_bytes() const {
+    int n = 0;
+    return ioctl(out_, FIONREAD, &n) == 0 ? n : -1;
+  }
 
   std::string out;
   std::string err;
@@ -342,4 +369,63 @@ TEST_CASE("ssecat: -q prints only a summary, Ctrl-C exits 130", "[ssecat][integr
   CHECK(p.wait_exit(5s) == 130);
   CHECK(p.out.empty());
   CHECK(p.err.find("events") != std::string::npos);
+}
+
+TEST_CASE("ssecat: SIGTERM exits 128 + 15", "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: 1\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  ssecat_process p({server.url("/")});
+  REQUIRE(p.wait_for_lines(1, 5s));
+  p.signal(SIGTERM);
+  CHECK(p.wait_exit(5s) == 143);
+}
+
+TEST_CASE("ssecat: Ctrl-C ends it while its output is blocked on a pipe nobody reads",
+          "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    std::string events;
+    for (int i = 0; i < 1000; ++i) {
+      events += "data: " + std::string(100, 'x') + "\n\n";
+    }
+    // Until the client stops reading and the socket's buffers fill (then send fails at the
+    // server's stop), at most 100 MB.
+    for (int i = 0; i < 1000 && c.send(events); ++i) {
+    }
+  });
+  ssecat_process p({server.url("/")}, output::unread_pipe);
+  // The pipe is full (64 KiB on Linux), so ssecat's loop thread is blocked writing to it.
+  REQUIRE(sse_test::wait_until([&] { return p.unread_bytes() >= 60000; }, 5s));
+  const auto start = std::chrono::steady_clock::now();
+  p.signal(SIGINT);
+  CHECK(p.wait_exit(5s) == 130);
+  CHECK(std::chrono::steady_clock::now() - start < 3s); // the grace is one second
+}
+
+TEST_CASE("ssecat: output that cannot be written ends it with status 1", "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: 1\n\ndata: 2\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  SECTION("a full disk") {
+    ssecat_process p({"--json", server.url("/")}, output::full_disk);
+    CHECK(p.wait_exit(5s) == 1);
+    CHECK(p.err.find("cannot write the output: No space left on device") != std::string::npos);
+  }
+  SECTION("a closed pipe, SIGPIPE ignored") {
+    // An ignored signal stays ignored in the spawned program.
+    const auto previous = std::signal(SIGPIPE, SIG_IGN);
+    ssecat_process p({server.url("/")}, output::closed_pipe);
+    std::signal(SIGPIPE, previous);
+    CHECK(p.wait_exit(5s) == 1);
+    CHECK(p.err.find("cannot write the output: Broken pipe") != std::string::npos);
+  }
+  SECTION("a closed pipe, SIGPIPE at its default") {
+    ssecat_process p({server.url("/")}, output::closed_pipe);
+    CHECK(p.wait_exit(5s) == 128 + SIGPIPE);
+  }
 }

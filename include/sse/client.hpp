@@ -124,6 +124,7 @@ private:
   // Validates first: a bad option must not start the default loop's thread.
   static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop* loop) {
     detail::validate(options);
+    detail::adopt_last_event_id_header(options);
     event_loop& chosen = loop != nullptr ? *loop : event_loop::default_loop();
     return std::make_shared<detail::stream>(std::move(options), chosen.core());
   }

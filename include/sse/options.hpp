@@ -91,7 +91,9 @@ struct client_options {
   /// Request body. Sent on every attempt unless `resend_body` is false.
   std::optional<std::string> body;
   /// Extra request headers, after the defaults (`Accept: text/event-stream`,
-  /// `Cache-Control: no-cache`); a header given here replaces a default of the same name.
+  /// `Cache-Control: no-cache`); a header given here replaces a default of the same name. A
+  /// `Last-Event-ID` here is taken as `last_event_id` (which wins when both are set): each
+  /// reconnect sends the id of the last event received.
   std::vector<header> headers;
   /// `Last-Event-ID` for the first request (e.g. restored from storage); "" sends none.
   std::string last_event_id;
@@ -268,6 +270,23 @@ inline void validate(const client_options& options) {
     throw usage_error("options.proxy: contains CR, LF or NUL");
   }
   reconnect_policy::validate(options.reconnect);
+}
+
+/// A `Last-Event-ID` among the headers is where the stream starts (as `last_event_id`, which
+/// wins when both are set), not a header to send unchanged: a reconnect sends the id of the
+/// last event received, or it would ask the server for events it already delivered.
+inline void adopt_last_event_id_header(client_options& options) {
+  auto& headers = options.headers;
+  for (auto it = headers.begin(); it != headers.end();) {
+    if (iequals(it->first, "Last-Event-ID")) {
+      if (options.last_event_id.empty()) {
+        options.last_event_id = it->second;
+      }
+      it = headers.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 } // namespace detail

@@ -169,6 +169,40 @@ TEST_CASE("client: an initial last_event_id is sent on the first request",
   CHECK(c.events.snapshot()[0].id == "42");
 }
 
+TEST_CASE("client: a Last-Event-ID header is where the stream starts, not a fixed header",
+          "[client][integration]") {
+  std::atomic<int> served{0};
+  test_server server([&served](connection& c) {
+    c.send_head(200, stream_headers);
+    if (++served == 1) {
+      c.send("id: 6\ndata: six\n\n");
+      c.close();
+    } else {
+      c.wait_closed_by_peer(10s);
+    }
+  });
+  auto options = fast_options(server.url("/"));
+  options.headers.push_back({"last-event-id", "5"});
+  collected c;
+  sse::client client(options);
+  c.attach(client);
+  client.start();
+  REQUIRE(server.wait_for_requests(2, 5s));
+  client.close();
+  const auto requests = server.requests();
+  const auto ids_sent = [](const sse_test::request& r) {
+    std::vector<std::string> ids;
+    for (const auto& [name, value] : r.headers) {
+      if (name == "Last-Event-ID" || name == "last-event-id") {
+        ids.push_back(value);
+      }
+    }
+    return ids;
+  };
+  CHECK(ids_sent(requests[0]) == std::vector<std::string>{"5"});
+  CHECK(ids_sent(requests[1]) == std::vector<std::string>{"6"}); // resumes after the event seen
+}
+
 TEST_CASE("client: a clean end of body is reported and reconnected", "[client][integration]") {
   test_server server(serve("data: x\n\n"));
   collected c;

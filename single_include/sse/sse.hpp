@@ -3119,6 +3119,17 @@ private:
     }
   }
 
+  // Runs a hook from the options (before_attempt, on_response, on_failure, is_terminal) as
+  // notify runs a listener: counted for detach(), and not at all once the client is gone.
+  template <typename Call>
+  void run_hook(Call&& call) {
+    callback_scope scope(*this);
+    callback_boundary();
+    if (!detached_.load()) {
+      call();
+    }
+  }
+
   template <typename List, typename... Args>
   void notify(List& list, const Args&... args) {
     const auto snapshot = list.current();
@@ -3200,14 +3211,13 @@ private:
     }
     if (options_.is_terminal && !closed_.load()) {
       bool terminal = false;
-      {
-        callback_scope scope(*this);
+      run_hook([&] {
         try {
           terminal = options_.is_terminal(e);
         } catch (...) {
           report_listener_exception("is_terminal threw");
         }
-      }
+      });
       if (terminal) {
         terminal_seen_ = true;
         parser_.halt();
@@ -3273,12 +3283,13 @@ private:
     request.attempt = policy_.attempt() + 1;
     request.last_event_id = parser_.last_event_id();
     if (options_.before_attempt) {
-      callback_scope scope(*this);
-      try {
-        options_.before_attempt(request);
-      } catch (const std::exception& e) {
-        report_listener_exception(e.what());
-      }
+      run_hook([&] {
+        try {
+          options_.before_attempt(request);
+        } catch (const std::exception& e) {
+          report_listener_exception(e.what());
+        }
+      });
     }
     try {
       validate_url(request.url, "before_attempt: url");
@@ -3588,8 +3599,7 @@ private:
       response_.url = effective;
     }
     if (options_.on_response) {
-      callback_scope scope(*this);
-      invoke(options_.on_response, response_);
+      run_hook([&] { invoke(options_.on_response, response_); });
     }
     const auto content_type = response_.header_value("Content-Type");
     if (status == 200 && content_type && is_event_stream(*content_type)) {
@@ -3765,19 +3775,20 @@ private:
       }
     }
     if (options_.on_failure) {
-      callback_scope scope(*this);
-      try {
-        retry_decision decided = options_.on_failure(failure, proposal);
-        if (decided.retry && !decided.delay) {
-          decided.delay = proposal.delay.value_or(policy_.base_delay());
+      run_hook([&] {
+        try {
+          retry_decision decided = options_.on_failure(failure, proposal);
+          if (decided.retry && !decided.delay) {
+            decided.delay = proposal.delay.value_or(policy_.base_delay());
+          }
+          if (!decided.retry && proposal.retry) {
+            reason = close_reason::failed;
+          }
+          proposal = decided;
+        } catch (const std::exception& e) {
+          report_listener_exception(e.what());
         }
-        if (!decided.retry && proposal.retry) {
-          reason = close_reason::failed;
-        }
-        proposal = decided;
-      } catch (const std::exception& e) {
-        report_listener_exception(e.what());
-      }
+      });
     }
     failure.will_retry = proposal.retry && !closed_.load();
     failure.retry_delay = failure.will_retry ? *proposal.delay : std::chrono::milliseconds(0);

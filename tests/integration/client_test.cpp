@@ -1017,3 +1017,58 @@ TEST_CASE("event_loop: a background loop destroyed at once stops promptly", "[lo
     CHECK(std::chrono::steady_clock::now() - started < 500ms);
   }
 }
+
+TEST_CASE("client: no hook runs once the client is gone", "[client][integration]") {
+  // The first attempt is queued on a loop that has not run yet; the client is destroyed before
+  // it runs. Its before_attempt may capture what died with the client, so it must not be called.
+  test_server server(serve("data: x\n\n"));
+  sse::event_loop loop(sse::event_loop::mode::caller_thread);
+  int hooks = 0; // the loop runs on this thread: no lock needed
+  auto options = fast_options(server.url("/"));
+  options.before_attempt = [&](sse::attempt_request&) { ++hooks; };
+  options.on_response = [&](const sse::response_info&) { ++hooks; };
+  options.on_failure = [&](const sse::error&, sse::retry_decision proposal) {
+    ++hooks;
+    return proposal;
+  };
+  auto client = std::make_unique<sse::client>(options, loop);
+  client->start();
+  client.reset();
+  loop.run();
+  CHECK(hooks == 0);
+}
+
+TEST_CASE("client: a hook never runs after the destructor returned", "[client][integration]") {
+  // The destructor races the loop thread at each point of an attempt (before it, at the
+  // response, at the failure): a hook that started before it is waited for, and none starts after.
+  test_server server([](connection& c) { c.send_head(500, {}); });
+  sse::event_loop loop;
+  std::atomic<int> late{0};
+  std::atomic<int> calls{0};
+  for (int i = 0; i < 200; ++i) {
+    auto gone = std::make_shared<std::atomic<bool>>(false);
+    const auto hook = [gone, &late, &calls] {
+      calls.fetch_add(1);
+      if (gone->load()) {
+        late.fetch_add(1);
+      }
+    };
+    auto options = fast_options(server.url("/"));
+    options.before_attempt = [hook](sse::attempt_request&) { hook(); };
+    options.on_response = [hook](const sse::response_info&) { hook(); };
+    options.on_failure = [hook](const sse::error&, sse::retry_decision proposal) {
+      hook();
+      return proposal;
+    };
+    auto client = std::make_unique<sse::client>(options, loop);
+    client->start();
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(i * 10);
+    while (std::chrono::steady_clock::now() < spin_until) {
+    }
+    client.reset();
+    gone->store(true);
+  }
+  // A late hook would run within moments of its client's destructor.
+  CHECK_FALSE(wait_until([&] { return late.load() != 0; }, 100ms));
+  CHECK(calls.load() > 0);
+}

@@ -92,7 +92,8 @@ public:
 
   /// Stops the stream and cancels any pending reconnect. Safe from any thread, including from
   /// inside a listener (no event after the current one is delivered); returns without waiting
-  /// for the network. `on_close` then runs once on the loop thread with `close_reason::closed`.
+  /// for the network. `on_close` then runs once on the loop thread with `close_reason::closed`,
+  /// also for a client never started (which `start()` then no longer starts).
   void close() noexcept { stream_->close(); }
 
   /// Drops the current connection and reconnects at once, as if the server had dropped it,

@@ -230,8 +230,15 @@ public:
   /// Stops the loop, joins its thread and drops every transfer, timer and task. Idempotent.
   void shutdown() noexcept {
     stop();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
-      thread_.join();
+    if (thread_.joinable()) {
+      if (thread_.get_id() == std::this_thread::get_id()) {
+        // std::exit() from a callback runs the static destructors on the loop's own thread,
+        // which never returns to the loop: a thread cannot join itself, and std::thread's
+        // destructor would call std::terminate on a joinable one.
+        thread_.detach();
+      } else {
+        thread_.join();
+      }
     }
     std::vector<task> tasks;
     {

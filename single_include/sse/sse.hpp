@@ -888,8 +888,15 @@ public:
   /// Stops the loop, joins its thread and drops every transfer, timer and task. Idempotent.
   void shutdown() noexcept {
     stop();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
-      thread_.join();
+    if (thread_.joinable()) {
+      if (thread_.get_id() == std::this_thread::get_id()) {
+        // std::exit() from a callback runs the static destructors on the loop's own thread,
+        // which never returns to the loop: a thread cannot join itself, and std::thread's
+        // destructor would call std::terminate on a joinable one.
+        thread_.detach();
+      } else {
+        thread_.join();
+      }
     }
     std::vector<task> tasks;
     {
@@ -3838,12 +3845,16 @@ private:
       if (loop_->in_loop_thread()) {
         parser_.halt(); // maybe inside a listener: deliver nothing more
       }
-      if (started_.load()) {
+      if (started_.exchange(true)) {
         loop_->post([self = shared_from_this()] { self->end_now(); });
       } else {
+        // Never started, and now never will be (start() sees started_): it is closed at once
+        // for the caller, and its on_close runs on the loop thread as after any close().
         reason_.store(reason);
         state_.store(ready_state::closed);
         mark_finished_shared();
+        loop_->stream_started();
+        loop_->post([self = shared_from_this()] { self->begin_attempt(); }); // finishes
       }
     } catch (...) {
       // post() can only fail for memory; the loop's shutdown drops the stream anyway.
@@ -4029,7 +4040,8 @@ public:
 
   /// Stops the stream and cancels any pending reconnect. Safe from any thread, including from
   /// inside a listener (no event after the current one is delivered); returns without waiting
-  /// for the network. `on_close` then runs once on the loop thread with `close_reason::closed`.
+  /// for the network. `on_close` then runs once on the loop thread with `close_reason::closed`,
+  /// also for a client never started (which `start()` then no longer starts).
   void close() noexcept { stream_->close(); }
 
   /// Drops the current connection and reconnects at once, as if the server had dropped it,

@@ -4,9 +4,14 @@
 
 #include "support/client_support.hpp"
 #include <catch2/catch.hpp>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -14,6 +19,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+extern char** environ;
 
 using namespace std::chrono_literals;
 using sse_test::collected;
@@ -1071,4 +1078,69 @@ TEST_CASE("client: a hook never runs after the destructor returned", "[client][i
   // A late hook would run within moments of its client's destructor.
   CHECK_FALSE(wait_until([&] { return late.load() != 0; }, 100ms));
   CHECK(calls.load() > 0);
+}
+
+// Run by the next test in a process of its own (hidden from a plain run by "[.]").
+TEST_CASE("client: std::exit from a listener (child process)", "[.][exit_child]") {
+  const char* url = std::getenv("SSE_TEST_EXIT_URL");
+  REQUIRE(url != nullptr);
+  sse::client_options options;
+  options.url = url;
+  // Static, so std::exit() destroys it, then the default loop, on the loop's own thread.
+  static sse::client client(options);
+  client.on_message([](const sse::event&) { std::exit(3); });
+  client.start();
+  std::this_thread::sleep_for(10s); // std::exit ends the process long before this
+}
+
+TEST_CASE("client: std::exit from a listener ends the process with its status",
+          "[client][integration]") {
+  // The static destructors then run on the loop's thread, which cannot join itself: this
+  // used to end in std::terminate (status 134) instead of the status passed to std::exit.
+  test_server server(serve_and_hold("data: x\n\n"));
+  const std::string url = "SSE_TEST_EXIT_URL=" + server.url("/");
+  std::vector<std::string> env_strings{url};
+  for (char** e = environ; *e != nullptr; ++e) {
+    env_strings.emplace_back(*e);
+  }
+  std::vector<char*> env;
+  for (auto& e : env_strings) {
+    env.push_back(e.data());
+  }
+  env.push_back(nullptr);
+  std::string self = "/proc/self/exe";
+  std::string name = "client: std::exit from a listener (child process)";
+  char* argv[] = {self.data(), name.data(), nullptr};
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv, env.data()) == 0);
+  int status = 0;
+  const bool ended = wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; }, 10s);
+  if (!ended) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  REQUIRE(ended);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 3);
+}
+
+TEST_CASE("client: close before start ends it at once, on_close runs once and start does nothing",
+          "[client][integration]") {
+  test_server server(serve("data: x\n\n"));
+  sse::event_loop loop(sse::event_loop::mode::caller_thread);
+  sse::client client(fast_options(server.url("/")), loop);
+  std::vector<sse::close_reason> closes; // the loop runs on this thread: no lock needed
+  client.on_close([&](sse::close_reason r) { closes.push_back(r); });
+  client.close();
+  CHECK(client.ready_state() == sse::ready_state::closed);
+  CHECK(client.close_reason() == sse::close_reason::closed);
+  CHECK(client.wait_for(0ms));
+  SECTION("and not started") {}
+  SECTION("then started") {
+    client.start();
+  }
+  loop.run();
+  CHECK(closes == std::vector<sse::close_reason>{sse::close_reason::closed});
+  CHECK(client.stats().attempts == 0);
+  CHECK(server.requests().empty());
 }

@@ -961,12 +961,16 @@ private:
       if (loop_->in_loop_thread()) {
         parser_.halt(); // maybe inside a listener: deliver nothing more
       }
-      if (started_.load()) {
+      if (started_.exchange(true)) {
         loop_->post([self = shared_from_this()] { self->end_now(); });
       } else {
+        // Never started, and now never will be (start() sees started_): it is closed at once
+        // for the caller, and its on_close runs on the loop thread as after any close().
         reason_.store(reason);
         state_.store(ready_state::closed);
         mark_finished_shared();
+        loop_->stream_started();
+        loop_->post([self = shared_from_this()] { self->begin_attempt(); }); // finishes
       }
     } catch (...) {
       // post() can only fail for memory; the loop's shutdown drops the stream anyway.

@@ -216,6 +216,10 @@ public:
     loop_thread_.store(std::thread::id{}, std::memory_order_release);
   }
 
+  /// Set once `shutdown()` began: streams stop delivering between two events and drop their
+  /// transfers without a report, so the loop's thread returns after the listener running now.
+  const std::atomic<bool>& shutting_down() const noexcept { return shutting_down_; }
+
   /// Any thread: makes `run()` return soon.
   void stop() noexcept {
     stop_requested_.store(true);
@@ -229,6 +233,7 @@ public:
 
   /// Stops the loop, joins its thread and drops every transfer, timer and task. Idempotent.
   void shutdown() noexcept {
+    shutting_down_.store(true);
     stop();
     if (thread_.joinable()) {
       if (thread_.get_id() == std::this_thread::get_id()) {
@@ -443,6 +448,7 @@ private:
   std::vector<task> tasks_;
   bool shut_down_ = false;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> shutting_down_{false};
   std::atomic<std::thread::id> loop_thread_{};
   std::atomic<std::size_t> active_streams_{0};
   std::thread thread_;

@@ -874,6 +874,10 @@ public:
     loop_thread_.store(std::thread::id{}, std::memory_order_release);
   }
 
+  /// Set once `shutdown()` began: streams stop delivering between two events and drop their
+  /// transfers without a report, so the loop's thread returns after the listener running now.
+  const std::atomic<bool>& shutting_down() const noexcept { return shutting_down_; }
+
   /// Any thread: makes `run()` return soon.
   void stop() noexcept {
     stop_requested_.store(true);
@@ -887,6 +891,7 @@ public:
 
   /// Stops the loop, joins its thread and drops every transfer, timer and task. Idempotent.
   void shutdown() noexcept {
+    shutting_down_.store(true);
     stop();
     if (thread_.joinable()) {
       if (thread_.get_id() == std::this_thread::get_id()) {
@@ -1101,6 +1106,7 @@ private:
   std::vector<task> tasks_;
   bool shut_down_ = false;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> shutting_down_{false};
   std::atomic<std::thread::id> loop_thread_{};
   std::atomic<std::size_t> active_streams_{0};
   std::thread thread_;
@@ -2980,7 +2986,7 @@ public:
   using clock = std::chrono::steady_clock;
 
   stream(client_options options, std::shared_ptr<loop_core> loop)
-      : options_(std::move(options)), loop_(std::move(loop)),
+      : options_(std::move(options)), loop_(std::move(loop)), loop_gone_(loop_->shutting_down()),
         parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
     parser_.set_last_event_id(options_.last_event_id);
     parser_.stream_ = this; // for event_delivery
@@ -3132,7 +3138,7 @@ private:
   void run_hook(Call&& call) {
     callback_scope scope(*this);
     callback_boundary();
-    if (!detached_.load()) {
+    if (!detached_.load() && !loop_gone_.load()) {
       call();
     }
   }
@@ -3143,7 +3149,7 @@ private:
     for (const auto& item : *snapshot) {
       callback_scope scope(*this);
       callback_boundary();
-      if (detached_.load() || !item->active.load()) {
+      if (detached_.load() || loop_gone_.load() || !item->active.load()) {
         continue;
       }
       invoke(item->callback, args...);
@@ -3194,7 +3200,7 @@ private:
     // Only this thread writes the counter: a plain store, no locked increment.
     events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
                         std::memory_order_relaxed);
-    if (closed_.load()) {
+    if (closed_.load() || loop_gone_.load(std::memory_order_relaxed)) {
       parser_.halt();
       return;
     }
@@ -3269,7 +3275,7 @@ private:
 
   void begin_attempt() {
     reconnect_timer_.reset();
-    if (finished_) {
+    if (finished_ || loop_gone_.load()) {
       return;
     }
     if (closed_.load()) {
@@ -3623,7 +3629,7 @@ private:
 
   std::size_t on_body(std::string_view bytes) {
     last_activity_ = clock::now();
-    if (closed_.load() || restart_requested_) {
+    if (closed_.load() || restart_requested_ || loop_gone_.load()) {
       return 0;
     }
     if (!opened_) {
@@ -3642,7 +3648,7 @@ private:
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();
     publish_last_event_id();
-    if (failure || closed_.load() || restart_requested_) {
+    if (failure || closed_.load() || restart_requested_ || loop_gone_.load()) {
       return 0;
     }
     return bytes.size();
@@ -3682,8 +3688,8 @@ public:
     if (was_open) {
       policy_.connection_lost(now);
     }
-    if (finished_) {
-      return;
+    if (finished_ || loop_gone_.load()) {
+      return; // the loop's shutdown drops the stream: nothing to report or retry
     }
     if (terminal_seen_) {
       finish(close_reason::terminal_event);
@@ -3901,6 +3907,7 @@ private:
 
   const client_options options_;
   const std::shared_ptr<loop_core> loop_;
+  const std::atomic<bool>& loop_gone_; // the loop is shutting down: stop at the next event
 
   // Any thread:
   std::atomic<std::uint64_t> last_listener_id_{0};

@@ -1144,3 +1144,33 @@ TEST_CASE("client: close before start ends it at once, on_close runs once and st
   CHECK(client.stats().attempts == 0);
   CHECK(server.requests().empty());
 }
+
+TEST_CASE("event_loop: its destructor returns after the running listener, not the whole read",
+          "[loop][integration]") {
+  // Thousands of events in one read and a slow listener: the loop's thread must notice the
+  // shutdown between two events, and report nothing about the transfer it drops.
+  std::string body;
+  for (int i = 0; i < 5000; ++i) {
+    body += "data: " + std::to_string(i) + "\n\n";
+  }
+  test_server server(serve_and_hold(body));
+  auto loop = std::make_unique<sse::event_loop>();
+  sse::client client(fast_options(server.url("/")), *loop);
+  std::atomic<int> calls{0};
+  std::atomic<int> errors{0};
+  client.on_message([&](const sse::event&) {
+    calls.fetch_add(1);
+    std::this_thread::sleep_for(2ms); // slow user work, not synchronisation
+  });
+  client.on_error([&](const sse::error&) { errors.fetch_add(1); });
+  client.start();
+  REQUIRE(wait_until([&] { return calls.load() >= 5; }, 5s));
+  const auto started = std::chrono::steady_clock::now();
+  loop.reset();
+  const auto took = std::chrono::steady_clock::now() - started;
+  const int at_destroy = calls.load();
+  CHECK(took < 200ms);
+  CHECK_FALSE(wait_until([&] { return calls.load() != at_destroy; }, 50ms));
+  CHECK(errors.load() == 0);
+  CHECK(at_destroy < 5000);
+}

@@ -96,7 +96,7 @@ public:
   using clock = std::chrono::steady_clock;
 
   stream(client_options options, std::shared_ptr<loop_core> loop)
-      : options_(std::move(options)), loop_(std::move(loop)),
+      : options_(std::move(options)), loop_(std::move(loop)), loop_gone_(loop_->shutting_down()),
         parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
     parser_.set_last_event_id(options_.last_event_id);
     parser_.stream_ = this; // for event_delivery
@@ -248,7 +248,7 @@ private:
   void run_hook(Call&& call) {
     callback_scope scope(*this);
     callback_boundary();
-    if (!detached_.load()) {
+    if (!detached_.load() && !loop_gone_.load()) {
       call();
     }
   }
@@ -259,7 +259,7 @@ private:
     for (const auto& item : *snapshot) {
       callback_scope scope(*this);
       callback_boundary();
-      if (detached_.load() || !item->active.load()) {
+      if (detached_.load() || loop_gone_.load() || !item->active.load()) {
         continue;
       }
       invoke(item->callback, args...);
@@ -310,7 +310,7 @@ private:
     // Only this thread writes the counter: a plain store, no locked increment.
     events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
                         std::memory_order_relaxed);
-    if (closed_.load()) {
+    if (closed_.load() || loop_gone_.load(std::memory_order_relaxed)) {
       parser_.halt();
       return;
     }
@@ -385,7 +385,7 @@ private:
 
   void begin_attempt() {
     reconnect_timer_.reset();
-    if (finished_) {
+    if (finished_ || loop_gone_.load()) {
       return;
     }
     if (closed_.load()) {
@@ -739,7 +739,7 @@ private:
 
   std::size_t on_body(std::string_view bytes) {
     last_activity_ = clock::now();
-    if (closed_.load() || restart_requested_) {
+    if (closed_.load() || restart_requested_ || loop_gone_.load()) {
       return 0;
     }
     if (!opened_) {
@@ -758,7 +758,7 @@ private:
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();
     publish_last_event_id();
-    if (failure || closed_.load() || restart_requested_) {
+    if (failure || closed_.load() || restart_requested_ || loop_gone_.load()) {
       return 0;
     }
     return bytes.size();
@@ -798,8 +798,8 @@ public:
     if (was_open) {
       policy_.connection_lost(now);
     }
-    if (finished_) {
-      return;
+    if (finished_ || loop_gone_.load()) {
+      return; // the loop's shutdown drops the stream: nothing to report or retry
     }
     if (terminal_seen_) {
       finish(close_reason::terminal_event);
@@ -1017,6 +1017,7 @@ private:
 
   const client_options options_;
   const std::shared_ptr<loop_core> loop_;
+  const std::atomic<bool>& loop_gone_; // the loop is shutting down: stop at the next event
 
   // Any thread:
   std::atomic<std::uint64_t> last_listener_id_{0};

@@ -4071,7 +4071,9 @@ public:
 
   /// Blocks until the stream has ended for good. From a callback, or anywhere on the thread
   /// that runs the client's loop, it throws std::logic_error (the loop could not end the stream
-  /// while its thread waits), unless the stream has already ended.
+  /// while its thread waits), unless the stream has already ended. On a `caller_thread` loop,
+  /// wait on another thread than the one that will call `run()`: before `run()` nothing marks
+  /// that thread as the loop's, and it would wait for good.
   void wait() { stream_->wait_closed(std::nullopt); }
   /// As `wait()`, at most `timeout`; true when the stream has ended.
   bool wait_for(std::chrono::milliseconds timeout) { return stream_->wait_closed(timeout); }

@@ -310,7 +310,10 @@ private:
     // Only this thread writes the counter: a plain store, no locked increment.
     events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
                         std::memory_order_relaxed);
-    if (closed_.load() || loop_gone_.load(std::memory_order_relaxed)) {
+    // Either ends the delivery: one branch for both (ordering comes from deliver_to's checks).
+    const bool closed = closed_.load(std::memory_order_relaxed);
+    const bool loop_gone = loop_gone_.load(std::memory_order_relaxed);
+    if (closed | loop_gone) {
       parser_.halt();
       return;
     }

@@ -51,6 +51,15 @@ test_server::handler serve_and_hold(std::string body) {
   };
 }
 
+// `count` events with data 0, 1, 2...: small enough that thousands arrive in one read.
+std::string numbered_events(int count) {
+  std::string body;
+  for (int i = 0; i < count; ++i) {
+    body += "data: " + std::to_string(i) + "\n\n";
+  }
+  return body;
+}
+
 } // namespace
 
 TEST_CASE("client: receives events and reports open", "[client][integration]") {
@@ -751,11 +760,7 @@ TEST_CASE("client: off and the destructor from another thread wait for one callb
           "[client][integration]") {
   // Thousands of events arrive in few reads, and one listener is slow: off() and the destructor
   // must return once the callback running at that moment has, and nothing removed runs later.
-  std::string body;
-  for (int i = 0; i < 5000; ++i) {
-    body += "data: " + std::to_string(i) + "\n\n";
-  }
-  test_server server(serve_and_hold(body));
+  test_server server(serve_and_hold(numbered_events(5000)));
   auto client = std::make_unique<sse::client>(fast_options(server.url("/")));
   std::atomic<bool> removed{false};
   std::atomic<bool> destroyed{false};
@@ -1149,11 +1154,7 @@ TEST_CASE("event_loop: its destructor returns after the running listener, not th
           "[loop][integration]") {
   // Thousands of events in one read and a slow listener: the loop's thread must notice the
   // shutdown between two events, and report nothing about the transfer it drops.
-  std::string body;
-  for (int i = 0; i < 5000; ++i) {
-    body += "data: " + std::to_string(i) + "\n\n";
-  }
-  test_server server(serve_and_hold(body));
+  test_server server(serve_and_hold(numbered_events(5000)));
   auto loop = std::make_unique<sse::event_loop>();
   sse::client client(fast_options(server.url("/")), *loop);
   std::atomic<int> calls{0};

@@ -680,7 +680,7 @@ private:
 
   std::size_t on_header_line(std::string_view line) {
     last_activity_ = clock::now();
-    if (closed_.load() || restart_requested_) {
+    if (connection_unwanted()) {
       return 0;
     }
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
@@ -691,7 +691,7 @@ private:
     if (trim(line).empty()) {
       end_of_header_block();
       last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
-      return (closed_.load() || restart_requested_) ? 0 : line.size();
+      return connection_unwanted() ? 0 : line.size();
     }
     if (block_headers_.size() < 1000) { // a hostile server cannot grow this without bound
       if (const auto parts = split_header_line(line)) {
@@ -740,9 +740,15 @@ private:
     }
   }
 
+  // Closed, restarting or on a loop that shuts down: libcurl's callbacks return 0 to end the
+  // transfer, and transfer_done() tells the cases apart.
+  bool connection_unwanted() const noexcept {
+    return closed_.load() || restart_requested_ || loop_gone_.load();
+  }
+
   std::size_t on_body(std::string_view bytes) {
     last_activity_ = clock::now();
-    if (closed_.load() || restart_requested_ || loop_gone_.load()) {
+    if (connection_unwanted()) {
       return 0;
     }
     if (!opened_) {
@@ -761,7 +767,7 @@ private:
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();
     publish_last_event_id();
-    if (failure || closed_.load() || restart_requested_ || loop_gone_.load()) {
+    if (failure || connection_unwanted()) {
       return 0;
     }
     return bytes.size();
@@ -973,7 +979,7 @@ private:
         state_.store(ready_state::closed);
         mark_finished_shared();
         loop_->stream_started();
-        loop_->post([self = shared_from_this()] { self->begin_attempt(); }); // finishes
+        loop_->post([self = shared_from_this(), reason] { self->finish(reason); });
       }
     } catch (...) {
       // post() can only fail for memory; the loop's shutdown drops the stream anyway.

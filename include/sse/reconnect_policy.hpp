@@ -24,26 +24,37 @@ namespace sse {
 /// How a client waits between attempts: every default is here. Checked by
 /// `basic_reconnect_policy::validate` (and so when a client is built).
 struct reconnect_options {
-  /// Delay before the first reconnect (>= 0); a server's `retry:` field replaces it. Zero means
-  /// immediate reconnects, however many failures came before.
+  /// Delay before a reconnect (>= 0) while nothing has failed in a row: after a stream that
+  /// delivered events ended, and before the first retry of a failed attempt. A server's `retry:`
+  /// field replaces it. Zero: such reconnects are immediate.
   std::chrono::milliseconds initial_delay{3000};
-  /// Each consecutive failure multiplies the delay by this (finite, >= 1; 1: constant delay).
+  /// Each further failure in a row (an attempt that delivered no event) multiplies the delay by
+  /// this (finite, >= 1; 1: constant delay).
   double multiplier = 2.0;
   /// Cap on the growth of the backoff (>= 0), and on a server's `Retry-After`. A base delay above
   /// it (a larger `initial_delay` or server `retry:`) is used as it is, without growth.
   std::chrono::milliseconds max_delay{30000};
-  /// Share of each delay that is randomised, in [0, 1]: the delay becomes
-  /// `delay - delay * jitter * u` with u uniform in [0, 1), after the cap. 0: exact delays.
+  /// Share of each delay that is randomised, in [0, 1], so that clients cut off together do not
+  /// come back together: the delay becomes `delay - (delay - kept) * jitter * u` with u uniform in
+  /// [0, 1), after the cap, where `kept` is the server's `retry:` (a server asked for at least
+  /// that: jitter never cuts it) and, once failures grow the delay, at least `min_backoff`.
+  /// 0: exact delays.
   double jitter = 0.5;
-  /// Floor for a server's `retry:` value (>= 0), so a server cannot make clients hammer it.
-  std::chrono::milliseconds min_retry{0};
+  /// Floor for a server's `retry:` value (>= 0), so a server cannot make clients hammer it: with
+  /// the default, `retry: 0` means 100 ms.
+  std::chrono::milliseconds min_retry{100};
   /// Cap for a server's `retry:` value (>= min_retry). The server knows its own load, so its
   /// value may exceed `max_delay`; this only bounds absurd values.
   std::chrono::milliseconds max_retry{std::chrono::hours(24)};
-  /// A connection that stayed open this long (>= 0) resets the backoff to the base delay; one
-  /// that drops sooner keeps it growing (a server that accepts and drops at once).
+  /// Where failures in a row grow from when the base delay is smaller (>= 0): with a base of 0
+  /// the delays are 0, then `min_backoff`, `min_backoff * multiplier`... capped by `max_delay`,
+  /// so an outage never makes a client retry in a tight loop.
+  std::chrono::milliseconds min_backoff{100};
+  /// A connection that stayed open this long (>= 0) resets the backoff to the base delay, as an
+  /// event delivered does; one that drops sooner with no event keeps it growing (a server that
+  /// accepts and drops at once).
   std::chrono::milliseconds reset_after{60000};
-  /// Reconnects scheduled in a row, without the stream opening, before giving up (>= 1): with 3,
+  /// Reconnects scheduled in a row without an event delivered, before giving up (>= 1): with 3,
   /// three reconnects follow a failure and the fourth failure gives up. Empty: never give up.
   std::optional<unsigned> max_attempts;
   /// Time without an open stream (> 0) after which to give up: a reconnect that would start
@@ -91,6 +102,7 @@ public:
       fail("max_retry",
            "must be >= min_retry (" + ms_text(o.min_retry) + "), got " + ms_text(o.max_retry));
     }
+    not_negative("min_backoff", o.min_backoff);
     not_negative("reset_after", o.reset_after);
     if (o.max_attempts && *o.max_attempts == 0) {
       fail("max_attempts", "must be at least 1 (empty: no limit), got 0");
@@ -130,32 +142,36 @@ public:
     return server_retry_.value_or(options_.initial_delay);
   }
 
-  /// Records that the stream opened (200 + text/event-stream): the attempt count and the
-  /// downtime clock restart; the backoff is kept until the stream proves stable.
+  /// Records that the stream opened (200 + text/event-stream): the downtime clock restarts.
+  /// Failures in a row and the backoff are kept until an event arrives or the connection proves
+  /// stable (`reset_after`): a server that accepts and drops at once keeps the backoff growing.
   void connection_opened(time_point now) noexcept {
     opened_at_ = now;
-    attempt_ = 0;
     down_since_.reset();
   }
 
   /// Records that an open stream ended, for whatever reason; the downtime clock starts here.
-  /// A connection that lasted at least `reset_after` resets the backoff; a shorter one keeps
-  /// it growing.
+  /// A connection that lasted at least `reset_after` forgets failures in a row and the backoff.
   void connection_lost(time_point now) noexcept {
     if (opened_at_ && now - *opened_at_ >= options_.reset_after) {
-      backoff_exponent_ = 0;
+      forget_failures();
     }
     opened_at_.reset();
     down_since_ = now;
   }
 
+  /// Records that the stream delivered an event: failures in a row and the backoff are
+  /// forgotten, so the next reconnect waits the base delay (a browser's flat `retry:` wait).
+  void event_delivered() noexcept { forget_failures(); }
+
   /// Schedules a reconnect (an attempt failed, or an open stream ended) and returns the delay
-  /// before it, or empty to give up. The delay is `min(base * multiplier^n, max_delay)` (a base
-  /// above `max_delay` stays as it is), n the reconnects scheduled since the backoff was last
-  /// reset, then minus the jitter; a `retry_after` (a server's Retry-After) raises it to
-  /// `min(retry_after, max_delay)`. Gives up, changing nothing, when `attempt()` has reached
-  /// `max_attempts`, or when the reconnect would start more than `max_downtime` after the stream
-  /// was lost (or, never open, after the first call).
+  /// before it, or empty to give up. With n the reconnects scheduled since failures were last
+  /// forgotten, the delay is the base for n = 0, else the larger of `base * multiplier^n` and
+  /// `min_backoff * multiplier^(n-1)`, capped by `max_delay` (a base above `max_delay` stays as it
+  /// is); then the jitter, which never cuts a server's `retry:`; a `retry_after` (a server's
+  /// Retry-After) raises it to `min(retry_after, max_delay)`. Gives up, changing nothing, when
+  /// `attempt()` has reached `max_attempts`, or when the reconnect would start more than
+  /// `max_downtime` after the stream was lost (or, never open, after the first call).
   std::optional<std::chrono::milliseconds>
   next_delay(time_point now, std::optional<std::chrono::milliseconds> retry_after = {}) {
     if (!down_since_) {
@@ -182,7 +198,8 @@ public:
     return delay;
   }
 
-  /// Reconnects scheduled in a row since the stream was last open (0 when open or fresh).
+  /// Reconnects scheduled in a row since an event was last delivered (or the connection proved
+  /// stable): 0 when fresh.
   unsigned attempt() const noexcept { return attempt_; }
 
   /// The delay `next_delay` would use now before jitter and Retry-After, or empty when it would
@@ -197,8 +214,7 @@ public:
   /// Forgets failures, backoff and downtime (e.g. a restart that resets the backoff); keeps the
   /// server's retry.
   void reset() noexcept {
-    attempt_ = 0;
-    backoff_exponent_ = 0;
+    forget_failures();
     down_since_.reset();
   }
 
@@ -232,34 +248,59 @@ private:
     return options_.max_attempts && attempt_ >= *options_.max_attempts;
   }
 
+  void forget_failures() noexcept {
+    attempt_ = 0;
+    backoff_exponent_ = 0;
+  }
+
   std::chrono::milliseconds unjittered_delay() const noexcept {
     const std::chrono::milliseconds base = base_delay();
+    if (backoff_exponent_ == 0) {
+      return base;
+    }
     // A base above the cap is used as it is (a server asked for it); only growth is capped.
     const std::chrono::milliseconds limit = std::max(options_.max_delay, base);
-    if (base.count() == 0 || backoff_exponent_ == 0) {
-      return base; // and 0 * infinity never becomes NaN below
-    }
-    // In doubles: base * multiplier^n may be infinite, never wraps around.
-    const double delay = static_cast<double>(base.count()) *
-                         std::pow(options_.multiplier, static_cast<double>(backoff_exponent_));
+    // In doubles: base * multiplier^n may be infinite, never wraps around. Failures in a row
+    // also grow from the floor (min_backoff, then min_backoff * multiplier...), so that a base
+    // of 0 still backs off.
+    const double n = static_cast<double>(backoff_exponent_);
+    const double grown = static_cast<double>(base.count()) * std::pow(options_.multiplier, n);
+    const double floor =
+        static_cast<double>(options_.min_backoff.count()) * std::pow(options_.multiplier, n - 1);
+    // 0 * infinity is NaN: a zero base or floor contributes nothing.
+    const double delay =
+        std::max(base.count() == 0 ? 0.0 : grown, options_.min_backoff.count() == 0 ? 0.0 : floor);
     if (!(delay < static_cast<double>(limit.count()))) {
       return limit; // exact, also when the limit does not survive a round trip through double
     }
     return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(delay));
   }
 
+  // The part of `delay` jitter may not take: a server's retry (it asked for at least that) and,
+  // once failures grow the delay, the backoff floor.
+  std::chrono::milliseconds kept_from_jitter(std::chrono::milliseconds delay) const noexcept {
+    std::chrono::milliseconds kept = server_retry_.value_or(std::chrono::milliseconds(0));
+    if (backoff_exponent_ != 0) {
+      kept = std::max(kept, options_.min_backoff);
+    }
+    return std::min(kept, delay);
+  }
+
   std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
-    if (options_.jitter <= 0.0 || delay.count() == 0) {
+    const std::chrono::milliseconds kept = kept_from_jitter(delay);
+    if (options_.jitter <= 0.0 || delay <= kept) {
       return delay;
     }
     double u = random_();
     u = u > 0.0 ? std::min(u, 1.0) : 0.0; // also NaN
-    const double value = static_cast<double>(delay.count()) * (1.0 - options_.jitter * u);
+    const double spread = static_cast<double>((delay - kept).count());
+    const double value = static_cast<double>(delay.count()) - spread * options_.jitter * u;
     if (!(value < static_cast<double>(delay.count()))) {
       return delay;
     }
-    return std::chrono::milliseconds(
+    const auto rounded = std::chrono::milliseconds(
         static_cast<std::chrono::milliseconds::rep>(std::llround(std::max(value, 0.0))));
+    return std::max(rounded, kept);
   }
 
   reconnect_options options_;

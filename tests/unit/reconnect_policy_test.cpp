@@ -74,8 +74,9 @@ TEST_CASE("policy: defaults are 3 s doubling up to 30 s with half jitter", "[pol
   CHECK(o.multiplier == 2.0);
   CHECK(o.max_delay == 30000ms);
   CHECK(o.jitter == 0.5);
-  CHECK(o.min_retry == 0ms);
+  CHECK(o.min_retry == 100ms);
   CHECK(o.max_retry == 24h);
+  CHECK(o.min_backoff == 100ms);
   CHECK(o.reset_after == 60000ms);
   CHECK_FALSE(o.max_attempts);
   CHECK_FALSE(o.max_downtime);
@@ -166,12 +167,12 @@ TEST_CASE("policy: jitter subtracts up to its share, after the cap", "[policy]")
     policy p(o, scripted({0.999999}));
     const auto d = schedule(p, 6);
     CHECK(d[0] == 1500ms);
-    CHECK(d[4] == 15000ms); // half of the cap, not of 48 s
-    CHECK(d[5] == 15000ms);
+    CHECK(d[4] == 15050ms); // half of the cap above the 100 ms floor, not of 48 s
+    CHECK(d[5] == 15050ms);
   }
   SECTION("a scripted sequence") {
     policy p(o, scripted({0.5, 0.25}));
-    CHECK(schedule(p, 2) == delays{2250ms, 5250ms});
+    CHECK(schedule(p, 2) == delays{2250ms, 5263ms}); // 6000 - 5900 * 0.5 * 0.25, rounded
   }
   SECTION("jitter 1 can reach almost zero") {
     o.jitter = 1;
@@ -185,21 +186,44 @@ TEST_CASE("policy: jitter subtracts up to its share, after the cap", "[policy]")
   }
   SECTION("a random source out of range is clamped to [0, 1]") {
     policy p(o, scripted({-5.0, 7.0, std::numeric_limits<double>::quiet_NaN()}));
-    CHECK(schedule(p, 3) == delays{3000ms, 3000ms, 12000ms});
+    CHECK(schedule(p, 3) == delays{3000ms, 3050ms, 12000ms});
   }
 }
 
-TEST_CASE("policy: a zero base stays zero (immediate reconnects)", "[policy]") {
-  auto o = sse::reconnect_options{};
+TEST_CASE("policy: a zero base reconnects at once, then failures grow from min_backoff",
+          "[policy][issue-20]") {
+  SECTION("a small base grows from the floor once the floor is above it") {
+    auto s = no_jitter();
+    s.initial_delay = 20ms;
+    policy q(s);
+    CHECK(schedule(q, 4) == delays{20ms, 100ms, 200ms, 400ms});
+  }
+  auto o = no_jitter();
   o.initial_delay = 0ms;
   policy p(o);
-  CHECK(schedule(p, 5) == delays(5, 0ms));
-  // 2^1100 is infinite in doubles; 0 * infinity must not turn into the cap.
+  CHECK(schedule(p, 6) == delays{0ms, 100ms, 200ms, 400ms, 800ms, 1600ms});
   for (int i = 0; i < 1100; ++i) {
-    REQUIRE(p.next_delay(t0) == 0ms);
+    REQUIRE(p.next_delay(t0) <= 30000ms);
   }
-  CHECK(p.peek_delay() == 0ms);
-  CHECK(p.next_delay(t0) == 0ms);
+  CHECK(p.next_delay(t0) == 30000ms);
+  SECTION("a zero floor and a zero base stay zero, without 0 * infinity turning into NaN") {
+    o.min_backoff = 0ms;
+    policy q(o);
+    for (int i = 0; i < 1100; ++i) {
+      REQUIRE(q.next_delay(t0) == 0ms);
+    }
+    CHECK(q.peek_delay() == 0ms);
+  }
+  SECTION("a multiplier of 1 keeps the floor") {
+    o.multiplier = 1;
+    policy q(o);
+    CHECK(schedule(q, 4) == delays{0ms, 100ms, 100ms, 100ms});
+  }
+  SECTION("jitter never takes the delay under the floor") {
+    o.jitter = 1;
+    policy q(o, scripted({0.999999}));
+    CHECK(schedule(q, 4) == delays{0ms, 100ms, 100ms, 100ms});
+  }
 }
 
 TEST_CASE("policy: a server's retry replaces the base, clamped to [min_retry, max_retry]",
@@ -228,10 +252,103 @@ TEST_CASE("policy: a server's retry arriving mid-backoff keeps the exponent", "[
   CHECK(p.next_delay(t0) == 400ms); // 100 ms * 2^2
 }
 
-TEST_CASE("policy: a server's retry of zero means immediate reconnects", "[policy]") {
+TEST_CASE("policy: a server's retry of zero is raised to min_retry", "[policy][issue-20]") {
   policy p(no_jitter());
   p.set_server_retry(0ms);
-  CHECK(schedule(p, 3) == delays(3, 0ms));
+  CHECK(p.base_delay() == 100ms);
+  CHECK(schedule(p, 3) == delays{100ms, 200ms, 400ms});
+  SECTION("min_retry 0 allows it, and failures still grow from min_backoff") {
+    auto o = no_jitter();
+    o.min_retry = 0ms;
+    policy q(o);
+    q.set_server_retry(0ms);
+    CHECK(schedule(q, 3) == delays{0ms, 100ms, 200ms});
+  }
+}
+
+// Attempts a client makes in `window` when every attempt fails at once (`delivered` false) or
+// delivers one event and ends (`delivered` true), the server having sent `retry: 0`.
+int attempts_in(policy& p, milliseconds window, bool delivered) {
+  auto now = t0;
+  int attempts = 1; // the first one, at t0
+  for (int i = 0; i < 100000; ++i) {
+    if (delivered) {
+      p.event_delivered();
+    }
+    const auto delay = p.next_delay(now);
+    REQUIRE(delay);
+    now += *delay;
+    if (now - t0 >= window) {
+      break;
+    }
+    ++attempts;
+  }
+  return attempts;
+}
+
+TEST_CASE("policy: by default no server value and no outage exceed 10 attempts/s",
+          "[policy][issue-20]") {
+  sse::reconnect_options o; // defaults, jitter included
+  SECTION("a server that sends retry: 0 and one event per response") {
+    policy p(o, scripted({0.999999}));
+    p.set_server_retry(0ms);
+    CHECK(attempts_in(p, 10s, true) <= 100);
+  }
+  SECTION("a server that sends retry: 0 and closes, or a dead port") {
+    policy p(o, scripted({0.999999}));
+    p.set_server_retry(0ms);
+    CHECK(attempts_in(p, 1s, false) <= 10);
+    policy q(o, scripted({0.999999}));
+    CHECK(attempts_in(q, 10s, false) <= 10);
+  }
+}
+
+TEST_CASE("policy: an event delivered brings the delay back to the base", "[policy][issue-20]") {
+  SECTION("a server's retry: 10000 with an end after each batch of events waits a flat 10 s") {
+    policy p(no_jitter());
+    p.set_server_retry(10000ms);
+    delays d;
+    for (int i = 0; i < 4; ++i) {
+      p.connection_opened(t0);
+      p.event_delivered();
+      p.connection_lost(t0 + 1s);
+      d.push_back(p.next_delay(t0 + 1s).value());
+    }
+    CHECK(d == delays(4, 10000ms));
+  }
+  SECTION("a poll-style server (one event with retry: 500, then the end) waits 500 ms each time") {
+    policy p; // default jitter: it never cuts the server's retry
+    p.set_server_retry(500ms);
+    for (int i = 0; i < 20; ++i) {
+      p.event_delivered();
+      CHECK(p.next_delay(t0) == 500ms);
+    }
+  }
+  SECTION("failures in a row after it grow again, and count from 1") {
+    policy p(no_jitter());
+    (void)schedule(p, 3);
+    p.event_delivered();
+    CHECK(p.attempt() == 0);
+    CHECK(schedule(p, 3) == delays{3000ms, 6000ms, 12000ms});
+    CHECK(p.attempt() == 3);
+  }
+}
+
+TEST_CASE("policy: jitter never cuts a server's retry", "[policy][issue-20]") {
+  auto o = no_jitter();
+  o.jitter = 0.5;
+  policy p(o, scripted({0.999999}));
+  p.set_server_retry(10000ms);
+  // The base itself is exact; only the growth above it is spread.
+  CHECK(schedule(p, 3) == delays{10000ms, 15000ms, 20000ms});
+  SECTION("with full jitter too") {
+    o.jitter = 1;
+    policy q(o, scripted({0.999999, 0.5}));
+    q.set_server_retry(10000ms);
+    for (int i = 0; i < 10; ++i) {
+      CHECK(q.next_delay(t0) >= 10000ms);
+    }
+  }
 }
 
 TEST_CASE("policy: a server retry above max_delay is honoured as it is", "[policy]") {
@@ -274,19 +391,18 @@ TEST_CASE("policy: a flapping server keeps the backoff growing", "[policy]") {
   delays d;
   for (int i = 0; i < 4; ++i) {
     p.connection_opened(now);
-    CHECK(p.attempt() == 0);
     now += 10ms;
     p.connection_lost(now);
     const auto delay = p.next_delay(now);
     REQUIRE(delay);
     d.push_back(*delay);
     now += *delay;
-    CHECK(p.attempt() == 1); // each open resets the attempt count, not the backoff
+    CHECK(p.attempt() == static_cast<unsigned>(i + 1)); // an open with no event is a failure
   }
   CHECK(d == delays{3000ms, 6000ms, 12000ms, 24000ms});
 }
 
-TEST_CASE("policy: attempt counts reconnects scheduled since the stream was last open",
+TEST_CASE("policy: attempt counts reconnects scheduled since an event was last delivered",
           "[policy]") {
   policy p(no_jitter());
   CHECK(p.attempt() == 0);
@@ -294,6 +410,8 @@ TEST_CASE("policy: attempt counts reconnects scheduled since the stream was last
   (void)p.next_delay(t0);
   CHECK(p.attempt() == 2);
   p.connection_opened(t0 + 10s);
+  CHECK(p.attempt() == 2); // opening alone proves nothing
+  p.event_delivered();
   CHECK(p.attempt() == 0);
   p.connection_lost(t0 + 20s); // losing the stream is not an attempt
   CHECK(p.attempt() == 0);
@@ -311,11 +429,17 @@ TEST_CASE("policy: max attempts gives up on the call after the last allowed", "[
   CHECK_FALSE(p.next_delay(t0 + 1h));
   CHECK_FALSE(p.next_delay(t0 + 2h)); // stays given up
   CHECK(p.attempt() == 3);            // a refusal is not an attempt
-  SECTION("a successful open starts the count again, the backoff keeps growing") {
+  SECTION("an open that delivers no event does not start the count again") {
     p.connection_opened(t0 + 3h);
     p.connection_lost(t0 + 3h);
-    CHECK(p.peek_delay() == 24000ms);
-    CHECK(p.next_delay(t0 + 3h) == 24000ms);
+    CHECK_FALSE(p.next_delay(t0 + 3h));
+  }
+  SECTION("an event delivered starts the count again, from the base delay") {
+    p.connection_opened(t0 + 3h);
+    p.event_delivered();
+    p.connection_lost(t0 + 3h);
+    CHECK(p.peek_delay() == 3000ms);
+    CHECK(p.next_delay(t0 + 3h) == 3000ms);
   }
   SECTION("reset starts the count again") {
     p.reset();
@@ -403,7 +527,7 @@ TEST_CASE("policy: Retry-After is honoured up to max_delay", "[policy]") {
     o.jitter = 0.5;
     policy q(o, scripted({0.999999}));
     CHECK(q.next_delay(t0, 2s) == 2000ms); // backoff 3 s jittered to 1.5 s
-    CHECK(q.next_delay(t0, 1s) == 3000ms); // backoff 6 s jittered to 3 s
+    CHECK(q.next_delay(t0, 1s) == 3050ms); // backoff 6 s jittered to 3.05 s (floor kept)
   }
 }
 
@@ -469,6 +593,8 @@ TEST_CASE("policy: bad options name the field and the value", "[policy]") {
           o.min_retry = 2s;
           o.max_retry = 1s;
         }) == "options.reconnect.max_retry: must be >= min_retry (2000 ms), got 1000 ms");
+  CHECK(validation_message([](o_t& o) { o.min_backoff = -1ms; }) ==
+        "options.reconnect.min_backoff: must not be negative, got -1 ms");
   CHECK(validation_message([](o_t& o) { o.reset_after = -1ms; }) ==
         "options.reconnect.reset_after: must not be negative, got -1 ms");
   CHECK(validation_message([](o_t& o) { o.max_attempts = 0; }) ==
@@ -483,6 +609,7 @@ TEST_CASE("policy: bad options name the field and the value", "[policy]") {
           o.jitter = 1;
           o.min_retry = 5s;
           o.max_retry = 5s;
+          o.min_backoff = 0ms;
           o.reset_after = 0ms;
           o.max_attempts = 1;
           o.max_downtime = 1ms;

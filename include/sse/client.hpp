@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,9 +23,10 @@ namespace sse {
 ///
 /// Threading: callbacks run on the loop's thread, one at a time, with no internal lock held.
 /// Every member function is safe from any thread and from inside a callback (`wait()` and
-/// `wait_for()` throw there, rather than wait for what cannot happen). `close()`, `off()`
-/// and the destructor return within milliseconds; when called from another thread, `off()` and
-/// the destructor first wait for a callback of this client that is running right now.
+/// `wait_for()` throw there, rather than wait for what cannot happen). `close()` returns at
+/// once. Called from another thread, `off(x)` first waits (blocking) while `x` itself runs, and
+/// the destructor while any callback of this client runs. A moved-from client's destructor and
+/// `close()` do nothing; its other members throw `std::logic_error`.
 class client {
 public:
   /// Validates `options` (throws `sse::usage_error` naming the field) and prepares the stream
@@ -51,90 +53,106 @@ public:
 
   /// Calls `fn` for each event of type `type` ("message" for events without `event:`).
   listener_id on(std::string type, listener fn) {
-    const listener_id id = stream_->next_id();
-    stream_->events_.add(id, std::move(fn), std::move(type));
+    const listener_id id = live().next_id();
+    live().events_.add(id, std::move(fn), std::move(type));
     return id;
   }
   /// Calls `fn` for each event of type "message".
   listener_id on_message(listener fn) { return on("message", std::move(fn)); }
   /// Calls `fn` for every event, whatever its type.
   listener_id on_any(listener fn) {
-    const listener_id id = stream_->next_id();
-    stream_->events_.add(id, std::move(fn), {}, true);
+    const listener_id id = live().next_id();
+    live().events_.add(id, std::move(fn), {}, true);
     return id;
   }
   /// Calls `fn` each time a response is accepted as a stream (200, text/event-stream).
   listener_id on_open(std::function<void(const response_info&)> fn) {
-    return add(stream_->opens_, std::move(fn));
+    return add(live().opens_, std::move(fn));
   }
   /// Calls `fn` for each failure: a failed attempt, a dropped connection, a rejected response.
   /// `error::will_retry` says whether a reconnect follows.
   listener_id on_error(std::function<void(const error&)> fn) {
-    return add(stream_->errors_, std::move(fn));
+    return add(live().errors_, std::move(fn));
   }
   /// Calls `fn` with the text after the colon of each comment line (heartbeats).
   listener_id on_comment(std::function<void(std::string_view)> fn) {
-    return add(stream_->comments_, std::move(fn));
+    return add(live().comments_, std::move(fn));
   }
   /// Calls `fn` on each change of `ready_state()`.
   listener_id on_state_change(std::function<void(sse::ready_state)> fn) {
-    return add(stream_->state_changes_, std::move(fn));
+    return add(live().state_changes_, std::move(fn));
   }
   /// Calls `fn` once when the stream ends for good, with the reason.
   listener_id on_close(std::function<void(sse::close_reason)> fn) {
-    return add(stream_->closes_, std::move(fn));
+    return add(live().closes_, std::move(fn));
   }
-  /// Removes a callback added by any `on...`. No call of it starts after this returns.
-  void off(listener_id id) noexcept { stream_->remove_listener(id); }
+  /// Removes a callback added by any `on...`. No call of it starts after this returns; from
+  /// another thread it waits while that callback runs. Its captures are destroyed with no
+  /// internal lock held (here, or on the loop thread once it lets go of them).
+  void off(listener_id id) { live().remove_listener(id); }
 
   /// Starts connecting. Register listeners first: events are delivered from then on.
-  void start() { stream_->start(); }
+  void start() { live().start(); }
 
   /// Stops the stream and cancels any pending reconnect. Safe from any thread, including from
   /// inside a listener (no event after the current one is delivered); returns without waiting
   /// for the network. `on_close` then runs once on the loop thread with `close_reason::closed`,
   /// also for a client never started (which `start()` then no longer starts).
-  void close() noexcept { stream_->close(); }
+  void close() noexcept {
+    if (stream_) {
+      stream_->close();
+    }
+  }
 
   /// Drops the current connection and reconnects at once, as if the server had dropped it,
   /// keeping the last event ID; no error is reported for the drop. With `reset_backoff`, the
   /// reconnect policy forgets earlier failures.
-  void restart(bool reset_backoff = false) { stream_->restart(reset_backoff); }
+  void restart(bool reset_backoff = false) { live().restart(reset_backoff); }
 
-  /// connecting, open or closed.
-  sse::ready_state ready_state() const noexcept { return stream_->state(); }
+  /// connecting, open or closed: `closed` as soon as `close()` returns, and inside the final
+  /// `on_error` (the one whose `will_retry` is false).
+  sse::ready_state ready_state() const { return live().state(); }
   /// Why the stream ended for good; `close_reason::none` while it has not.
-  sse::close_reason close_reason() const noexcept { return stream_->reason(); }
+  sse::close_reason close_reason() const { return live().reason(); }
   /// The last event ID string: sent as `Last-Event-ID` by the next reconnect. Inside a callback,
   /// exactly the current one; from another thread, the id of the last event whose listeners have
   /// returned, published after each chunk of bytes (so it can lag, never lead).
-  std::string last_event_id() const { return stream_->last_event_id(); }
+  std::string last_event_id() const { return live().last_event_id(); }
   /// The URL from the options.
-  const std::string& url() const noexcept { return stream_->options().url; }
+  const std::string& url() const { return live().options().url; }
   /// Counters since construction.
-  client_stats stats() const noexcept { return stream_->stats(); }
+  client_stats stats() const { return live().stats(); }
 
   /// Blocks until the stream has ended for good. From a callback, or anywhere on the thread
   /// that runs the client's loop, it throws std::logic_error (the loop could not end the stream
   /// while its thread waits), unless the stream has already ended. On a `caller_thread` loop,
   /// wait on another thread than the one that will call `run()`: before `run()` nothing marks
   /// that thread as the loop's, and it would wait for good.
-  void wait() { stream_->wait_closed(std::nullopt); }
+  void wait() { live().wait_closed(std::nullopt); }
   /// As `wait()`, at most `timeout`; true when the stream has ended.
-  bool wait_for(std::chrono::milliseconds timeout) { return stream_->wait_closed(timeout); }
+  bool wait_for(std::chrono::milliseconds timeout) { return live().wait_closed(timeout); }
 
 private:
   // Validates first: a bad option must not start the default loop's thread.
   static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop* loop) {
+    detail::adopt_last_event_id_header(options); // first, so its value is validated too
     detail::validate(options);
-    detail::adopt_last_event_id_header(options);
     event_loop& chosen = loop != nullptr ? *loop : event_loop::default_loop();
     return std::make_shared<detail::stream>(std::move(options), chosen.core());
   }
 
+  // A moved-from client has no stream: everything but the destructor, close() and assignment
+  // throws, rather than dereference nothing.
+  detail::stream& live() const {
+    if (!stream_) {
+      throw std::logic_error("sse::client: used after it was moved from");
+    }
+    return *stream_;
+  }
+
   template <typename List, typename Fn>
   listener_id add(List& list, Fn fn) {
-    const listener_id id = stream_->next_id();
+    const listener_id id = live().next_id();
     list.add(id, std::move(fn));
     return id;
   }

@@ -97,6 +97,12 @@ struct client_options {
   std::vector<header> headers;
   /// `Last-Event-ID` for the first request (e.g. restored from storage); "" sends none.
   std::string last_event_id;
+  /// Longest last event ID kept for resuming, in bytes. Every reconnect sends it as
+  /// `Last-Event-ID`, and servers and proxies refuse request headers much past a few KiB
+  /// (libcurl itself fails a request head over 1 MiB). A server `id:` longer than this ends the
+  /// stream after the events of that read, with `errc::too_large`, not retried: no reconnect could
+  /// send it. 1 to 262144; a longer `last_event_id` option is a usage error.
+  std::size_t max_id_size = 4096;
   /// Longest wait for the TCP and TLS handshakes of one attempt; empty: libcurl's default (300 s).
   std::optional<std::chrono::milliseconds> connect_timeout = std::chrono::seconds(30);
   /// A connection silent this long (no byte at all, comments included) is dropped and retried,
@@ -235,8 +241,16 @@ inline void validate(const client_options& options) {
       throw usage_error("options.headers: the value of \"" + name + "\" contains CR, LF or NUL");
     }
   }
+  if (options.max_id_size < 1 || options.max_id_size > 256 * 1024) {
+    throw usage_error("options.max_id_size: must be from 1 to 262144 bytes, got " +
+                      std::to_string(options.max_id_size));
+  }
   if (has_line_break(options.last_event_id)) {
     throw usage_error("options.last_event_id: contains CR, LF or NUL");
+  }
+  if (options.last_event_id.size() > options.max_id_size) {
+    throw usage_error("options.last_event_id: " + std::to_string(options.last_event_id.size()) +
+                      " bytes, over max_id_size (" + std::to_string(options.max_id_size) + ")");
   }
   if (has_line_break(options.user_agent)) {
     throw usage_error("options.user_agent: contains CR, LF or NUL");

@@ -433,37 +433,55 @@ public:
     version_.fetch_add(1, std::memory_order_release);
   }
 
-  /// Returns whether `id` was in this list.
-  bool remove(listener_id id) noexcept {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& item : *current_) {
-      if (item->id == id) {
-        item->active.store(false);
-        try {
-          auto next = std::make_shared<snapshot>();
-          for (const auto& other : *current_) {
-            if (other->id != id) {
-              next->push_back(other);
-            }
-          }
-          current_ = std::move(next);
-        } catch (...) {
-          // Out of memory: the entry stays listed but inactive, which is just as correct.
+  /// Takes `id` out of the list; returns its entry (null when it was not here), whose callback
+  /// no snapshot calls any more. The caller releases it, and with it perhaps the callback's
+  /// captures, with no lock held: their destructors may call on() or off().
+  std::shared_ptr<const void> remove(listener_id id) noexcept {
+    std::shared_ptr<const snapshot> old;
+    std::shared_ptr<entry> removed;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& item : *current_) {
+        if (item->id == id) {
+          removed = item;
+          break;
         }
-        version_.fetch_add(1, std::memory_order_release);
-        return true;
       }
+      if (!removed) {
+        return nullptr;
+      }
+      removed->active.store(false);
+      try {
+        auto next = std::make_shared<snapshot>();
+        for (const auto& other : *current_) {
+          if (other != removed) {
+            next->push_back(other);
+          }
+        }
+        old = std::exchange(current_, std::move(next));
+      } catch (...) {
+        // Out of memory: the entry stays listed but inactive, which is just as correct.
+      }
+      version_.fetch_add(1, std::memory_order_release);
     }
-    return false;
+    return removed;
   }
 
+  /// Removes every callback; their captures are destroyed after the lock is released.
   void clear() noexcept {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& item : *current_) {
-      item->active.store(false);
+    std::shared_ptr<const snapshot> old;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& item : *current_) {
+        item->active.store(false);
+      }
+      try {
+        old = std::exchange(current_, std::make_shared<snapshot>());
+      } catch (...) {
+        // Out of memory: the entries stay listed but inactive.
+      }
+      version_.fetch_add(1, std::memory_order_release);
     }
-    current_ = std::make_shared<snapshot>();
-    version_.fetch_add(1, std::memory_order_release);
   }
 
   /// Loop thread: the current callbacks, re-read only when they changed. Hold the pointer while
@@ -497,11 +515,16 @@ private:
   }
 
   // Out of line: the per-event caller stays small when the list did not change.
+  // The list replaced may hold the last reference to a removed callback: it is released after
+  // the lock, so the callback's captures are destroyed with no lock held.
   SSE_CLIENT_NOINLINE void take_current(std::uint64_t version) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    cached_ = current_;
-    cached_version_ = version;
-    sole_ = cached_->size() == 1 ? cached_->front().get() : nullptr;
+    std::shared_ptr<const snapshot> old;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      old = std::exchange(cached_, current_);
+      cached_version_ = version;
+      sole_ = cached_->size() == 1 ? cached_->front().get() : nullptr;
+    }
   }
 
   std::mutex mutex_;
@@ -2356,26 +2379,37 @@ namespace sse {
 /// How a client waits between attempts: every default is here. Checked by
 /// `basic_reconnect_policy::validate` (and so when a client is built).
 struct reconnect_options {
-  /// Delay before the first reconnect (>= 0); a server's `retry:` field replaces it. Zero means
-  /// immediate reconnects, however many failures came before.
+  /// Delay before a reconnect (>= 0) while nothing has failed in a row: after a stream that
+  /// delivered events ended, and before the first retry of a failed attempt. A server's `retry:`
+  /// field replaces it. Zero: such reconnects are immediate.
   std::chrono::milliseconds initial_delay{3000};
-  /// Each consecutive failure multiplies the delay by this (finite, >= 1; 1: constant delay).
+  /// Each further failure in a row (an attempt that delivered no event) multiplies the delay by
+  /// this (finite, >= 1; 1: constant delay).
   double multiplier = 2.0;
   /// Cap on the growth of the backoff (>= 0), and on a server's `Retry-After`. A base delay above
   /// it (a larger `initial_delay` or server `retry:`) is used as it is, without growth.
   std::chrono::milliseconds max_delay{30000};
-  /// Share of each delay that is randomised, in [0, 1]: the delay becomes
-  /// `delay - delay * jitter * u` with u uniform in [0, 1), after the cap. 0: exact delays.
+  /// Share of each delay that is randomised, in [0, 1], so that clients cut off together do not
+  /// come back together: the delay becomes `delay - (delay - kept) * jitter * u` with u uniform in
+  /// [0, 1), after the cap, where `kept` is the server's `retry:` (a server asked for at least
+  /// that: jitter never cuts it) and, once failures grow the delay, at least `min_backoff`.
+  /// 0: exact delays.
   double jitter = 0.5;
-  /// Floor for a server's `retry:` value (>= 0), so a server cannot make clients hammer it.
-  std::chrono::milliseconds min_retry{0};
+  /// Floor for a server's `retry:` value (>= 0), so a server cannot make clients hammer it: with
+  /// the default, `retry: 0` means 100 ms.
+  std::chrono::milliseconds min_retry{100};
   /// Cap for a server's `retry:` value (>= min_retry). The server knows its own load, so its
   /// value may exceed `max_delay`; this only bounds absurd values.
   std::chrono::milliseconds max_retry{std::chrono::hours(24)};
-  /// A connection that stayed open this long (>= 0) resets the backoff to the base delay; one
-  /// that drops sooner keeps it growing (a server that accepts and drops at once).
+  /// Where failures in a row grow from when the base delay is smaller (>= 0): with a base of 0
+  /// the delays are 0, then `min_backoff`, `min_backoff * multiplier`... capped by `max_delay`,
+  /// so an outage never makes a client retry in a tight loop.
+  std::chrono::milliseconds min_backoff{100};
+  /// A connection that stayed open this long (>= 0) resets the backoff to the base delay, as an
+  /// event delivered does; one that drops sooner with no event keeps it growing (a server that
+  /// accepts and drops at once).
   std::chrono::milliseconds reset_after{60000};
-  /// Reconnects scheduled in a row, without the stream opening, before giving up (>= 1): with 3,
+  /// Reconnects scheduled in a row without an event delivered, before giving up (>= 1): with 3,
   /// three reconnects follow a failure and the fourth failure gives up. Empty: never give up.
   std::optional<unsigned> max_attempts;
   /// Time without an open stream (> 0) after which to give up: a reconnect that would start
@@ -2423,6 +2457,7 @@ public:
       fail("max_retry",
            "must be >= min_retry (" + ms_text(o.min_retry) + "), got " + ms_text(o.max_retry));
     }
+    not_negative("min_backoff", o.min_backoff);
     not_negative("reset_after", o.reset_after);
     if (o.max_attempts && *o.max_attempts == 0) {
       fail("max_attempts", "must be at least 1 (empty: no limit), got 0");
@@ -2462,32 +2497,36 @@ public:
     return server_retry_.value_or(options_.initial_delay);
   }
 
-  /// Records that the stream opened (200 + text/event-stream): the attempt count and the
-  /// downtime clock restart; the backoff is kept until the stream proves stable.
+  /// Records that the stream opened (200 + text/event-stream): the downtime clock restarts.
+  /// Failures in a row and the backoff are kept until an event arrives or the connection proves
+  /// stable (`reset_after`): a server that accepts and drops at once keeps the backoff growing.
   void connection_opened(time_point now) noexcept {
     opened_at_ = now;
-    attempt_ = 0;
     down_since_.reset();
   }
 
   /// Records that an open stream ended, for whatever reason; the downtime clock starts here.
-  /// A connection that lasted at least `reset_after` resets the backoff; a shorter one keeps
-  /// it growing.
+  /// A connection that lasted at least `reset_after` forgets failures in a row and the backoff.
   void connection_lost(time_point now) noexcept {
     if (opened_at_ && now - *opened_at_ >= options_.reset_after) {
-      backoff_exponent_ = 0;
+      forget_failures();
     }
     opened_at_.reset();
     down_since_ = now;
   }
 
+  /// Records that the stream delivered an event: failures in a row and the backoff are
+  /// forgotten, so the next reconnect waits the base delay (a browser's flat `retry:` wait).
+  void event_delivered() noexcept { forget_failures(); }
+
   /// Schedules a reconnect (an attempt failed, or an open stream ended) and returns the delay
-  /// before it, or empty to give up. The delay is `min(base * multiplier^n, max_delay)` (a base
-  /// above `max_delay` stays as it is), n the reconnects scheduled since the backoff was last
-  /// reset, then minus the jitter; a `retry_after` (a server's Retry-After) raises it to
-  /// `min(retry_after, max_delay)`. Gives up, changing nothing, when `attempt()` has reached
-  /// `max_attempts`, or when the reconnect would start more than `max_downtime` after the stream
-  /// was lost (or, never open, after the first call).
+  /// before it, or empty to give up. With n the reconnects scheduled since failures were last
+  /// forgotten, the delay is the base for n = 0, else the larger of `base * multiplier^n` and
+  /// `min_backoff * multiplier^(n-1)`, capped by `max_delay` (a base above `max_delay` stays as it
+  /// is); then the jitter, which never cuts a server's `retry:`; a `retry_after` (a server's
+  /// Retry-After) raises it to `min(retry_after, max_delay)`. Gives up, changing nothing, when
+  /// `attempt()` has reached `max_attempts`, or when the reconnect would start more than
+  /// `max_downtime` after the stream was lost (or, never open, after the first call).
   std::optional<std::chrono::milliseconds>
   next_delay(time_point now, std::optional<std::chrono::milliseconds> retry_after = {}) {
     if (!down_since_) {
@@ -2514,7 +2553,8 @@ public:
     return delay;
   }
 
-  /// Reconnects scheduled in a row since the stream was last open (0 when open or fresh).
+  /// Reconnects scheduled in a row since an event was last delivered (or the connection proved
+  /// stable): 0 when fresh.
   unsigned attempt() const noexcept { return attempt_; }
 
   /// The delay `next_delay` would use now before jitter and Retry-After, or empty when it would
@@ -2529,8 +2569,7 @@ public:
   /// Forgets failures, backoff and downtime (e.g. a restart that resets the backoff); keeps the
   /// server's retry.
   void reset() noexcept {
-    attempt_ = 0;
-    backoff_exponent_ = 0;
+    forget_failures();
     down_since_.reset();
   }
 
@@ -2564,34 +2603,59 @@ private:
     return options_.max_attempts && attempt_ >= *options_.max_attempts;
   }
 
+  void forget_failures() noexcept {
+    attempt_ = 0;
+    backoff_exponent_ = 0;
+  }
+
   std::chrono::milliseconds unjittered_delay() const noexcept {
     const std::chrono::milliseconds base = base_delay();
+    if (backoff_exponent_ == 0) {
+      return base;
+    }
     // A base above the cap is used as it is (a server asked for it); only growth is capped.
     const std::chrono::milliseconds limit = std::max(options_.max_delay, base);
-    if (base.count() == 0 || backoff_exponent_ == 0) {
-      return base; // and 0 * infinity never becomes NaN below
-    }
-    // In doubles: base * multiplier^n may be infinite, never wraps around.
-    const double delay = static_cast<double>(base.count()) *
-                         std::pow(options_.multiplier, static_cast<double>(backoff_exponent_));
+    // In doubles: base * multiplier^n may be infinite, never wraps around. Failures in a row
+    // also grow from the floor (min_backoff, then min_backoff * multiplier...), so that a base
+    // of 0 still backs off.
+    const double n = static_cast<double>(backoff_exponent_);
+    const double grown = static_cast<double>(base.count()) * std::pow(options_.multiplier, n);
+    const double floor =
+        static_cast<double>(options_.min_backoff.count()) * std::pow(options_.multiplier, n - 1);
+    // 0 * infinity is NaN: a zero base or floor contributes nothing.
+    const double delay =
+        std::max(base.count() == 0 ? 0.0 : grown, options_.min_backoff.count() == 0 ? 0.0 : floor);
     if (!(delay < static_cast<double>(limit.count()))) {
       return limit; // exact, also when the limit does not survive a round trip through double
     }
     return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(delay));
   }
 
+  // The part of `delay` jitter may not take: a server's retry (it asked for at least that) and,
+  // once failures grow the delay, the backoff floor.
+  std::chrono::milliseconds kept_from_jitter(std::chrono::milliseconds delay) const noexcept {
+    std::chrono::milliseconds kept = server_retry_.value_or(std::chrono::milliseconds(0));
+    if (backoff_exponent_ != 0) {
+      kept = std::max(kept, options_.min_backoff);
+    }
+    return std::min(kept, delay);
+  }
+
   std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
-    if (options_.jitter <= 0.0 || delay.count() == 0) {
+    const std::chrono::milliseconds kept = kept_from_jitter(delay);
+    if (options_.jitter <= 0.0 || delay <= kept) {
       return delay;
     }
     double u = random_();
     u = u > 0.0 ? std::min(u, 1.0) : 0.0; // also NaN
-    const double value = static_cast<double>(delay.count()) * (1.0 - options_.jitter * u);
+    const double spread = static_cast<double>((delay - kept).count());
+    const double value = static_cast<double>(delay.count()) - spread * options_.jitter * u;
     if (!(value < static_cast<double>(delay.count()))) {
       return delay;
     }
-    return std::chrono::milliseconds(
+    const auto rounded = std::chrono::milliseconds(
         static_cast<std::chrono::milliseconds::rep>(std::llround(std::max(value, 0.0))));
+    return std::max(rounded, kept);
   }
 
   reconnect_options options_;
@@ -2709,6 +2773,12 @@ struct client_options {
   std::vector<header> headers;
   /// `Last-Event-ID` for the first request (e.g. restored from storage); "" sends none.
   std::string last_event_id;
+  /// Longest last event ID kept for resuming, in bytes. Every reconnect sends it as
+  /// `Last-Event-ID`, and servers and proxies refuse request headers much past a few KiB
+  /// (libcurl itself fails a request head over 1 MiB). A server `id:` longer than this ends the
+  /// stream after the events of that read, with `errc::too_large`, not retried: no reconnect could
+  /// send it. 1 to 262144; a longer `last_event_id` option is a usage error.
+  std::size_t max_id_size = 4096;
   /// Longest wait for the TCP and TLS handshakes of one attempt; empty: libcurl's default (300 s).
   std::optional<std::chrono::milliseconds> connect_timeout = std::chrono::seconds(30);
   /// A connection silent this long (no byte at all, comments included) is dropped and retried,
@@ -2847,8 +2917,16 @@ inline void validate(const client_options& options) {
       throw usage_error("options.headers: the value of \"" + name + "\" contains CR, LF or NUL");
     }
   }
+  if (options.max_id_size < 1 || options.max_id_size > 256 * 1024) {
+    throw usage_error("options.max_id_size: must be from 1 to 262144 bytes, got " +
+                      std::to_string(options.max_id_size));
+  }
   if (has_line_break(options.last_event_id)) {
     throw usage_error("options.last_event_id: contains CR, LF or NUL");
+  }
+  if (options.last_event_id.size() > options.max_id_size) {
+    throw usage_error("options.last_event_id: " + std::to_string(options.last_event_id.size()) +
+                      " bytes, over max_id_size (" + std::to_string(options.max_id_size) + ")");
   }
   if (has_line_break(options.user_agent)) {
     throw usage_error("options.user_agent: contains CR, LF or NUL");
@@ -2907,6 +2985,7 @@ inline void adopt_last_event_id_header(client_options& options) {
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -3007,10 +3086,18 @@ public:
   listener_list<std::function<void(ready_state)>> state_changes_;
   listener_list<std::function<void(close_reason)>> closes_;
 
+  // Waits only while the removed callback itself runs, and destroys it (its captures) here,
+  // with no lock held: a capture's destructor may call on() or off().
   void remove_listener(listener_id id) noexcept {
-    (void)(events_.remove(id) || opens_.remove(id) || errors_.remove(id) || comments_.remove(id) ||
-           state_changes_.remove(id) || closes_.remove(id));
-    wait_for_callbacks_elsewhere();
+    std::shared_ptr<const void> removed = events_.remove(id);
+    removed = removed ? removed : opens_.remove(id);
+    removed = removed ? removed : errors_.remove(id);
+    removed = removed ? removed : comments_.remove(id);
+    removed = removed ? removed : state_changes_.remove(id);
+    removed = removed ? removed : closes_.remove(id);
+    if (removed) {
+      wait_while_running(removed.get());
+    }
   }
 
   void start() {
@@ -3028,7 +3115,7 @@ public:
   void detach() noexcept {
     detached_.store(true);
     end_from_any_thread(close_reason::closed);
-    wait_for_callbacks_elsewhere();
+    wait_while_running(nullptr);
     events_.clear();
     opens_.clear();
     errors_.clear();
@@ -3093,51 +3180,62 @@ public:
 private:
   // ---- callbacks into user code (loop thread) ----
 
-  // Counts user callbacks in progress so `detach()` and `off()` from another thread can wait
-  // for them. Checked together with `detached_`: seq_cst on both sides, so either the caller
-  // sees the callback starting or the callback sees the detach.
-  class callback_scope {
+  // Marks the user callback the loop thread is in (a listener's entry, or `hooks_marker()`),
+  // restoring the previous mark when it returns. off() and the destructor on another thread read
+  // the mark after clearing `active` or setting `detached_`, and the loop thread checks those
+  // after setting it, seq_cst on both sides: either the waiter sees the callback running, or the
+  // callback sees that it was removed. Every store of the mark is seq_cst, so a waiter that saw
+  // it is told when it changes (see wake_waiters).
+  class running_scope {
   public:
-    explicit callback_scope(stream& s) : s_(s) { s_.callbacks_running_.fetch_add(1); }
-    ~callback_scope() { s_.callbacks_running_.fetch_sub(1); }
-    callback_scope(const callback_scope&) = delete;
-    callback_scope& operator=(const callback_scope&) = delete;
+    running_scope(stream& s, const void* callback)
+        : s_(s), previous_(s.running_.load(std::memory_order_relaxed)) {
+      s_.running_.store(callback);
+    }
+    ~running_scope() {
+      s_.running_.store(previous_);
+      s_.wake_waiters();
+    }
+    running_scope(const running_scope&) = delete;
+    running_scope& operator=(const running_scope&) = delete;
 
   private:
     stream& s_;
+    const void* previous_;
   };
 
-  // Waits until no callback of this stream runs, or until the loop thread has passed a
-  // callback boundary after this thread's removal (see deliver_event): either way, no callback
-  // that was running is still running, and none that starts later misses the removal.
-  void wait_for_callbacks_elsewhere() noexcept {
-    if (loop_->in_loop_thread()) {
-      return; // called from a callback: it is the one running
+  const void* hooks_marker() const noexcept { return &options_; }
+
+  void wake_waiters() noexcept {
+    if (waiters_.load() != 0) {
+      std::lock_guard<std::mutex> lock(wait_mutex_);
+      wait_cv_.notify_all();
     }
+  }
+
+  // Blocks while `callback` runs on the loop thread (null: while any callback of this stream
+  // runs). From the loop thread it returns at once: the callback calling it is the one running.
+  void wait_while_running(const void* callback) noexcept {
+    if (loop_->in_loop_thread()) {
+      return;
+    }
+    const auto busy = [&] {
+      const void* running = running_.load();
+      return callback != nullptr ? running == callback : running != nullptr;
+    };
     waiters_.fetch_add(1);
-    const std::uint64_t epoch = callback_epoch_.load();
-    // Bounded by the user's callback; each check is cheap.
-    while (callbacks_running_.load() != 0 && callback_epoch_.load() == epoch) {
-      std::this_thread::yield();
+    {
+      std::unique_lock<std::mutex> lock(wait_mutex_);
+      wait_cv_.wait(lock, [&] { return !busy(); });
     }
     waiters_.fetch_sub(1);
   }
 
-  // Before each callback: while another thread waits for this stream's callbacks, tells it
-  // that the previous one returned. The read-modify-write also orders this thread's checks of
-  // `active` and `detached_` after that thread's writes, so a removed callback is not called.
-  void callback_boundary() noexcept {
-    if (waiters_.load(std::memory_order_relaxed) != 0) {
-      callback_epoch_.fetch_add(1);
-    }
-  }
-
   // Runs a hook from the options (before_attempt, on_response, on_failure, is_terminal) as
-  // notify runs a listener: counted for detach(), and not at all once the client is gone.
+  // notify runs a listener: waited for by detach(), and not at all once the client is gone.
   template <typename Call>
   void run_hook(Call&& call) {
-    callback_scope scope(*this);
-    callback_boundary();
+    running_scope scope(*this, hooks_marker());
     if (!detached_.load() && !loop_gone_.load()) {
       call();
     }
@@ -3147,8 +3245,7 @@ private:
   void notify(List& list, const Args&... args) {
     const auto snapshot = list.current();
     for (const auto& item : *snapshot) {
-      callback_scope scope(*this);
-      callback_boundary();
+      running_scope scope(*this, item.get());
       if (detached_.load() || loop_gone_.load() || !item->active.load()) {
         continue;
       }
@@ -3194,8 +3291,8 @@ private:
     }
   };
 
-  // Runs inside the callback_scope that on_body holds for the whole chunk, so an event costs no
-  // atomic read-modify-write unless another thread waits in off() or the destructor.
+  // Runs inside the running_scope that on_body holds for the whole chunk, marking the only event
+  // listener as running: an event costs no atomic read-modify-write and no locked store.
   SSE_CLIENT_ALWAYS_INLINE void deliver_event(const event& e) {
     // Only this thread writes the counter: a plain store, no locked increment.
     events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
@@ -3210,8 +3307,9 @@ private:
     // No other call of current() on this list can come while the loop iterates (a listener
     // cannot feed the parser), so the list need not be pinned per event.
     auto* const only = events_.sole_ref();
-    if (only != nullptr && !options_.is_terminal) {
-      // The usual client: one listener and nothing to do after it, by the shortest path.
+    if (only != nullptr && only == chunk_listener_ && !options_.is_terminal) {
+      // The usual client: one listener, marked running for the chunk, and nothing to do after
+      // it, by the shortest path.
       deliver_to<true>(*only, e);
       return;
     }
@@ -3220,6 +3318,8 @@ private:
 
   // Every listener of the event in turn, then the terminal-event check. Out of line: the loop
   // and the check keep state across the calls, which the one-listener path should not pay for.
+  // A close() or restart() from one listener takes effect after the others had the event, as a
+  // browser finishes dispatching an event.
   SSE_CLIENT_NOINLINE void deliver_to_all(const listener_list<listener>::snapshot& items,
                                           const event& e) {
     for (const auto& item : items) {
@@ -3242,10 +3342,9 @@ private:
     }
   }
 
-  // One event listener: called unless its type differs, or the stream or the listener went away
-  // (possibly in an earlier listener of the same event). The only listener of an event skips
-  // what deliver_event just checked: no callback ran since, and only a callback of this thread
-  // asks for a restart (halting the parser with it).
+  // One event listener: called unless its type differs, or the client or the listener went away
+  // (possibly in an earlier listener of the same event). The chunk's only listener is already
+  // marked running (see on_body); any other is marked around its call.
   template <bool Only>
   SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
     // A "message" listener matches without a comparison while the stream had no event field:
@@ -3254,12 +3353,16 @@ private:
         !equal_short(item.type, e.type)) {
       return;
     }
-    callback_boundary();
-    if (detached_.load() || (!Only && (closed_.load() || restart_requested_)) ||
-        !item.active.load()) {
+    if (Only) {
+      if (!detached_.load() && item.active.load()) {
+        invoke(item.callback, e);
+      }
       return;
     }
-    invoke(item.callback, e);
+    running_scope scope(*this, &item);
+    if (!detached_.load() && item.active.load()) {
+      invoke(item.callback, e);
+    }
   }
 
   void deliver_comment(std::string_view text) {
@@ -3268,8 +3371,15 @@ private:
     }
   }
 
+  // Never leaves `closed`: close() on another thread stores it at once, and a response that
+  // arrives meanwhile must not bring `open` back. Listeners hear each state once, in order.
   void set_state(sse::ready_state next) {
-    if (state_.exchange(next) != next) {
+    sse::ready_state current = state_.load();
+    while (current != next && current != ready_state::closed &&
+           !state_.compare_exchange_weak(current, next)) {
+    }
+    if (state_.load() == next && notified_state_ != next) {
+      notified_state_ = next;
       notify(state_changes_, next);
     }
   }
@@ -3293,7 +3403,11 @@ private:
     request.url = options_.url;
     request.method = options_.method;
     request.headers = options_.headers;
-    if (options_.resend_body || attempts_count_.load() == 0) {
+    const bool send_body = options_.resend_body || attempts_count_.load() == 0;
+    // The body is sent from the options themselves, one copy for every attempt; only a hook that
+    // may change it gets a copy of its own.
+    const std::string* body = send_body && options_.body ? &*options_.body : nullptr;
+    if (send_body && options_.before_attempt) {
       request.body = options_.body;
     }
     request.attempt = policy_.attempt() + 1;
@@ -3304,12 +3418,28 @@ private:
           options_.before_attempt(request);
         } catch (const std::exception& e) {
           report_listener_exception(e.what());
+        } catch (...) {
+          report_listener_exception("before_attempt threw something not a std::exception");
         }
       });
     }
+    if (options_.before_attempt) {
+      hook_body_ = std::move(request.body);
+      body = hook_body_ ? &*hook_body_ : nullptr;
+    }
+    if (request.last_event_id.size() > options_.max_id_size) {
+      // Never built: libcurl would fail it locally on every attempt, and no retry changes that.
+      release_share_wave();
+      error failure;
+      failure.code = make_error_code(errc::too_large);
+      failure.message = id_too_large_message(request.last_event_id.size());
+      failure.attempt = request.attempt;
+      conclude(std::move(failure), retry_decision{}, close_reason::failed);
+      return;
+    }
     try {
       validate_url(request.url, "before_attempt: url");
-      start_transfer(request);
+      start_transfer(request, body);
     } catch (const std::exception& e) {
       release_share_wave();
       error failure;
@@ -3320,7 +3450,12 @@ private:
     }
   }
 
-  void start_transfer(const attempt_request& request) {
+  std::string id_too_large_message(std::size_t size) const {
+    return "the last event ID is " + std::to_string(size) + " bytes, over max_id_size (" +
+           std::to_string(options_.max_id_size) + "): a reconnect could not send it";
+  }
+
+  void start_transfer(const attempt_request& request, const std::string* body) {
     easy_handle easy(curl_easy_init());
     if (!easy) {
       throw std::runtime_error("curl_easy_init failed");
@@ -3349,7 +3484,7 @@ private:
       // "Name;" is libcurl's way to send a header with an empty value.
       append_header(headers, value.empty() ? key + ";" : key + ": " + value);
     }
-    const bool has_body = request.body.has_value();
+    const bool has_body = body != nullptr;
     if (has_body && !user_has("Content-Type")) {
       append_header(headers, "Content-Type:"); // no form-urlencoded guess
     }
@@ -3429,9 +3564,12 @@ private:
     if (request.method == "GET" && !has_body) {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "POST" || has_body) {
-      body_ = request.body.value_or(std::string());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body_.data());
+      // libcurl reads the body from where it is held (POSTFIELDS copies nothing).
+      // A null pointer would make libcurl read the body from stdin: "" for an empty one.
+      const char* sent = has_body ? body->c_str() : "";
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(has_body ? body->size() : 0));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, sent);
       if (request.method != "POST") {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
       }
@@ -3446,6 +3584,9 @@ private:
     curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &stream::write_callback);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &stream::progress_callback);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error_);
     curl_error_[0] = '\0';
 
@@ -3458,10 +3599,13 @@ private:
     opened_ = false;
     rejected_body_.clear();
     idle_fired_ = false;
+    id_too_large_ = false;
     restart_requested_ = false;
     terminal_seen_ = false;
     redirected_ = false;
-    current_attempt_ = request.attempt;
+    // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
+    upgrade_requested_ = options_.http_version == sse::http_version::http2 && !https;
+    events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
     attempts_count_.fetch_add(1, std::memory_order_relaxed);
 
     loop_->add_transfer(h, shared_from_this());
@@ -3568,6 +3712,16 @@ private:
     return static_cast<stream*>(self)->on_body(std::string_view(data, size * count));
   }
 
+  // Bytes arriving before the response is judged are activity, not only complete header lines
+  // (a server may drip its headers): libcurl runs this each time it reads for the transfer.
+  static int progress_callback(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* const s = static_cast<stream*>(self);
+    if (!s->response_final_) {
+      s->last_activity_ = clock::now();
+    }
+    return 0;
+  }
+
   std::size_t on_header_line(std::string_view line) {
     last_activity_ = clock::now();
     if (connection_unwanted()) {
@@ -3576,26 +3730,53 @@ private:
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
       release_share_wave();   // the connection is up: the next wave to its host may start
       block_headers_.clear(); // a new response: after a redirect or a 1xx
+      block_header_bytes_ = 0;
       return line.size();
     }
     if (trim(line).empty()) {
-      end_of_header_block();
+      const bool keep_reading = end_of_header_block();
       last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
-      return connection_unwanted() ? 0 : line.size();
+      return keep_reading && !connection_unwanted() ? line.size() : 0;
     }
-    if (block_headers_.size() < 1000) { // a hostile server cannot grow this without bound
-      if (const auto parts = split_header_line(line)) {
-        block_headers_.emplace_back(std::string(parts->first), std::string(parts->second));
-      }
+    if (const auto parts = split_header_line(line)) {
+      keep_header(parts->first, parts->second);
     }
     return line.size();
   }
 
-  void end_of_header_block() {
+  // Bounded, so a hostile server cannot grow the list without end (libcurl 7.88 bounds each
+  // line, not their number); past the bound only the first of each header the client itself
+  // reads is kept, so a valid stream is still recognised after many headers.
+  void keep_header(std::string_view name, std::string_view value) {
+    constexpr std::size_t budget = 256 * 1024;
+    const std::size_t size = name.size() + value.size();
+    if (block_header_bytes_ + size > budget) {
+      const bool needed = iequals(name, "Content-Type") || iequals(name, "Retry-After") ||
+                          iequals(name, "Location");
+      const bool known = std::any_of(block_headers_.begin(), block_headers_.end(),
+                                     [&](const header& h) { return iequals(h.first, name); });
+      if (!needed || known) {
+        return;
+      }
+    }
+    block_header_bytes_ += size;
+    block_headers_.emplace_back(std::string(name), std::string(value));
+  }
+
+  // Judges a response from its status line and headers. False ends the transfer at once.
+  bool end_of_header_block() {
     long status = 0;
     curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
+    if (status == 101 && !upgrade_requested_) {
+      // A switch nobody asked for: libcurl would wait for a final response that never comes.
+      response_final_ = true;
+      response_.status = status;
+      response_.headers = std::move(block_headers_);
+      block_headers_.clear();
+      return false;
+    }
     if (status >= 100 && status < 200) {
-      return;
+      return true;
     }
     bool has_location = false;
     for (const auto& [key, value] : block_headers_) {
@@ -3603,7 +3784,7 @@ private:
     }
     if (status >= 300 && status < 400 && has_location && options_.max_redirects > 0) {
       redirected_ = true;
-      return; // libcurl follows it (or fails with too many redirects)
+      return true; // libcurl follows it (or fails with too many redirects)
     }
     response_final_ = true;
     response_.status = status;
@@ -3623,11 +3804,23 @@ private:
       opened_at_ = clock::now();
       opens_count_.fetch_add(1, std::memory_order_relaxed);
       policy_.connection_opened(opened_at_);
-      // Failures count again from here: losing this connection is the first of a new run.
-      current_attempt_ = 1;
       set_state(ready_state::open);
       notify(opens_, response_);
+      return true;
     }
+    // Rejected: the verdict is in, whether or not the body ever ends. The bytes of it that came
+    // with this read still reach on_body (kept for error::body); then a task ends the transfer.
+    end_after_this_read();
+    return true;
+  }
+
+  void end_after_this_read() {
+    loop_->post([weak = weak_from_this(), attempt = attempts_count_.load()] {
+      const auto self = weak.lock();
+      if (self && self->easy_ && self->attempts_count_.load() == attempt) {
+        self->abort_transfer(); // concludes from the response, see transfer_done
+      }
+    });
   }
 
   // Closed, restarting or on a loop that shuts down: libcurl's callbacks return 0 to end the
@@ -3651,12 +3844,19 @@ private:
                        std::memory_order_relaxed);
     std::error_code failure;
     {
-      callback_scope scope(*this); // the listeners the parser calls run in it
+      // The only event listener, if there is one, is marked running for the whole chunk, so its
+      // events need no store each (off() of it waits for the chunk: microseconds).
+      chunk_listener_ = events_.sole_ref();
+      running_scope scope(*this, chunk_listener_);
       failure = parser_.feed_to(bytes, event_delivery{});
+      chunk_listener_ = nullptr;
     }
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();
-    publish_last_event_id();
+    if (publish_last_event_id() && parser_.last_event_id().size() > options_.max_id_size) {
+      id_too_large_ = true; // a reconnect could not send it: ends the stream, see transfer_done
+      return 0;
+    }
     if (failure || connection_unwanted()) {
       return 0;
     }
@@ -3667,14 +3867,16 @@ private:
   // thread never sees the id of an event still being handled (a checkpoint taken from it
   // resumes at worst a few events early, never late). The comparison needs no lock because
   // only this thread writes `published_last_event_id_`.
-  void publish_last_event_id() {
+  // Returns whether the id changed.
+  bool publish_last_event_id() {
     const std::string& id = parser_.last_event_id();
     if (published_last_event_id_ == id) {
-      return;
+      return false;
     }
     published_last_event_id_ = id;
     std::lock_guard<std::mutex> lock(shared_mutex_);
     shared_last_event_id_ = id;
+    return true;
   }
 
   // ---- outcomes (loop thread) ----
@@ -3697,6 +3899,9 @@ public:
     if (was_open) {
       policy_.connection_lost(now);
     }
+    if (events_count_.load(std::memory_order_relaxed) != events_at_attempt_start_) {
+      policy_.event_delivered(); // the next reconnect waits the base delay, failures count anew
+    }
     if (finished_ || loop_gone_.load()) {
       return; // the loop's shutdown drops the stream: nothing to report or retry
     }
@@ -3716,10 +3921,14 @@ public:
     }
 
     error failure;
-    failure.attempt = current_attempt_;
+    failure.attempt = policy_.attempt() + 1; // failures in a row since an event, this one too
     retry_decision proposal{true, std::nullopt};
     close_reason if_not_retried = close_reason::failed;
-    if (idle_fired_) {
+    if (id_too_large_) {
+      failure.code = make_error_code(errc::too_large);
+      failure.message = id_too_large_message(parser_.last_event_id().size());
+      proposal.retry = false;
+    } else if (idle_fired_) {
       failure.code = make_error_code(errc::idle_timeout);
       failure.message = "no data for " + std::to_string(options_.idle_timeout->count()) + " ms";
     } else if (parse_failure) {
@@ -3751,6 +3960,8 @@ public:
         failure.message = "HTTP status " + std::to_string(status);
         if (status >= 300 && status < 400) {
           failure.message += " without a Location to follow";
+        } else if (status == 101) {
+          failure.message += ": a protocol switch that was not asked for";
         }
         proposal.retry = is_retryable_status(status);
         if (const auto retry_after = response_.header_value("Retry-After")) {
@@ -3809,6 +4020,8 @@ private:
           proposal = decided;
         } catch (const std::exception& e) {
           report_listener_exception(e.what());
+        } catch (...) {
+          report_listener_exception("on_failure threw something not a std::exception");
         }
       });
     }
@@ -3820,8 +4033,13 @@ private:
       deliver_error(failure);
       schedule_attempt(failure.retry_delay);
     } else {
+      // WHATWG "fail the connection": readyState is CLOSED when the error event fires, so an
+      // on_error can tell the final error by ready_state() (and close_reason()).
+      const close_reason final_reason = closed_.load() ? reason_requested_.load() : reason;
+      reason_.store(final_reason);
+      set_state(ready_state::closed);
       deliver_error(failure);
-      finish(closed_.load() ? reason_requested_.load() : reason);
+      finish(final_reason);
     }
   }
 
@@ -3856,6 +4074,9 @@ private:
       return;
     }
     reason_requested_.store(reason);
+    // As in a browser, the state reads closed as soon as close() returns; on_state_change and
+    // on_close follow on the loop thread.
+    state_.store(ready_state::closed);
     try {
       if (loop_->in_loop_thread()) {
         parser_.halt(); // maybe inside a listener: deliver nothing more
@@ -3926,9 +4147,11 @@ private:
   std::atomic<close_reason> reason_requested_{close_reason::closed};
   std::atomic<close_reason> reason_{close_reason::none};
   std::atomic<sse::ready_state> state_{ready_state::connecting};
-  std::atomic<int> callbacks_running_{0};
-  std::atomic<int> waiters_{0};                  // threads in wait_for_callbacks_elsewhere
-  std::atomic<std::uint64_t> callback_epoch_{0}; // moved on per listener call while one waits
+  sse::ready_state notified_state_ = ready_state::connecting; // loop thread: last one notified
+  std::atomic<const void*> running_{nullptr}; // the callback running now: see running_scope
+  std::atomic<int> waiters_{0};               // threads in wait_while_running
+  std::mutex wait_mutex_;
+  std::condition_variable wait_cv_;
   std::atomic<std::uint64_t> events_count_{0};
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};
@@ -3939,12 +4162,13 @@ private:
   bool finished_shared_ = false;     // guarded by shared_mutex_
 
   // Loop thread only:
+  listener_list<listener>::entry* chunk_listener_ = nullptr; // marked running for this chunk
   parser parser_;
   std::string published_last_event_id_;
   reconnect_policy policy_;
   easy_handle easy_;
   header_list request_headers_;
-  std::string body_;
+  std::optional<std::string> hook_body_; // a body before_attempt may have changed
   char curl_error_[CURL_ERROR_SIZE] = {};
   response_info response_;
   std::vector<header> block_headers_;
@@ -3952,6 +4176,7 @@ private:
   bool response_final_ = false;
   bool opened_ = false;
   bool idle_fired_ = false;
+  bool id_too_large_ = false; // the server sent an id over max_id_size
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
   bool redirected_ = false;      // this attempt followed a redirect
@@ -3959,7 +4184,9 @@ private:
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
   bool in_error_callback_ = false;
-  unsigned current_attempt_ = 0;
+  std::uint64_t events_at_attempt_start_ = 0;
+  std::size_t block_header_bytes_ = 0;
+  bool upgrade_requested_ = false; // this attempt asked for a 101 (h2c)
   std::optional<std::chrono::milliseconds> retry_after_;
   clock::time_point last_activity_{};
   clock::time_point opened_at_{};
@@ -3975,6 +4202,7 @@ private:
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -3986,9 +4214,10 @@ namespace sse {
 ///
 /// Threading: callbacks run on the loop's thread, one at a time, with no internal lock held.
 /// Every member function is safe from any thread and from inside a callback (`wait()` and
-/// `wait_for()` throw there, rather than wait for what cannot happen). `close()`, `off()`
-/// and the destructor return within milliseconds; when called from another thread, `off()` and
-/// the destructor first wait for a callback of this client that is running right now.
+/// `wait_for()` throw there, rather than wait for what cannot happen). `close()` returns at
+/// once. Called from another thread, `off(x)` first waits (blocking) while `x` itself runs, and
+/// the destructor while any callback of this client runs. A moved-from client's destructor and
+/// `close()` do nothing; its other members throw `std::logic_error`.
 class client {
 public:
   /// Validates `options` (throws `sse::usage_error` naming the field) and prepares the stream
@@ -4015,90 +4244,106 @@ public:
 
   /// Calls `fn` for each event of type `type` ("message" for events without `event:`).
   listener_id on(std::string type, listener fn) {
-    const listener_id id = stream_->next_id();
-    stream_->events_.add(id, std::move(fn), std::move(type));
+    const listener_id id = live().next_id();
+    live().events_.add(id, std::move(fn), std::move(type));
     return id;
   }
   /// Calls `fn` for each event of type "message".
   listener_id on_message(listener fn) { return on("message", std::move(fn)); }
   /// Calls `fn` for every event, whatever its type.
   listener_id on_any(listener fn) {
-    const listener_id id = stream_->next_id();
-    stream_->events_.add(id, std::move(fn), {}, true);
+    const listener_id id = live().next_id();
+    live().events_.add(id, std::move(fn), {}, true);
     return id;
   }
   /// Calls `fn` each time a response is accepted as a stream (200, text/event-stream).
   listener_id on_open(std::function<void(const response_info&)> fn) {
-    return add(stream_->opens_, std::move(fn));
+    return add(live().opens_, std::move(fn));
   }
   /// Calls `fn` for each failure: a failed attempt, a dropped connection, a rejected response.
   /// `error::will_retry` says whether a reconnect follows.
   listener_id on_error(std::function<void(const error&)> fn) {
-    return add(stream_->errors_, std::move(fn));
+    return add(live().errors_, std::move(fn));
   }
   /// Calls `fn` with the text after the colon of each comment line (heartbeats).
   listener_id on_comment(std::function<void(std::string_view)> fn) {
-    return add(stream_->comments_, std::move(fn));
+    return add(live().comments_, std::move(fn));
   }
   /// Calls `fn` on each change of `ready_state()`.
   listener_id on_state_change(std::function<void(sse::ready_state)> fn) {
-    return add(stream_->state_changes_, std::move(fn));
+    return add(live().state_changes_, std::move(fn));
   }
   /// Calls `fn` once when the stream ends for good, with the reason.
   listener_id on_close(std::function<void(sse::close_reason)> fn) {
-    return add(stream_->closes_, std::move(fn));
+    return add(live().closes_, std::move(fn));
   }
-  /// Removes a callback added by any `on...`. No call of it starts after this returns.
-  void off(listener_id id) noexcept { stream_->remove_listener(id); }
+  /// Removes a callback added by any `on...`. No call of it starts after this returns; from
+  /// another thread it waits while that callback runs. Its captures are destroyed with no
+  /// internal lock held (here, or on the loop thread once it lets go of them).
+  void off(listener_id id) { live().remove_listener(id); }
 
   /// Starts connecting. Register listeners first: events are delivered from then on.
-  void start() { stream_->start(); }
+  void start() { live().start(); }
 
   /// Stops the stream and cancels any pending reconnect. Safe from any thread, including from
   /// inside a listener (no event after the current one is delivered); returns without waiting
   /// for the network. `on_close` then runs once on the loop thread with `close_reason::closed`,
   /// also for a client never started (which `start()` then no longer starts).
-  void close() noexcept { stream_->close(); }
+  void close() noexcept {
+    if (stream_) {
+      stream_->close();
+    }
+  }
 
   /// Drops the current connection and reconnects at once, as if the server had dropped it,
   /// keeping the last event ID; no error is reported for the drop. With `reset_backoff`, the
   /// reconnect policy forgets earlier failures.
-  void restart(bool reset_backoff = false) { stream_->restart(reset_backoff); }
+  void restart(bool reset_backoff = false) { live().restart(reset_backoff); }
 
-  /// connecting, open or closed.
-  sse::ready_state ready_state() const noexcept { return stream_->state(); }
+  /// connecting, open or closed: `closed` as soon as `close()` returns, and inside the final
+  /// `on_error` (the one whose `will_retry` is false).
+  sse::ready_state ready_state() const { return live().state(); }
   /// Why the stream ended for good; `close_reason::none` while it has not.
-  sse::close_reason close_reason() const noexcept { return stream_->reason(); }
+  sse::close_reason close_reason() const { return live().reason(); }
   /// The last event ID string: sent as `Last-Event-ID` by the next reconnect. Inside a callback,
   /// exactly the current one; from another thread, the id of the last event whose listeners have
   /// returned, published after each chunk of bytes (so it can lag, never lead).
-  std::string last_event_id() const { return stream_->last_event_id(); }
+  std::string last_event_id() const { return live().last_event_id(); }
   /// The URL from the options.
-  const std::string& url() const noexcept { return stream_->options().url; }
+  const std::string& url() const { return live().options().url; }
   /// Counters since construction.
-  client_stats stats() const noexcept { return stream_->stats(); }
+  client_stats stats() const { return live().stats(); }
 
   /// Blocks until the stream has ended for good. From a callback, or anywhere on the thread
   /// that runs the client's loop, it throws std::logic_error (the loop could not end the stream
   /// while its thread waits), unless the stream has already ended. On a `caller_thread` loop,
   /// wait on another thread than the one that will call `run()`: before `run()` nothing marks
   /// that thread as the loop's, and it would wait for good.
-  void wait() { stream_->wait_closed(std::nullopt); }
+  void wait() { live().wait_closed(std::nullopt); }
   /// As `wait()`, at most `timeout`; true when the stream has ended.
-  bool wait_for(std::chrono::milliseconds timeout) { return stream_->wait_closed(timeout); }
+  bool wait_for(std::chrono::milliseconds timeout) { return live().wait_closed(timeout); }
 
 private:
   // Validates first: a bad option must not start the default loop's thread.
   static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop* loop) {
+    detail::adopt_last_event_id_header(options); // first, so its value is validated too
     detail::validate(options);
-    detail::adopt_last_event_id_header(options);
     event_loop& chosen = loop != nullptr ? *loop : event_loop::default_loop();
     return std::make_shared<detail::stream>(std::move(options), chosen.core());
   }
 
+  // A moved-from client has no stream: everything but the destructor, close() and assignment
+  // throws, rather than dereference nothing.
+  detail::stream& live() const {
+    if (!stream_) {
+      throw std::logic_error("sse::client: used after it was moved from");
+    }
+    return *stream_;
+  }
+
   template <typename List, typename Fn>
   listener_id add(List& list, Fn fn) {
-    const listener_id id = stream_->next_id();
+    const listener_id id = live().next_id();
     list.add(id, std::move(fn));
     return id;
   }

@@ -343,6 +343,7 @@ TEST_CASE("client: retry field sets the reconnect delay, clamped", "[client][int
     CHECK(c.errors.snapshot()[0].retry_delay == 300ms);
   }
   SECTION("lowered to max_retry") {
+    options.reconnect.min_retry = 0ms;
     options.reconnect.max_retry = 70ms;
     collected c;
     sse::client client(options);

@@ -58,37 +58,55 @@ public:
     version_.fetch_add(1, std::memory_order_release);
   }
 
-  /// Returns whether `id` was in this list.
-  bool remove(listener_id id) noexcept {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& item : *current_) {
-      if (item->id == id) {
-        item->active.store(false);
-        try {
-          auto next = std::make_shared<snapshot>();
-          for (const auto& other : *current_) {
-            if (other->id != id) {
-              next->push_back(other);
-            }
-          }
-          current_ = std::move(next);
-        } catch (...) {
-          // Out of memory: the entry stays listed but inactive, which is just as correct.
+  /// Takes `id` out of the list; returns its entry (null when it was not here), whose callback
+  /// no snapshot calls any more. The caller releases it, and with it perhaps the callback's
+  /// captures, with no lock held: their destructors may call on() or off().
+  std::shared_ptr<const void> remove(listener_id id) noexcept {
+    std::shared_ptr<const snapshot> old;
+    std::shared_ptr<entry> removed;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& item : *current_) {
+        if (item->id == id) {
+          removed = item;
+          break;
         }
-        version_.fetch_add(1, std::memory_order_release);
-        return true;
       }
+      if (!removed) {
+        return nullptr;
+      }
+      removed->active.store(false);
+      try {
+        auto next = std::make_shared<snapshot>();
+        for (const auto& other : *current_) {
+          if (other != removed) {
+            next->push_back(other);
+          }
+        }
+        old = std::exchange(current_, std::move(next));
+      } catch (...) {
+        // Out of memory: the entry stays listed but inactive, which is just as correct.
+      }
+      version_.fetch_add(1, std::memory_order_release);
     }
-    return false;
+    return removed;
   }
 
+  /// Removes every callback; their captures are destroyed after the lock is released.
   void clear() noexcept {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& item : *current_) {
-      item->active.store(false);
+    std::shared_ptr<const snapshot> old;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& item : *current_) {
+        item->active.store(false);
+      }
+      try {
+        old = std::exchange(current_, std::make_shared<snapshot>());
+      } catch (...) {
+        // Out of memory: the entries stay listed but inactive.
+      }
+      version_.fetch_add(1, std::memory_order_release);
     }
-    current_ = std::make_shared<snapshot>();
-    version_.fetch_add(1, std::memory_order_release);
   }
 
   /// Loop thread: the current callbacks, re-read only when they changed. Hold the pointer while
@@ -122,11 +140,16 @@ private:
   }
 
   // Out of line: the per-event caller stays small when the list did not change.
+  // The list replaced may hold the last reference to a removed callback: it is released after
+  // the lock, so the callback's captures are destroyed with no lock held.
   SSE_CLIENT_NOINLINE void take_current(std::uint64_t version) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    cached_ = current_;
-    cached_version_ = version;
-    sole_ = cached_->size() == 1 ? cached_->front().get() : nullptr;
+    std::shared_ptr<const snapshot> old;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      old = std::exchange(cached_, current_);
+      cached_version_ = version;
+      sole_ = cached_->size() == 1 ? cached_->front().get() : nullptr;
+    }
   }
 
   std::mutex mutex_;

@@ -17,6 +17,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -117,10 +118,18 @@ public:
   listener_list<std::function<void(ready_state)>> state_changes_;
   listener_list<std::function<void(close_reason)>> closes_;
 
+  // Waits only while the removed callback itself runs, and destroys it (its captures) here,
+  // with no lock held: a capture's destructor may call on() or off().
   void remove_listener(listener_id id) noexcept {
-    (void)(events_.remove(id) || opens_.remove(id) || errors_.remove(id) || comments_.remove(id) ||
-           state_changes_.remove(id) || closes_.remove(id));
-    wait_for_callbacks_elsewhere();
+    std::shared_ptr<const void> removed = events_.remove(id);
+    removed = removed ? removed : opens_.remove(id);
+    removed = removed ? removed : errors_.remove(id);
+    removed = removed ? removed : comments_.remove(id);
+    removed = removed ? removed : state_changes_.remove(id);
+    removed = removed ? removed : closes_.remove(id);
+    if (removed) {
+      wait_while_running(removed.get());
+    }
   }
 
   void start() {
@@ -138,7 +147,7 @@ public:
   void detach() noexcept {
     detached_.store(true);
     end_from_any_thread(close_reason::closed);
-    wait_for_callbacks_elsewhere();
+    wait_while_running(nullptr);
     events_.clear();
     opens_.clear();
     errors_.clear();
@@ -203,51 +212,62 @@ public:
 private:
   // ---- callbacks into user code (loop thread) ----
 
-  // Counts user callbacks in progress so `detach()` and `off()` from another thread can wait
-  // for them. Checked together with `detached_`: seq_cst on both sides, so either the caller
-  // sees the callback starting or the callback sees the detach.
-  class callback_scope {
+  // Marks the user callback the loop thread is in (a listener's entry, or `hooks_marker()`),
+  // restoring the previous mark when it returns. off() and the destructor on another thread read
+  // the mark after clearing `active` or setting `detached_`, and the loop thread checks those
+  // after setting it, seq_cst on both sides: either the waiter sees the callback running, or the
+  // callback sees that it was removed. Every store of the mark is seq_cst, so a waiter that saw
+  // it is told when it changes (see wake_waiters).
+  class running_scope {
   public:
-    explicit callback_scope(stream& s) : s_(s) { s_.callbacks_running_.fetch_add(1); }
-    ~callback_scope() { s_.callbacks_running_.fetch_sub(1); }
-    callback_scope(const callback_scope&) = delete;
-    callback_scope& operator=(const callback_scope&) = delete;
+    running_scope(stream& s, const void* callback)
+        : s_(s), previous_(s.running_.load(std::memory_order_relaxed)) {
+      s_.running_.store(callback);
+    }
+    ~running_scope() {
+      s_.running_.store(previous_);
+      s_.wake_waiters();
+    }
+    running_scope(const running_scope&) = delete;
+    running_scope& operator=(const running_scope&) = delete;
 
   private:
     stream& s_;
+    const void* previous_;
   };
 
-  // Waits until no callback of this stream runs, or until the loop thread has passed a
-  // callback boundary after this thread's removal (see deliver_event): either way, no callback
-  // that was running is still running, and none that starts later misses the removal.
-  void wait_for_callbacks_elsewhere() noexcept {
-    if (loop_->in_loop_thread()) {
-      return; // called from a callback: it is the one running
+  const void* hooks_marker() const noexcept { return &options_; }
+
+  void wake_waiters() noexcept {
+    if (waiters_.load() != 0) {
+      std::lock_guard<std::mutex> lock(wait_mutex_);
+      wait_cv_.notify_all();
     }
+  }
+
+  // Blocks while `callback` runs on the loop thread (null: while any callback of this stream
+  // runs). From the loop thread it returns at once: the callback calling it is the one running.
+  void wait_while_running(const void* callback) noexcept {
+    if (loop_->in_loop_thread()) {
+      return;
+    }
+    const auto busy = [&] {
+      const void* running = running_.load();
+      return callback != nullptr ? running == callback : running != nullptr;
+    };
     waiters_.fetch_add(1);
-    const std::uint64_t epoch = callback_epoch_.load();
-    // Bounded by the user's callback; each check is cheap.
-    while (callbacks_running_.load() != 0 && callback_epoch_.load() == epoch) {
-      std::this_thread::yield();
+    {
+      std::unique_lock<std::mutex> lock(wait_mutex_);
+      wait_cv_.wait(lock, [&] { return !busy(); });
     }
     waiters_.fetch_sub(1);
   }
 
-  // Before each callback: while another thread waits for this stream's callbacks, tells it
-  // that the previous one returned. The read-modify-write also orders this thread's checks of
-  // `active` and `detached_` after that thread's writes, so a removed callback is not called.
-  void callback_boundary() noexcept {
-    if (waiters_.load(std::memory_order_relaxed) != 0) {
-      callback_epoch_.fetch_add(1);
-    }
-  }
-
   // Runs a hook from the options (before_attempt, on_response, on_failure, is_terminal) as
-  // notify runs a listener: counted for detach(), and not at all once the client is gone.
+  // notify runs a listener: waited for by detach(), and not at all once the client is gone.
   template <typename Call>
   void run_hook(Call&& call) {
-    callback_scope scope(*this);
-    callback_boundary();
+    running_scope scope(*this, hooks_marker());
     if (!detached_.load() && !loop_gone_.load()) {
       call();
     }
@@ -257,8 +277,7 @@ private:
   void notify(List& list, const Args&... args) {
     const auto snapshot = list.current();
     for (const auto& item : *snapshot) {
-      callback_scope scope(*this);
-      callback_boundary();
+      running_scope scope(*this, item.get());
       if (detached_.load() || loop_gone_.load() || !item->active.load()) {
         continue;
       }
@@ -304,8 +323,8 @@ private:
     }
   };
 
-  // Runs inside the callback_scope that on_body holds for the whole chunk, so an event costs no
-  // atomic read-modify-write unless another thread waits in off() or the destructor.
+  // Runs inside the running_scope that on_body holds for the whole chunk, marking the only event
+  // listener as running: an event costs no atomic read-modify-write and no locked store.
   SSE_CLIENT_ALWAYS_INLINE void deliver_event(const event& e) {
     // Only this thread writes the counter: a plain store, no locked increment.
     events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
@@ -320,8 +339,9 @@ private:
     // No other call of current() on this list can come while the loop iterates (a listener
     // cannot feed the parser), so the list need not be pinned per event.
     auto* const only = events_.sole_ref();
-    if (only != nullptr && !options_.is_terminal) {
-      // The usual client: one listener and nothing to do after it, by the shortest path.
+    if (only != nullptr && only == chunk_listener_ && !options_.is_terminal) {
+      // The usual client: one listener, marked running for the chunk, and nothing to do after
+      // it, by the shortest path.
       deliver_to<true>(*only, e);
       return;
     }
@@ -330,6 +350,8 @@ private:
 
   // Every listener of the event in turn, then the terminal-event check. Out of line: the loop
   // and the check keep state across the calls, which the one-listener path should not pay for.
+  // A close() or restart() from one listener takes effect after the others had the event, as a
+  // browser finishes dispatching an event.
   SSE_CLIENT_NOINLINE void deliver_to_all(const listener_list<listener>::snapshot& items,
                                           const event& e) {
     for (const auto& item : items) {
@@ -352,10 +374,9 @@ private:
     }
   }
 
-  // One event listener: called unless its type differs, or the stream or the listener went away
-  // (possibly in an earlier listener of the same event). The only listener of an event skips
-  // what deliver_event just checked: no callback ran since, and only a callback of this thread
-  // asks for a restart (halting the parser with it).
+  // One event listener: called unless its type differs, or the client or the listener went away
+  // (possibly in an earlier listener of the same event). The chunk's only listener is already
+  // marked running (see on_body); any other is marked around its call.
   template <bool Only>
   SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
     // A "message" listener matches without a comparison while the stream had no event field:
@@ -364,12 +385,16 @@ private:
         !equal_short(item.type, e.type)) {
       return;
     }
-    callback_boundary();
-    if (detached_.load() || (!Only && (closed_.load() || restart_requested_)) ||
-        !item.active.load()) {
+    if (Only) {
+      if (!detached_.load() && item.active.load()) {
+        invoke(item.callback, e);
+      }
       return;
     }
-    invoke(item.callback, e);
+    running_scope scope(*this, &item);
+    if (!detached_.load() && item.active.load()) {
+      invoke(item.callback, e);
+    }
   }
 
   void deliver_comment(std::string_view text) {
@@ -378,8 +403,15 @@ private:
     }
   }
 
+  // Never leaves `closed`: close() on another thread stores it at once, and a response that
+  // arrives meanwhile must not bring `open` back. Listeners hear each state once, in order.
   void set_state(sse::ready_state next) {
-    if (state_.exchange(next) != next) {
+    sse::ready_state current = state_.load();
+    while (current != next && current != ready_state::closed &&
+           !state_.compare_exchange_weak(current, next)) {
+    }
+    if (state_.load() == next && notified_state_ != next) {
+      notified_state_ = next;
       notify(state_changes_, next);
     }
   }
@@ -403,7 +435,11 @@ private:
     request.url = options_.url;
     request.method = options_.method;
     request.headers = options_.headers;
-    if (options_.resend_body || attempts_count_.load() == 0) {
+    const bool send_body = options_.resend_body || attempts_count_.load() == 0;
+    // The body is sent from the options themselves, one copy for every attempt; only a hook that
+    // may change it gets a copy of its own.
+    const std::string* body = send_body && options_.body ? &*options_.body : nullptr;
+    if (send_body && options_.before_attempt) {
       request.body = options_.body;
     }
     request.attempt = policy_.attempt() + 1;
@@ -414,12 +450,28 @@ private:
           options_.before_attempt(request);
         } catch (const std::exception& e) {
           report_listener_exception(e.what());
+        } catch (...) {
+          report_listener_exception("before_attempt threw something not a std::exception");
         }
       });
     }
+    if (options_.before_attempt) {
+      hook_body_ = std::move(request.body);
+      body = hook_body_ ? &*hook_body_ : nullptr;
+    }
+    if (request.last_event_id.size() > options_.max_id_size) {
+      // Never built: libcurl would fail it locally on every attempt, and no retry changes that.
+      release_share_wave();
+      error failure;
+      failure.code = make_error_code(errc::too_large);
+      failure.message = id_too_large_message(request.last_event_id.size());
+      failure.attempt = request.attempt;
+      conclude(std::move(failure), retry_decision{}, close_reason::failed);
+      return;
+    }
     try {
       validate_url(request.url, "before_attempt: url");
-      start_transfer(request);
+      start_transfer(request, body);
     } catch (const std::exception& e) {
       release_share_wave();
       error failure;
@@ -430,7 +482,12 @@ private:
     }
   }
 
-  void start_transfer(const attempt_request& request) {
+  std::string id_too_large_message(std::size_t size) const {
+    return "the last event ID is " + std::to_string(size) + " bytes, over max_id_size (" +
+           std::to_string(options_.max_id_size) + "): a reconnect could not send it";
+  }
+
+  void start_transfer(const attempt_request& request, const std::string* body) {
     easy_handle easy(curl_easy_init());
     if (!easy) {
       throw std::runtime_error("curl_easy_init failed");
@@ -459,7 +516,7 @@ private:
       // "Name;" is libcurl's way to send a header with an empty value.
       append_header(headers, value.empty() ? key + ";" : key + ": " + value);
     }
-    const bool has_body = request.body.has_value();
+    const bool has_body = body != nullptr;
     if (has_body && !user_has("Content-Type")) {
       append_header(headers, "Content-Type:"); // no form-urlencoded guess
     }
@@ -539,9 +596,12 @@ private:
     if (request.method == "GET" && !has_body) {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "POST" || has_body) {
-      body_ = request.body.value_or(std::string());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body_.data());
+      // libcurl reads the body from where it is held (POSTFIELDS copies nothing).
+      // A null pointer would make libcurl read the body from stdin: "" for an empty one.
+      const char* sent = has_body ? body->c_str() : "";
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(has_body ? body->size() : 0));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, sent);
       if (request.method != "POST") {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
       }
@@ -556,6 +616,9 @@ private:
     curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &stream::write_callback);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &stream::progress_callback);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error_);
     curl_error_[0] = '\0';
 
@@ -568,10 +631,13 @@ private:
     opened_ = false;
     rejected_body_.clear();
     idle_fired_ = false;
+    id_too_large_ = false;
     restart_requested_ = false;
     terminal_seen_ = false;
     redirected_ = false;
-    current_attempt_ = request.attempt;
+    // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
+    upgrade_requested_ = options_.http_version == sse::http_version::http2 && !https;
+    events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
     attempts_count_.fetch_add(1, std::memory_order_relaxed);
 
     loop_->add_transfer(h, shared_from_this());
@@ -678,6 +744,16 @@ private:
     return static_cast<stream*>(self)->on_body(std::string_view(data, size * count));
   }
 
+  // Bytes arriving before the response is judged are activity, not only complete header lines
+  // (a server may drip its headers): libcurl runs this each time it reads for the transfer.
+  static int progress_callback(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* const s = static_cast<stream*>(self);
+    if (!s->response_final_) {
+      s->last_activity_ = clock::now();
+    }
+    return 0;
+  }
+
   std::size_t on_header_line(std::string_view line) {
     last_activity_ = clock::now();
     if (connection_unwanted()) {
@@ -686,26 +762,53 @@ private:
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
       release_share_wave();   // the connection is up: the next wave to its host may start
       block_headers_.clear(); // a new response: after a redirect or a 1xx
+      block_header_bytes_ = 0;
       return line.size();
     }
     if (trim(line).empty()) {
-      end_of_header_block();
+      const bool keep_reading = end_of_header_block();
       last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
-      return connection_unwanted() ? 0 : line.size();
+      return keep_reading && !connection_unwanted() ? line.size() : 0;
     }
-    if (block_headers_.size() < 1000) { // a hostile server cannot grow this without bound
-      if (const auto parts = split_header_line(line)) {
-        block_headers_.emplace_back(std::string(parts->first), std::string(parts->second));
-      }
+    if (const auto parts = split_header_line(line)) {
+      keep_header(parts->first, parts->second);
     }
     return line.size();
   }
 
-  void end_of_header_block() {
+  // Bounded, so a hostile server cannot grow the list without end (libcurl 7.88 bounds each
+  // line, not their number); past the bound only the first of each header the client itself
+  // reads is kept, so a valid stream is still recognised after many headers.
+  void keep_header(std::string_view name, std::string_view value) {
+    constexpr std::size_t budget = 256 * 1024;
+    const std::size_t size = name.size() + value.size();
+    if (block_header_bytes_ + size > budget) {
+      const bool needed = iequals(name, "Content-Type") || iequals(name, "Retry-After") ||
+                          iequals(name, "Location");
+      const bool known = std::any_of(block_headers_.begin(), block_headers_.end(),
+                                     [&](const header& h) { return iequals(h.first, name); });
+      if (!needed || known) {
+        return;
+      }
+    }
+    block_header_bytes_ += size;
+    block_headers_.emplace_back(std::string(name), std::string(value));
+  }
+
+  // Judges a response from its status line and headers. False ends the transfer at once.
+  bool end_of_header_block() {
     long status = 0;
     curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
+    if (status == 101 && !upgrade_requested_) {
+      // A switch nobody asked for: libcurl would wait for a final response that never comes.
+      response_final_ = true;
+      response_.status = status;
+      response_.headers = std::move(block_headers_);
+      block_headers_.clear();
+      return false;
+    }
     if (status >= 100 && status < 200) {
-      return;
+      return true;
     }
     bool has_location = false;
     for (const auto& [key, value] : block_headers_) {
@@ -713,7 +816,7 @@ private:
     }
     if (status >= 300 && status < 400 && has_location && options_.max_redirects > 0) {
       redirected_ = true;
-      return; // libcurl follows it (or fails with too many redirects)
+      return true; // libcurl follows it (or fails with too many redirects)
     }
     response_final_ = true;
     response_.status = status;
@@ -733,11 +836,23 @@ private:
       opened_at_ = clock::now();
       opens_count_.fetch_add(1, std::memory_order_relaxed);
       policy_.connection_opened(opened_at_);
-      // Failures count again from here: losing this connection is the first of a new run.
-      current_attempt_ = 1;
       set_state(ready_state::open);
       notify(opens_, response_);
+      return true;
     }
+    // Rejected: the verdict is in, whether or not the body ever ends. The bytes of it that came
+    // with this read still reach on_body (kept for error::body); then a task ends the transfer.
+    end_after_this_read();
+    return true;
+  }
+
+  void end_after_this_read() {
+    loop_->post([weak = weak_from_this(), attempt = attempts_count_.load()] {
+      const auto self = weak.lock();
+      if (self && self->easy_ && self->attempts_count_.load() == attempt) {
+        self->abort_transfer(); // concludes from the response, see transfer_done
+      }
+    });
   }
 
   // Closed, restarting or on a loop that shuts down: libcurl's callbacks return 0 to end the
@@ -761,12 +876,19 @@ private:
                        std::memory_order_relaxed);
     std::error_code failure;
     {
-      callback_scope scope(*this); // the listeners the parser calls run in it
+      // The only event listener, if there is one, is marked running for the whole chunk, so its
+      // events need no store each (off() of it waits for the chunk: microseconds).
+      chunk_listener_ = events_.sole_ref();
+      running_scope scope(*this, chunk_listener_);
       failure = parser_.feed_to(bytes, event_delivery{});
+      chunk_listener_ = nullptr;
     }
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();
-    publish_last_event_id();
+    if (publish_last_event_id() && parser_.last_event_id().size() > options_.max_id_size) {
+      id_too_large_ = true; // a reconnect could not send it: ends the stream, see transfer_done
+      return 0;
+    }
     if (failure || connection_unwanted()) {
       return 0;
     }
@@ -777,14 +899,16 @@ private:
   // thread never sees the id of an event still being handled (a checkpoint taken from it
   // resumes at worst a few events early, never late). The comparison needs no lock because
   // only this thread writes `published_last_event_id_`.
-  void publish_last_event_id() {
+  // Returns whether the id changed.
+  bool publish_last_event_id() {
     const std::string& id = parser_.last_event_id();
     if (published_last_event_id_ == id) {
-      return;
+      return false;
     }
     published_last_event_id_ = id;
     std::lock_guard<std::mutex> lock(shared_mutex_);
     shared_last_event_id_ = id;
+    return true;
   }
 
   // ---- outcomes (loop thread) ----
@@ -807,6 +931,9 @@ public:
     if (was_open) {
       policy_.connection_lost(now);
     }
+    if (events_count_.load(std::memory_order_relaxed) != events_at_attempt_start_) {
+      policy_.event_delivered(); // the next reconnect waits the base delay, failures count anew
+    }
     if (finished_ || loop_gone_.load()) {
       return; // the loop's shutdown drops the stream: nothing to report or retry
     }
@@ -826,10 +953,14 @@ public:
     }
 
     error failure;
-    failure.attempt = current_attempt_;
+    failure.attempt = policy_.attempt() + 1; // failures in a row since an event, this one too
     retry_decision proposal{true, std::nullopt};
     close_reason if_not_retried = close_reason::failed;
-    if (idle_fired_) {
+    if (id_too_large_) {
+      failure.code = make_error_code(errc::too_large);
+      failure.message = id_too_large_message(parser_.last_event_id().size());
+      proposal.retry = false;
+    } else if (idle_fired_) {
       failure.code = make_error_code(errc::idle_timeout);
       failure.message = "no data for " + std::to_string(options_.idle_timeout->count()) + " ms";
     } else if (parse_failure) {
@@ -861,6 +992,8 @@ public:
         failure.message = "HTTP status " + std::to_string(status);
         if (status >= 300 && status < 400) {
           failure.message += " without a Location to follow";
+        } else if (status == 101) {
+          failure.message += ": a protocol switch that was not asked for";
         }
         proposal.retry = is_retryable_status(status);
         if (const auto retry_after = response_.header_value("Retry-After")) {
@@ -919,6 +1052,8 @@ private:
           proposal = decided;
         } catch (const std::exception& e) {
           report_listener_exception(e.what());
+        } catch (...) {
+          report_listener_exception("on_failure threw something not a std::exception");
         }
       });
     }
@@ -930,8 +1065,13 @@ private:
       deliver_error(failure);
       schedule_attempt(failure.retry_delay);
     } else {
+      // WHATWG "fail the connection": readyState is CLOSED when the error event fires, so an
+      // on_error can tell the final error by ready_state() (and close_reason()).
+      const close_reason final_reason = closed_.load() ? reason_requested_.load() : reason;
+      reason_.store(final_reason);
+      set_state(ready_state::closed);
       deliver_error(failure);
-      finish(closed_.load() ? reason_requested_.load() : reason);
+      finish(final_reason);
     }
   }
 
@@ -966,6 +1106,9 @@ private:
       return;
     }
     reason_requested_.store(reason);
+    // As in a browser, the state reads closed as soon as close() returns; on_state_change and
+    // on_close follow on the loop thread.
+    state_.store(ready_state::closed);
     try {
       if (loop_->in_loop_thread()) {
         parser_.halt(); // maybe inside a listener: deliver nothing more
@@ -1036,9 +1179,11 @@ private:
   std::atomic<close_reason> reason_requested_{close_reason::closed};
   std::atomic<close_reason> reason_{close_reason::none};
   std::atomic<sse::ready_state> state_{ready_state::connecting};
-  std::atomic<int> callbacks_running_{0};
-  std::atomic<int> waiters_{0};                  // threads in wait_for_callbacks_elsewhere
-  std::atomic<std::uint64_t> callback_epoch_{0}; // moved on per listener call while one waits
+  sse::ready_state notified_state_ = ready_state::connecting; // loop thread: last one notified
+  std::atomic<const void*> running_{nullptr}; // the callback running now: see running_scope
+  std::atomic<int> waiters_{0};               // threads in wait_while_running
+  std::mutex wait_mutex_;
+  std::condition_variable wait_cv_;
   std::atomic<std::uint64_t> events_count_{0};
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};
@@ -1049,12 +1194,13 @@ private:
   bool finished_shared_ = false;     // guarded by shared_mutex_
 
   // Loop thread only:
+  listener_list<listener>::entry* chunk_listener_ = nullptr; // marked running for this chunk
   parser parser_;
   std::string published_last_event_id_;
   reconnect_policy policy_;
   easy_handle easy_;
   header_list request_headers_;
-  std::string body_;
+  std::optional<std::string> hook_body_; // a body before_attempt may have changed
   char curl_error_[CURL_ERROR_SIZE] = {};
   response_info response_;
   std::vector<header> block_headers_;
@@ -1062,6 +1208,7 @@ private:
   bool response_final_ = false;
   bool opened_ = false;
   bool idle_fired_ = false;
+  bool id_too_large_ = false; // the server sent an id over max_id_size
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
   bool redirected_ = false;      // this attempt followed a redirect
@@ -1069,7 +1216,9 @@ private:
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
   bool in_error_callback_ = false;
-  unsigned current_attempt_ = 0;
+  std::uint64_t events_at_attempt_start_ = 0;
+  std::size_t block_header_bytes_ = 0;
+  bool upgrade_requested_ = false; // this attempt asked for a 101 (h2c)
   std::optional<std::chrono::milliseconds> retry_after_;
   clock::time_point last_activity_{};
   clock::time_point opened_at_{};

@@ -59,7 +59,8 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   -h, --help            this text
   --version             the version
 Exit status: 0 ended normally (--max-events, --until, 204), 1 failed for good (or the output
-could not be written), 2 usage error, 128 + the signal on SIGINT or SIGTERM (130 on Ctrl-C).
+could not be written, e.g. a closed pipe), 2 usage error, 128 + the signal on SIGINT or
+SIGTERM (130 on Ctrl-C).
 )";
 
 inline std::uint64_t parse_number(std::string_view option, const std::string& value) {

@@ -85,6 +85,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // A write to a closed pipe (`ssecat URL | head -1`) fails with EPIPE, which ends ssecat with
+  // status 1 and a message, instead of killing it.
+  std::signal(SIGPIPE, SIG_IGN);
+
   // SIGINT and SIGTERM go to a watcher thread (blocked everywhere else, including in libcurl's
   // threads), which closes the stream: a signal handler may not call into the library.
   sigset_t signals;

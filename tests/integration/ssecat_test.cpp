@@ -123,6 +123,13 @@ public:
 
   void signal(int sig) { kill(pid_, sig); }
 
+  // Closes the reading end of stdout, as `head -1` does once it has its line.
+  void close_output() {
+    close(out_);
+    out_ = -1;
+    out_open_ = false;
+  }
+
   // Bytes written to stdout and not read yet (for output::unread_pipe).
   int unread_bytes() const {
     int n = 0;
@@ -425,7 +432,35 @@ TEST_CASE("ssecat: output that cannot be written ends it with status 1", "[sseca
     CHECK(p.err.find("cannot write the output: Broken pipe") != std::string::npos);
   }
   SECTION("a closed pipe, SIGPIPE at its default") {
+    const auto previous = std::signal(SIGPIPE, SIG_DFL);
     ssecat_process p({server.url("/")}, output::closed_pipe);
-    CHECK(p.wait_exit(5s) == 128 + SIGPIPE);
+    std::signal(SIGPIPE, previous);
+    CHECK(p.wait_exit(5s) == 1);
+    CHECK(p.err.find("cannot write the output: Broken pipe") != std::string::npos);
   }
+}
+
+TEST_CASE("ssecat: a reader that leaves after the first line (| head -1) ends it with status 1",
+          "[ssecat][integration]") {
+  std::atomic<bool> reader_gone{false};
+  test_server server([&](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: 1\n\n");
+    for (int i = 0; i < 500 && !reader_gone && c.sleep_for(10ms); ++i) {
+    }
+    c.send("data: 2\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  // SIGPIPE at its default, as in a shell pipeline: it killed ssecat (status 141).
+  const auto previous = std::signal(SIGPIPE, SIG_DFL);
+  ssecat_process p({server.url("/")});
+  std::signal(SIGPIPE, previous);
+  REQUIRE(p.wait_for_lines(1, 5s));
+  CHECK(p.out == "1\n");
+  p.close_output();
+  reader_gone = true;
+  const auto left = std::chrono::steady_clock::now();
+  CHECK(p.wait_exit(5s) == 1);
+  CHECK(std::chrono::steady_clock::now() - left < 2s);
+  CHECK(p.err.find("ssecat: cannot write the output: Broken pipe") != std::string::npos);
 }

@@ -44,6 +44,7 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   -d, --data BODY       request body (@FILE reads a file)
   --last-event-id ID    Last-Event-ID for the first connection
   --retry MS            initial reconnection delay (a server's retry: field overrides it)
+  --no-jitter           wait the exact delays (default: each is shortened by up to half at random)
   --max-retries N       give up when N reconnects in a row fail (default: never)
   --max-events N        exit 0 after N events
   --idle-timeout MS     treat a stream silent for MS as dead and reconnect
@@ -54,7 +55,9 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   -k, --insecure        do not verify the server's TLS certificate
   --cacert FILE         trust the CA certificates in FILE
   --connect-timeout MS  limit for each connection's TCP and TLS handshake
-  -v, --verbose         print the connection's life on stderr
+  -v, --verbose         print the connection's life on stderr: each request, response (with its
+                        HTTP version, e.g. "< HTTP/2 200") and reconnect (reason, failures in
+                        a row, delay)
   -q, --quiet           print no events; a summary line on stderr at exit
   -h, --help            this text
   --version             the version
@@ -134,6 +137,8 @@ inline settings parse(const std::vector<std::string>& args) {
       s.max_events = parse_number(arg, value());
     } else if (arg == "--idle-timeout") {
       s.client.idle_timeout = parse_ms(arg, value());
+    } else if (arg == "--no-jitter") {
+      s.client.reconnect.jitter = 0;
     } else if (arg == "--until") {
       s.until = value();
     } else if (arg == "--compressed") {

@@ -109,8 +109,10 @@ int main(int argc, char** argv) {
                 << (r.last_event_id.empty() ? "" : ", Last-Event-ID: " + r.last_event_id) << ")\n";
     };
     settings.client.on_response = [](const sse::response_info& r) {
-      std::cerr << "< " << r.status << ' ' << r.header_value("Content-Type").value_or("(no type)")
-                << " from " << r.url << '\n';
+      // As curl -v shows a status line: "< HTTP/2 200".
+      std::cerr << "< " << (r.http_version.empty() ? "HTTP/?" : r.http_version) << ' ' << r.status
+                << ' ' << r.header_value("Content-Type").value_or("(no type)") << " from " << r.url
+                << '\n';
     };
   }
 
@@ -155,11 +157,12 @@ int main(int argc, char** argv) {
   });
   client->on_error([&](const sse::error& e) {
     if (verbose) {
-      std::cerr << "! " << e.message << " (failure " << e.attempt << " in a row)";
+      // One line: what failed, how many failures in a row that makes, and what happens next.
+      std::cerr << "! " << e.message << "; failure " << e.attempt << " in a row; ";
       if (e.will_retry) {
-        std::cerr << "; reconnecting in " << e.retry_delay.count() << " ms\n";
+        std::cerr << "reconnecting in " << e.retry_delay.count() << " ms\n";
       } else {
-        std::cerr << "; not retrying\n";
+        std::cerr << "not retrying\n";
       }
     } else if (!e.will_retry && e.code != sse::errc::listener) {
       std::cerr << "ssecat: " << e.message << '\n';

@@ -178,6 +178,20 @@ private:
   bool err_open_ = true;
 };
 
+// The lines of `text` that start with `prefix`.
+std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    if (text.compare(start, prefix.size(), prefix) == 0) {
+      lines.push_back(text.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return lines;
+}
+
 std::vector<nlohmann::json> json_lines(const std::string& text) {
   std::vector<nlohmann::json> lines;
   std::size_t start = 0;
@@ -353,9 +367,17 @@ TEST_CASE("ssecat: --compressed and the HTTP version options reach the wire",
   }
   SECTION("--http2-prior-knowledge speaks HTTP/2 in cleartext; --http1.1 does not") {
     sse_test::nginx_proxy nginx(server.port());
-    ssecat_process h2({"--http2-prior-knowledge", "--max-events", "2", nginx.h2c_url("/")});
+    ssecat_process h2({"-v", "--http2-prior-knowledge", "--max-events", "2", nginx.h2c_url("/")});
     CHECK(h2.wait_exit(5s) == 0);
     CHECK(h2.out == "none\nHTTP/2.0\n");
+    CHECK(h2.err.find("< HTTP/2 200 text/event-stream from " + nginx.h2c_url("/")) !=
+          std::string::npos);
+    // Over TLS, --http2 asks for HTTP/2 by ALPN; -v shows it was used.
+    ssecat_process tls(
+        {"-v", "--http2", "--cacert", nginx.ca_file(), "--max-events", "2", nginx.https_url("/")});
+    CHECK(tls.wait_exit(5s) == 0);
+    CHECK(tls.out == "none\nHTTP/2.0\n");
+    CHECK(tls.err.find("< HTTP/2 200 ") != std::string::npos);
     // The listener speaks only HTTP/2: an HTTP/1.1 request gets no stream.
     ssecat_process h1({"--http1.1", "--max-retries", "1", "--max-events", "2", nginx.h2c_url("/")});
     CHECK(h1.wait_exit(5s) == 1);
@@ -463,4 +485,34 @@ TEST_CASE("ssecat: a reader that leaves after the first line (| head -1) ends it
   CHECK(p.wait_exit(5s) == 1);
   CHECK(std::chrono::steady_clock::now() - left < 2s);
   CHECK(p.err.find("ssecat: cannot write the output: Broken pipe") != std::string::npos);
+}
+
+TEST_CASE("ssecat: -v shows each response's HTTP version as curl does", "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: 1\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  ssecat_process p({"-v", "--max-events", "1", server.url("/")});
+  CHECK(p.wait_exit(5s) == 0);
+  CHECK(lines_starting(p.err, "< ") ==
+        std::vector<std::string>{"< HTTP/1.1 200 text/event-stream from " + server.url("/")});
+}
+
+TEST_CASE("ssecat: -v prints each reconnect on one line; --no-jitter makes the delays exact",
+          "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(503, {{"Content-Length", "0"}});
+    c.close();
+  });
+  ssecat_process p({"-v", "--retry", "20", "--no-jitter", "--max-retries", "3", server.url("/")});
+  CHECK(p.wait_exit(5s) == 1);
+  CAPTURE(p.err);
+  // The reason, the failures in a row, and the delay: --retry doubling at each failure, exactly.
+  CHECK(lines_starting(p.err, "! ") ==
+        std::vector<std::string>{"! HTTP status 503; failure 1 in a row; reconnecting in 20 ms",
+                                 "! HTTP status 503; failure 2 in a row; reconnecting in 40 ms",
+                                 "! HTTP status 503; failure 3 in a row; reconnecting in 80 ms",
+                                 "! HTTP status 503; failure 4 in a row; not retrying"});
+  CHECK(server.requests().size() == 4);
 }

@@ -32,6 +32,7 @@ struct settings {
   bool version = false;
   std::optional<std::uint64_t> max_events;
   std::optional<std::string> until;
+  std::optional<std::string> until_event;
 };
 
 inline constexpr std::string_view usage_text =
@@ -49,6 +50,7 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   --max-events N        exit 0 after N events
   --idle-timeout MS     treat a stream silent for MS as dead and reconnect
   --until DATA          exit 0 when an event's data equals DATA (e.g. [DONE])
+  --until-event TYPE    exit 0 when an event's type is TYPE (e.g. close)
   --compressed          ask for a compressed response (gzip, brotli, zstd)
   --http1.1, --http2, --http2-prior-knowledge
                         HTTP version (default: HTTP/2 over TLS when offered, else 1.1)
@@ -61,9 +63,9 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   -q, --quiet           print no events; a summary line on stderr at exit
   -h, --help            this text
   --version             the version
-Exit status: 0 ended normally (--max-events, --until, 204), 1 failed for good (or the output
-could not be written, e.g. a closed pipe), 2 usage error, 128 + the signal on SIGINT or
-SIGTERM (130 on Ctrl-C).
+Exit status: 0 ended normally (--max-events, --until, --until-event, 204), 1 failed for good
+(or the output could not be written, e.g. a closed pipe), 2 usage error, 128 + the signal on
+SIGINT or SIGTERM (130 on Ctrl-C).
 )";
 
 inline std::uint64_t parse_number(std::string_view option, const std::string& value) {
@@ -141,6 +143,8 @@ inline settings parse(const std::vector<std::string>& args) {
       s.client.reconnect.jitter = 0;
     } else if (arg == "--until") {
       s.until = value();
+    } else if (arg == "--until-event") {
+      s.until_event = value();
     } else if (arg == "--compressed") {
       s.client.compression = true;
     } else if (arg == "--http1.1") {

@@ -99,9 +99,11 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const bool verbose = settings.verbose;
-  if (settings.until) {
-    const std::string until = *settings.until;
-    settings.client.is_terminal = [until](const sse::event& e) { return e.data == until; };
+  if (settings.until || settings.until_event) {
+    settings.client.is_terminal = [until = settings.until,
+                                   until_event = settings.until_event](const sse::event& e) {
+      return (until && e.data == *until) || (until_event && e.type == *until_event);
+    };
   }
   if (verbose) {
     settings.client.before_attempt = [](sse::attempt_request& r) {

@@ -316,6 +316,7 @@ TEST_CASE("ssecat: usage errors exit 2 naming the option", "[ssecat]") {
       {{"-H", "no colon", "http://127.0.0.1:1/"}, "-H"},
       {{"ftp://127.0.0.1/"}, "URL"},
       {{"-d", "@/nonexistent/file", "http://127.0.0.1:1/"}, "--data"},
+      {{"http://127.0.0.1:1/", "--until-event"}, "--until-event"},
   };
   for (const auto& c : cases) {
     ssecat_process p(c.args);
@@ -515,4 +516,25 @@ TEST_CASE("ssecat: -v prints each reconnect on one line; --no-jitter makes the d
                                  "! HTTP status 503; failure 3 in a row; reconnecting in 80 ms",
                                  "! HTTP status 503; failure 4 in a row; not retrying"});
   CHECK(server.requests().size() == 4);
+}
+
+TEST_CASE("ssecat: --until-event ends it with status 0 after the first event of that type",
+          "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: close\n\nevent: update\ndata: 1\n\nevent: close\ndata: bye\n\n"
+           "event: close\ndata: again\n\ndata: after\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  SECTION("alone: the type matches, never the data") {
+    ssecat_process p({"--until-event", "close", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out == "close\nupdate 1\nclose bye\n");
+  }
+  SECTION("with --until: whichever comes first") {
+    ssecat_process p({"--until-event", "close", "--until", "1", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out == "close\nupdate 1\n");
+  }
+  CHECK(server.requests().size() == 1);
 }

@@ -40,6 +40,8 @@ inline constexpr std::string_view usage_text =
 Follow a server-sent event stream and print its events ("curl -N for SSE").
 
   --json                one JSON object per event: {"type":"message","data":"...","id":"..."}
+                        (without it: DATA, or "TYPE DATA" when the type is not message; the
+                        later lines of multi-line data are indented by 2 spaces)
   -H, --header 'K: V'   extra request header (repeatable)
   -X, --method M        request method (default GET)
   -d, --data BODY       request body (@FILE reads a file)

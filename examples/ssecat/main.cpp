@@ -60,7 +60,15 @@ std::string format_event(const sse::event& e, bool json, bool colour) {
   if (e.type != "message") {
     text += colour ? "\033[36m" + e.type + "\033[0m " : e.type + " ";
   }
-  text += e.data;
+  // The later lines of multi-line data are indented, as folded header lines are: one event of
+  // two lines cannot be taken for two events, and a line still holds one event when data has
+  // one line.
+  std::size_t start = 0;
+  for (std::size_t end; (end = e.data.find('\n', start)) != std::string::npos; start = end + 1) {
+    text.append(e.data, start, end + 1 - start);
+    text += "  ";
+  }
+  text.append(e.data, start, std::string::npos);
   text += '\n';
   return text;
 }

@@ -538,3 +538,36 @@ TEST_CASE("ssecat: --until-event ends it with status 0 after the first event of 
   }
   CHECK(server.requests().size() == 1);
 }
+
+TEST_CASE("ssecat: multi-line data indents its later lines, so it differs from several events",
+          "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: a\ndata: b\n\n"   // one event of two lines
+           "data: a\n\ndata: b\n\n" // two events of one line
+           "event: t\ndata: {\ndata:  \"k\": 1\ndata: }\n\n"
+           "data: x\ndata:\ndata: y\n\n"); // an empty line inside
+    c.wait_closed_by_peer(10s);
+  });
+  ssecat_process p({"--max-events", "5", server.url("/")});
+  CHECK(p.wait_exit(5s) == 0);
+  CHECK(p.out == "a\n  b\n"
+                 "a\nb\n"
+                 "t {\n   \"k\": 1\n  }\n"
+                 "x\n  \n  y\n");
+}
+
+TEST_CASE("ssecat: --help names every option", "[ssecat]") {
+  ssecat_process p({"--help"});
+  CHECK(p.wait_exit(5s) == 0);
+  for (const char* option :
+       {"--json",          "--header",       "--method",          "--data",
+        "--last-event-id", "--retry",        "--no-jitter",       "--max-retries",
+        "--max-events",    "--idle-timeout", "--until ",          "--until-event",
+        "--compressed",    "--http1.1",      "--http2",           "--http2-prior-knowledge",
+        "--insecure",      "--cacert",       "--connect-timeout", "--verbose",
+        "--quiet",         "--help",         "--version"}) {
+    CAPTURE(option);
+    CHECK(p.out.find(option) != std::string::npos);
+  }
+}

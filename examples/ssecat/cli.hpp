@@ -32,6 +32,7 @@ struct settings {
   bool version = false;
   std::optional<std::uint64_t> max_events;
   std::optional<std::string> until;
+  std::optional<std::string> until_event;
 };
 
 inline constexpr std::string_view usage_text =
@@ -39,27 +40,34 @@ inline constexpr std::string_view usage_text =
 Follow a server-sent event stream and print its events ("curl -N for SSE").
 
   --json                one JSON object per event: {"type":"message","data":"...","id":"..."}
+                        (without it: DATA, or "TYPE DATA" when the type is not message; the
+                        later lines of multi-line data are indented by 2 spaces)
   -H, --header 'K: V'   extra request header (repeatable)
   -X, --method M        request method (default GET)
   -d, --data BODY       request body (@FILE reads a file)
   --last-event-id ID    Last-Event-ID for the first connection
   --retry MS            initial reconnection delay (a server's retry: field overrides it)
+  --no-jitter           wait the exact delays (default: each is shortened by up to half at random)
   --max-retries N       give up when N reconnects in a row fail (default: never)
   --max-events N        exit 0 after N events
   --idle-timeout MS     treat a stream silent for MS as dead and reconnect
   --until DATA          exit 0 when an event's data equals DATA (e.g. [DONE])
+  --until-event TYPE    exit 0 when an event's type is TYPE (e.g. close)
   --compressed          ask for a compressed response (gzip, brotli, zstd)
   --http1.1, --http2, --http2-prior-knowledge
                         HTTP version (default: HTTP/2 over TLS when offered, else 1.1)
   -k, --insecure        do not verify the server's TLS certificate
   --cacert FILE         trust the CA certificates in FILE
   --connect-timeout MS  limit for each connection's TCP and TLS handshake
-  -v, --verbose         print the connection's life on stderr
+  -v, --verbose         print the connection's life on stderr: each request, response (with its
+                        HTTP version, e.g. "< HTTP/2 200") and reconnect (reason, failures in
+                        a row, delay)
   -q, --quiet           print no events; a summary line on stderr at exit
   -h, --help            this text
   --version             the version
-Exit status: 0 ended normally (--max-events, --until, 204), 1 failed for good (or the output
-could not be written), 2 usage error, 128 + the signal on SIGINT or SIGTERM (130 on Ctrl-C).
+Exit status: 0 ended normally (--max-events, --until, --until-event, 204), 1 failed for good
+(or the output could not be written, e.g. a closed pipe), 2 usage error, 128 + the signal on
+SIGINT or SIGTERM (130 on Ctrl-C).
 )";
 
 inline std::uint64_t parse_number(std::string_view option, const std::string& value) {
@@ -133,8 +141,12 @@ inline settings parse(const std::vector<std::string>& args) {
       s.max_events = parse_number(arg, value());
     } else if (arg == "--idle-timeout") {
       s.client.idle_timeout = parse_ms(arg, value());
+    } else if (arg == "--no-jitter") {
+      s.client.reconnect.jitter = 0;
     } else if (arg == "--until") {
       s.until = value();
+    } else if (arg == "--until-event") {
+      s.until_event = value();
     } else if (arg == "--compressed") {
       s.client.compression = true;
     } else if (arg == "--http1.1") {

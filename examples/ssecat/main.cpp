@@ -60,7 +60,15 @@ std::string format_event(const sse::event& e, bool json, bool colour) {
   if (e.type != "message") {
     text += colour ? "\033[36m" + e.type + "\033[0m " : e.type + " ";
   }
-  text += e.data;
+  // The later lines of multi-line data are indented, as folded header lines are: one event of
+  // two lines cannot be taken for two events, and a line still holds one event when data has
+  // one line.
+  std::size_t start = 0;
+  for (std::size_t end; (end = e.data.find('\n', start)) != std::string::npos; start = end + 1) {
+    text.append(e.data, start, end + 1 - start);
+    text += "  ";
+  }
+  text.append(e.data, start, std::string::npos);
   text += '\n';
   return text;
 }
@@ -85,6 +93,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // A write to a closed pipe (`ssecat URL | head -1`) fails with EPIPE, which ends ssecat with
+  // status 1 and a message, instead of killing it.
+  std::signal(SIGPIPE, SIG_IGN);
+
   // SIGINT and SIGTERM go to a watcher thread (blocked everywhere else, including in libcurl's
   // threads), which closes the stream: a signal handler may not call into the library.
   sigset_t signals;
@@ -95,9 +107,11 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const bool verbose = settings.verbose;
-  if (settings.until) {
-    const std::string until = *settings.until;
-    settings.client.is_terminal = [until](const sse::event& e) { return e.data == until; };
+  if (settings.until || settings.until_event) {
+    settings.client.is_terminal = [until = settings.until,
+                                   until_event = settings.until_event](const sse::event& e) {
+      return (until && e.data == *until) || (until_event && e.type == *until_event);
+    };
   }
   if (verbose) {
     settings.client.before_attempt = [](sse::attempt_request& r) {
@@ -105,8 +119,10 @@ int main(int argc, char** argv) {
                 << (r.last_event_id.empty() ? "" : ", Last-Event-ID: " + r.last_event_id) << ")\n";
     };
     settings.client.on_response = [](const sse::response_info& r) {
-      std::cerr << "< " << r.status << ' ' << r.header_value("Content-Type").value_or("(no type)")
-                << " from " << r.url << '\n';
+      // As curl -v shows a status line: "< HTTP/2 200".
+      std::cerr << "< " << (r.http_version.empty() ? "HTTP/?" : r.http_version) << ' ' << r.status
+                << ' ' << r.header_value("Content-Type").value_or("(no type)") << " from " << r.url
+                << '\n';
     };
   }
 
@@ -151,11 +167,12 @@ int main(int argc, char** argv) {
   });
   client->on_error([&](const sse::error& e) {
     if (verbose) {
-      std::cerr << "! " << e.message << " (failure " << e.attempt << " in a row)";
+      // One line: what failed, how many failures in a row that makes, and what happens next.
+      std::cerr << "! " << e.message << "; failure " << e.attempt << " in a row; ";
       if (e.will_retry) {
-        std::cerr << "; reconnecting in " << e.retry_delay.count() << " ms\n";
+        std::cerr << "reconnecting in " << e.retry_delay.count() << " ms\n";
       } else {
-        std::cerr << "; not retrying\n";
+        std::cerr << "not retrying\n";
       }
     } else if (!e.will_retry && e.code != sse::errc::listener) {
       std::cerr << "ssecat: " << e.message << '\n';

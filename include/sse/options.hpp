@@ -67,6 +67,9 @@ struct attempt_request {
 /// A final response (after redirects): what `on_response` and `on_open` see.
 struct response_info {
   long status = 0;
+  /// The HTTP version of the response: "HTTP/1.0", "HTTP/1.1", "HTTP/2" or "HTTP/3" ("" when
+  /// libcurl does not say).
+  std::string http_version;
   /// The URL that answered, after redirects.
   std::string url;
   std::vector<header> headers;

@@ -165,6 +165,23 @@ inline void append_header(header_list& list, const std::string& line) {
   list.reset(grown);
 }
 
+/// The name of a `CURLINFO_HTTP_VERSION` value as a status line spells it ("HTTP/2"); "" for
+/// one libcurl did not set.
+inline std::string http_version_name(long version) {
+  switch (version) {
+  case CURL_HTTP_VERSION_1_0:
+    return "HTTP/1.0";
+  case CURL_HTTP_VERSION_1_1:
+    return "HTTP/1.1";
+  case CURL_HTTP_VERSION_2_0:
+    return "HTTP/2";
+  case CURL_HTTP_VERSION_3:
+    return "HTTP/3";
+  default:
+    return "";
+  }
+}
+
 /// Failures that will not heal by retrying: a bad certificate, a refused scheme, a redirect loop.
 inline bool is_permanent_curl_error(CURLcode code) noexcept {
   switch (code) {
@@ -2743,6 +2760,9 @@ struct attempt_request {
 /// A final response (after redirects): what `on_response` and `on_open` see.
 struct response_info {
   long status = 0;
+  /// The HTTP version of the response: "HTTP/1.0", "HTTP/1.1", "HTTP/2" or "HTTP/3" ("" when
+  /// libcurl does not say).
+  std::string http_version;
   /// The URL that answered, after redirects.
   std::string url;
   std::vector<header> headers;
@@ -3788,6 +3808,9 @@ private:
     }
     response_final_ = true;
     response_.status = status;
+    long version = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_HTTP_VERSION, &version);
+    response_.http_version = http_version_name(version);
     response_.headers = std::move(block_headers_);
     block_headers_.clear();
     char* effective = nullptr;

@@ -501,6 +501,22 @@ TEST_CASE("client: comments keep an idle connection alive", "[client][integratio
   CHECK(comments.snapshot()[0] == "hb");
 }
 
+TEST_CASE("client: on_response and on_open see the response's HTTP version",
+          "[client][integration]") {
+  test_server server(serve_and_hold("data: x\n\n"));
+  auto options = fast_options(server.url("/"));
+  recorder<std::string> responses;
+  options.on_response = [&](const sse::response_info& r) { responses.push(r.http_version); };
+  recorder<std::string> opens;
+  sse::client client(options);
+  client.on_open([&](const sse::response_info& r) { opens.push(r.http_version); });
+  client.start();
+  REQUIRE(opens.wait_for_size(1, 5s));
+  client.close();
+  CHECK(responses.snapshot() == std::vector<std::string>{"HTTP/1.1"});
+  CHECK(opens.snapshot() == std::vector<std::string>{"HTTP/1.1"});
+}
+
 TEST_CASE("client: redirects are followed, 307 keeps method and body", "[client][integration]") {
   test_server server([](connection& c) {
     const auto& target = c.req().target;

@@ -123,6 +123,13 @@ public:
 
   void signal(int sig) { kill(pid_, sig); }
 
+  // Closes the reading end of stdout, as `head -1` does once it has its line.
+  void close_output() {
+    close(out_);
+    out_ = -1;
+    out_open_ = false;
+  }
+
   // Bytes written to stdout and not read yet (for output::unread_pipe).
   int unread_bytes() const {
     int n = 0;
@@ -170,6 +177,20 @@ private:
   bool out_open_ = true;
   bool err_open_ = true;
 };
+
+// The lines of `text` that start with `prefix`.
+std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    if (text.compare(start, prefix.size(), prefix) == 0) {
+      lines.push_back(text.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return lines;
+}
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
   std::vector<nlohmann::json> lines;
@@ -295,6 +316,7 @@ TEST_CASE("ssecat: usage errors exit 2 naming the option", "[ssecat]") {
       {{"-H", "no colon", "http://127.0.0.1:1/"}, "-H"},
       {{"ftp://127.0.0.1/"}, "URL"},
       {{"-d", "@/nonexistent/file", "http://127.0.0.1:1/"}, "--data"},
+      {{"http://127.0.0.1:1/", "--until-event"}, "--until-event"},
   };
   for (const auto& c : cases) {
     ssecat_process p(c.args);
@@ -346,9 +368,17 @@ TEST_CASE("ssecat: --compressed and the HTTP version options reach the wire",
   }
   SECTION("--http2-prior-knowledge speaks HTTP/2 in cleartext; --http1.1 does not") {
     sse_test::nginx_proxy nginx(server.port());
-    ssecat_process h2({"--http2-prior-knowledge", "--max-events", "2", nginx.h2c_url("/")});
+    ssecat_process h2({"-v", "--http2-prior-knowledge", "--max-events", "2", nginx.h2c_url("/")});
     CHECK(h2.wait_exit(5s) == 0);
     CHECK(h2.out == "none\nHTTP/2.0\n");
+    CHECK(h2.err.find("< HTTP/2 200 text/event-stream from " + nginx.h2c_url("/")) !=
+          std::string::npos);
+    // Over TLS, --http2 asks for HTTP/2 by ALPN; -v shows it was used.
+    ssecat_process tls(
+        {"-v", "--http2", "--cacert", nginx.ca_file(), "--max-events", "2", nginx.https_url("/")});
+    CHECK(tls.wait_exit(5s) == 0);
+    CHECK(tls.out == "none\nHTTP/2.0\n");
+    CHECK(tls.err.find("< HTTP/2 200 ") != std::string::npos);
     // The listener speaks only HTTP/2: an HTTP/1.1 request gets no stream.
     ssecat_process h1({"--http1.1", "--max-retries", "1", "--max-events", "2", nginx.h2c_url("/")});
     CHECK(h1.wait_exit(5s) == 1);
@@ -425,7 +455,119 @@ TEST_CASE("ssecat: output that cannot be written ends it with status 1", "[sseca
     CHECK(p.err.find("cannot write the output: Broken pipe") != std::string::npos);
   }
   SECTION("a closed pipe, SIGPIPE at its default") {
+    const auto previous = std::signal(SIGPIPE, SIG_DFL);
     ssecat_process p({server.url("/")}, output::closed_pipe);
-    CHECK(p.wait_exit(5s) == 128 + SIGPIPE);
+    std::signal(SIGPIPE, previous);
+    CHECK(p.wait_exit(5s) == 1);
+    CHECK(p.err.find("cannot write the output: Broken pipe") != std::string::npos);
+  }
+}
+
+TEST_CASE("ssecat: a reader that leaves after the first line (| head -1) ends it with status 1",
+          "[ssecat][integration]") {
+  std::atomic<bool> reader_gone{false};
+  test_server server([&](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: 1\n\n");
+    for (int i = 0; i < 500 && !reader_gone && c.sleep_for(10ms); ++i) {
+    }
+    c.send("data: 2\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  // SIGPIPE at its default, as in a shell pipeline: it killed ssecat (status 141).
+  const auto previous = std::signal(SIGPIPE, SIG_DFL);
+  ssecat_process p({server.url("/")});
+  std::signal(SIGPIPE, previous);
+  REQUIRE(p.wait_for_lines(1, 5s));
+  CHECK(p.out == "1\n");
+  p.close_output();
+  reader_gone = true;
+  const auto left = std::chrono::steady_clock::now();
+  CHECK(p.wait_exit(5s) == 1);
+  CHECK(std::chrono::steady_clock::now() - left < 2s);
+  CHECK(p.err.find("ssecat: cannot write the output: Broken pipe") != std::string::npos);
+}
+
+TEST_CASE("ssecat: -v shows each response's HTTP version as curl does", "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: 1\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  ssecat_process p({"-v", "--max-events", "1", server.url("/")});
+  CHECK(p.wait_exit(5s) == 0);
+  CHECK(lines_starting(p.err, "< ") ==
+        std::vector<std::string>{"< HTTP/1.1 200 text/event-stream from " + server.url("/")});
+}
+
+TEST_CASE("ssecat: -v prints each reconnect on one line; --no-jitter makes the delays exact",
+          "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(503, {{"Content-Length", "0"}});
+    c.close();
+  });
+  ssecat_process p({"-v", "--retry", "20", "--no-jitter", "--max-retries", "3", server.url("/")});
+  CHECK(p.wait_exit(5s) == 1);
+  CAPTURE(p.err);
+  // The reason, the failures in a row, and the delay: --retry doubling at each failure, exactly.
+  CHECK(lines_starting(p.err, "! ") ==
+        std::vector<std::string>{"! HTTP status 503; failure 1 in a row; reconnecting in 20 ms",
+                                 "! HTTP status 503; failure 2 in a row; reconnecting in 40 ms",
+                                 "! HTTP status 503; failure 3 in a row; reconnecting in 80 ms",
+                                 "! HTTP status 503; failure 4 in a row; not retrying"});
+  CHECK(server.requests().size() == 4);
+}
+
+TEST_CASE("ssecat: --until-event ends it with status 0 after the first event of that type",
+          "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: close\n\nevent: update\ndata: 1\n\nevent: close\ndata: bye\n\n"
+           "event: close\ndata: again\n\ndata: after\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  SECTION("alone: the type matches, never the data") {
+    ssecat_process p({"--until-event", "close", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out == "close\nupdate 1\nclose bye\n");
+  }
+  SECTION("with --until: whichever comes first") {
+    ssecat_process p({"--until-event", "close", "--until", "1", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out == "close\nupdate 1\n");
+  }
+  CHECK(server.requests().size() == 1);
+}
+
+TEST_CASE("ssecat: multi-line data indents its later lines, so it differs from several events",
+          "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: a\ndata: b\n\n"   // one event of two lines
+           "data: a\n\ndata: b\n\n" // two events of one line
+           "event: t\ndata: {\ndata:  \"k\": 1\ndata: }\n\n"
+           "data: x\ndata:\ndata: y\n\n"); // an empty line inside
+    c.wait_closed_by_peer(10s);
+  });
+  ssecat_process p({"--max-events", "5", server.url("/")});
+  CHECK(p.wait_exit(5s) == 0);
+  CHECK(p.out == "a\n  b\n"
+                 "a\nb\n"
+                 "t {\n   \"k\": 1\n  }\n"
+                 "x\n  \n  y\n");
+}
+
+TEST_CASE("ssecat: --help names every option", "[ssecat]") {
+  ssecat_process p({"--help"});
+  CHECK(p.wait_exit(5s) == 0);
+  for (const char* option :
+       {"--json",          "--header",       "--method",          "--data",
+        "--last-event-id", "--retry",        "--no-jitter",       "--max-retries",
+        "--max-events",    "--idle-timeout", "--until ",          "--until-event",
+        "--compressed",    "--http1.1",      "--http2",           "--http2-prior-knowledge",
+        "--insecure",      "--cacert",       "--connect-timeout", "--verbose",
+        "--quiet",         "--help",         "--version"}) {
+    CAPTURE(option);
+    CHECK(p.out.find(option) != std::string::npos);
   }
 }

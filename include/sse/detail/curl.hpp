@@ -41,6 +41,23 @@ inline void append_header(header_list& list, const std::string& line) {
   list.reset(grown);
 }
 
+/// The name of a `CURLINFO_HTTP_VERSION` value as a status line spells it ("HTTP/2"); "" for
+/// one libcurl did not set.
+inline std::string http_version_name(long version) {
+  switch (version) {
+  case CURL_HTTP_VERSION_1_0:
+    return "HTTP/1.0";
+  case CURL_HTTP_VERSION_1_1:
+    return "HTTP/1.1";
+  case CURL_HTTP_VERSION_2_0:
+    return "HTTP/2";
+  case CURL_HTTP_VERSION_3:
+    return "HTTP/3";
+  default:
+    return "";
+  }
+}
+
 /// Failures that will not heal by retrying: a bad certificate, a refused scheme, a redirect loop.
 inline bool is_permanent_curl_error(CURLcode code) noexcept {
   switch (code) {

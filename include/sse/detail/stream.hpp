@@ -820,6 +820,9 @@ private:
     }
     response_final_ = true;
     response_.status = status;
+    long version = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_HTTP_VERSION, &version);
+    response_.http_version = http_version_name(version);
     response_.headers = std::move(block_headers_);
     block_headers_.clear();
     char* effective = nullptr;

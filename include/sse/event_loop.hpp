@@ -5,14 +5,18 @@
 
 #include <sse/detail/curl.hpp>
 
+// The backend: epoll on Linux; poll() (WSAPoll on Windows) elsewhere, or wherever
+// SSE_CLIENT_PORTABLE_LOOP is defined. Define it alike in every file of a program.
+#if defined(__linux__) && !defined(SSE_CLIENT_PORTABLE_LOOP)
+#include <sse/detail/poller_epoll.hpp>
+#else
+#include <sse/detail/poller_poll.hpp>
+#endif
+
 #include <curl/curl.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -51,17 +55,10 @@ public:
 
   loop_core() {
     ensure_curl_initialized();
-    epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     multi_ = curl_multi_init();
-    if (epoll_ < 0 || wake_ < 0 || multi_ == nullptr) {
-      close_descriptors();
-      throw std::runtime_error("sse::event_loop: cannot create epoll, eventfd or curl multi");
+    if (multi_ == nullptr) {
+      throw std::runtime_error("sse::event_loop: cannot create a curl multi handle");
     }
-    epoll_event wake_event{};
-    wake_event.events = EPOLLIN;
-    wake_event.data.fd = wake_;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &wake_event);
     // libcurl's socket interface: it says which sockets to watch and when it wants a timeout,
     // so a wake-up costs the sockets that are ready, not every stream's.
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &loop_core::socket_callback);
@@ -73,7 +70,7 @@ public:
   loop_core& operator=(const loop_core&) = delete;
   ~loop_core() {
     shutdown();
-    close_descriptors();
+    curl_multi_cleanup(multi_); // may still tell the socket callback: poller_ outlives it
   }
 
   /// Runs `t` on the loop thread soon. Any thread; never runs `t` inline.
@@ -326,7 +323,7 @@ private:
   }
 
   // How long nothing needs doing: until our next timer or libcurl's. Posted tasks wake the
-  // loop through the eventfd, so an idle loop may sleep long.
+  // loop through the poller, so an idle loop may sleep long.
   int wait_ms() const {
     constexpr long long max_wait_ms = 60000;
     std::optional<clock::time_point> next = curl_deadline_;
@@ -340,59 +337,29 @@ private:
     return static_cast<int>(std::clamp<long long>(wait.count(), 0, max_wait_ms));
   }
 
-  // One epoll_wait, then libcurl is told which sockets are ready and whether its timeout came.
+  // One wait, then libcurl is told which sockets are ready and whether its timeout came.
   void wait_and_drive(int timeout_ms) {
-    constexpr int batch = 256;
-    epoll_event events[batch];
-    const int ready = epoll_wait(epoll_, events, batch, timeout_ms);
     int running = 0;
-    for (int i = 0; i < ready; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == wake_) {
-        std::uint64_t count = 0;
-        (void)!read(wake_, &count, sizeof count);
-        continue;
-      }
-      int flags = 0;
-      if ((events[i].events & EPOLLIN) != 0) {
-        flags |= CURL_CSELECT_IN;
-      }
-      if ((events[i].events & EPOLLOUT) != 0) {
-        flags |= CURL_CSELECT_OUT;
-      }
-      if ((events[i].events & (EPOLLERR | EPOLLHUP)) != 0) {
-        flags |= CURL_CSELECT_ERR;
-      }
-      curl_multi_socket_action(multi_, fd, flags, &running);
-    }
+    poller_.wait(timeout_ms, [this, &running](curl_socket_t socket, int flags) {
+      curl_multi_socket_action(multi_, socket, flags, &running);
+    });
     if (curl_deadline_ && *curl_deadline_ <= clock::now()) {
       curl_deadline_.reset(); // the timer callback may set a new one during the call
       curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
     }
   }
 
-  void wake() noexcept {
-    const std::uint64_t one = 1;
-    (void)!write(wake_, &one, sizeof one);
-  }
+  void wake() noexcept { poller_.wake(); }
 
   static int socket_callback(CURL*, curl_socket_t socket, int what, void* self, void* known) {
     auto* loop = static_cast<loop_core*>(self);
     if (what == CURL_POLL_REMOVE) {
-      epoll_ctl(loop->epoll_, EPOLL_CTL_DEL, socket, nullptr); // may be closed already: fine
+      loop->poller_.forget(socket);
       return 0;
     }
-    epoll_event event{};
-    event.events =
-        ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
-    event.data.fd = socket;
+    loop->poller_.watch(socket, what, known != nullptr);
     if (known == nullptr) {
-      if (epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST) {
-        epoll_ctl(loop->epoll_, EPOLL_CTL_MOD, socket, &event);
-      }
       curl_multi_assign(loop->multi_, socket, loop); // any non-null mark: "added"
-    } else if (epoll_ctl(loop->epoll_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
-      epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, socket, &event);
     }
     return 0;
   }
@@ -405,21 +372,6 @@ private:
       loop->curl_deadline_ = clock::now() + std::chrono::milliseconds(timeout_ms);
     }
     return 0;
-  }
-
-  void close_descriptors() noexcept {
-    if (multi_ != nullptr) {
-      curl_multi_cleanup(multi_);
-      multi_ = nullptr;
-    }
-    if (wake_ >= 0) {
-      ::close(wake_);
-      wake_ = -1;
-    }
-    if (epoll_ >= 0) {
-      ::close(epoll_);
-      epoll_ = -1;
-    }
   }
 
   void finish_done_transfers() {
@@ -441,9 +393,8 @@ private:
     }
   }
 
+  poller poller_; // libcurl's sockets; post() and stop() wake the loop through it
   CURLM* multi_ = nullptr;
-  int epoll_ = -1;
-  int wake_ = -1; // eventfd: post() and stop() wake the loop through it
   std::mutex mutex_;
   std::vector<task> tasks_;
   bool shut_down_ = false;

@@ -703,14 +703,413 @@ SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view fro
 #define SSE_CLIENT_EVENT_LOOP_HPP
 
 
+// The backend: epoll on Linux; poll() (WSAPoll on Windows) elsewhere, or wherever
+// SSE_CLIENT_PORTABLE_LOOP is defined. Define it alike in every file of a program.
+#if defined(__linux__) && !defined(SSE_CLIENT_PORTABLE_LOOP)
+// ---- sse/detail/poller_epoll.hpp ----
+// SPDX-License-Identifier: MIT
+// The Linux event loop backend: epoll for libcurl's sockets, an eventfd for wake-ups.
+#ifndef SSE_CLIENT_DETAIL_POLLER_EPOLL_HPP
+#define SSE_CLIENT_DETAIL_POLLER_EPOLL_HPP
+
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
+#include <stdexcept>
+
+namespace sse::detail {
+
+/// Waits for the sockets libcurl's socket callback names and for wake-ups from any thread.
+/// The loop's thread calls everything but `wake()`. The epoll descriptor is itself pollable,
+/// so a host program's own loop can watch it.
+class poller {
+public:
+  /// Which backend this is, for tests and figures.
+  static constexpr const char* backend = "epoll";
+
+  poller() {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (epoll_ < 0 || wake_ < 0) {
+      close_all();
+      throw std::runtime_error("sse::event_loop: cannot create epoll or eventfd");
+    }
+    epoll_event wake_event{};
+    wake_event.events = EPOLLIN;
+    wake_event.data.fd = wake_;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &wake_event);
+  }
+  poller(const poller&) = delete;
+  poller& operator=(const poller&) = delete;
+  ~poller() { close_all(); }
+
+  /// Watches `socket` for what libcurl asked (`CURL_POLL_IN`, `_OUT`, `_INOUT`); `known`: it was
+  /// watched before, so this is most likely a change.
+  void watch(curl_socket_t socket, int what, bool known) noexcept {
+    epoll_event event{};
+    event.events =
+        ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
+    event.data.fd = socket;
+    if (!known) {
+      if (epoll_ctl(epoll_, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST) {
+        epoll_ctl(epoll_, EPOLL_CTL_MOD, socket, &event);
+      }
+    } else if (epoll_ctl(epoll_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
+      epoll_ctl(epoll_, EPOLL_CTL_ADD, socket, &event);
+    }
+  }
+
+  /// Stops watching `socket`; it may be closed already (the kernel then dropped it itself).
+  void forget(curl_socket_t socket) noexcept { epoll_ctl(epoll_, EPOLL_CTL_DEL, socket, nullptr); }
+
+  /// Waits up to `timeout_ms` for a watched socket or a wake-up, then calls
+  /// `ready(socket, CURL_CSELECT_* flags)` for each ready socket. `ready` may watch and forget.
+  template <typename Ready>
+  void wait(int timeout_ms, Ready&& ready) {
+    constexpr int batch = 256;
+    epoll_event events[batch];
+    const int count = epoll_wait(epoll_, events, batch, timeout_ms);
+    for (int i = 0; i < count; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_) {
+        std::uint64_t wakes = 0;
+        (void)!read(wake_, &wakes, sizeof wakes);
+        continue;
+      }
+      int flags = 0;
+      if ((events[i].events & EPOLLIN) != 0) {
+        flags |= CURL_CSELECT_IN;
+      }
+      if ((events[i].events & EPOLLOUT) != 0) {
+        flags |= CURL_CSELECT_OUT;
+      }
+      if ((events[i].events & (EPOLLERR | EPOLLHUP)) != 0) {
+        flags |= CURL_CSELECT_ERR;
+      }
+      ready(fd, flags);
+    }
+  }
+
+  /// Any thread: makes the current or next `wait()` return.
+  void wake() noexcept {
+    const std::uint64_t one = 1;
+    (void)!write(wake_, &one, sizeof one);
+  }
+
+  /// The epoll descriptor: readable when `wait(0, ...)` has something to do.
+  int descriptor() const noexcept { return epoll_; }
+
+private:
+  void close_all() noexcept {
+    if (wake_ >= 0) {
+      ::close(wake_);
+      wake_ = -1;
+    }
+    if (epoll_ >= 0) {
+      ::close(epoll_);
+      epoll_ = -1;
+    }
+  }
+
+  int epoll_ = -1;
+  int wake_ = -1; // eventfd: post() and stop() wake the loop through it
+};
+
+} // namespace sse::detail
+#endif // SSE_CLIENT_DETAIL_POLLER_EPOLL_HPP
+#else
+// ---- sse/detail/poller_poll.hpp ----
+// SPDX-License-Identifier: MIT
+// The portable event loop backend: poll() (WSAPoll on Windows) over libcurl's sockets and one
+// end of a socket pair that other threads write to for a wake-up.
+#ifndef SSE_CLIENT_DETAIL_POLLER_POLL_HPP
+#define SSE_CLIENT_DETAIL_POLLER_POLL_HPP
+
+#include <curl/curl.h>
+
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+#include <cstddef>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace sse::detail {
+
+/// Waits for the sockets libcurl's socket callback names and for wake-ups from any thread.
+/// The loop's thread calls everything but `wake()`. One poll() per wait over every watched
+/// socket, then libcurl hears of the ready ones only.
+class poller {
+public:
+  /// Which backend this is, for tests and figures.
+  static constexpr const char* backend = "poll";
+
+  poller() {
+#ifdef _WIN32
+    WSADATA data{};
+    if (WSAStartup(MAKEWORD(2, 2), &data) != 0) {
+      throw std::runtime_error("sse::event_loop: WSAStartup failed");
+    }
+    wsa_started_ = true;
+#endif
+    if (!make_wake_pair()) {
+      close_all();
+      throw std::runtime_error("sse::event_loop: cannot create the wake-up socket pair");
+    }
+    fds_.push_back(entry(wake_read_, in_events));
+  }
+  poller(const poller&) = delete;
+  poller& operator=(const poller&) = delete;
+  ~poller() {
+    close_all();
+  }
+
+  /// Watches `socket` for what libcurl asked (`CURL_POLL_IN`, `_OUT`, `_INOUT`).
+  void watch(curl_socket_t socket, int what, bool /*known*/) noexcept {
+    const auto events = static_cast<short>(((what & CURL_POLL_IN) != 0 ? in_events : 0) |
+                                           ((what & CURL_POLL_OUT) != 0 ? out_events : 0));
+    const auto found = index_.find(socket);
+    if (found != index_.end()) {
+      fds_[found->second].events = events;
+      return;
+    }
+    // noexcept: this runs inside libcurl's C callback; running out of memory here terminates.
+    index_.emplace(socket, fds_.size());
+    fds_.push_back(entry(socket, events));
+  }
+
+  /// Stops watching `socket`, which may be closed already.
+  void forget(curl_socket_t socket) noexcept {
+    const auto found = index_.find(socket);
+    if (found == index_.end()) {
+      return;
+    }
+    const std::size_t at = found->second;
+    index_.erase(found);
+    if (at + 1 != fds_.size()) {
+      fds_[at] = fds_.back(); // the last entry takes the hole
+      index_.find(fds_[at].fd)->second = at;
+    }
+    fds_.pop_back();
+  }
+
+  /// Waits up to `timeout_ms` for a watched socket or a wake-up, then calls
+  /// `ready(socket, CURL_CSELECT_* flags)` for each ready socket. `ready` may watch and forget.
+  template <typename Ready>
+  void wait(int timeout_ms, Ready&& ready) {
+#ifdef _WIN32
+    const int count = WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
+#else
+    const int count = ::poll(fds_.data(), static_cast<nfds_t>(fds_.size()), timeout_ms);
+#endif
+    // Collected first: libcurl's socket callback changes fds_ while `ready` runs.
+    ready_.clear();
+    int left = count;
+    for (std::size_t i = 0; i < fds_.size() && left > 0; ++i) {
+      const short revents = fds_[i].revents;
+      if (revents == 0) {
+        continue;
+      }
+      --left;
+      if (i == 0) {
+        drain_wakes();
+        continue;
+      }
+      int flags = 0;
+      // A hang-up comes without POLLIN on some systems; libcurl reads the end of the stream.
+      if ((revents & (in_events | POLLHUP)) != 0) {
+        flags |= CURL_CSELECT_IN;
+      }
+      if ((revents & out_events) != 0) {
+        flags |= CURL_CSELECT_OUT;
+      }
+      if ((revents & (POLLERR | POLLHUP)) != 0) {
+        flags |= CURL_CSELECT_ERR;
+      }
+      ready_.emplace_back(fds_[i].fd, (revents & POLLNVAL) != 0 ? invalid : flags);
+    }
+    // Closed without a CURL_POLL_REMOVE: poll() would return at once for good. Dropped before
+    // libcurl runs, which may open a new socket under the same number.
+    for (const auto& [socket, flags] : ready_) {
+      if (flags == invalid) {
+        forget(socket);
+      }
+    }
+    for (const auto& [socket, flags] : ready_) {
+      if (flags != invalid) {
+        ready(socket, flags);
+      }
+    }
+  }
+
+  /// Any thread: makes the current or next `wait()` return.
+  void wake() noexcept {
+    const char byte = 1;
+    // A full buffer (would block) already holds a wake-up.
+    (void)!::send(wake_write_, &byte, 1, 0);
+  }
+
+private:
+#ifdef _WIN32
+  using socket_type = SOCKET;
+  using entry_type = WSAPOLLFD;
+  static constexpr socket_type no_socket = INVALID_SOCKET;
+  // WSAPoll rejects the priority-band bits that POLLIN and POLLOUT carry.
+  static constexpr int in_events = POLLRDNORM;
+  static constexpr int out_events = POLLWRNORM;
+  static void close_socket(socket_type s) noexcept {
+    closesocket(s);
+  }
+#else
+  using socket_type = int;
+  using entry_type = pollfd;
+  static constexpr socket_type no_socket = -1;
+  static constexpr int in_events = POLLIN;
+  static constexpr int out_events = POLLOUT;
+  static void close_socket(socket_type s) noexcept {
+    ::close(s);
+  }
+#endif
+
+  static entry_type entry(socket_type s, int events) noexcept {
+    entry_type e{};
+    e.fd = s;
+    e.events = static_cast<short>(events);
+    return e;
+  }
+
+  void drain_wakes() noexcept {
+#ifdef _WIN32
+    constexpr int size = 64;
+#else
+    constexpr std::size_t size = 64;
+#endif
+    char bytes[size];
+    // Bounded: wake-ups left over make the next wait return at once, which drains them.
+    for (int i = 0; i < 16; ++i) {
+      if (::recv(wake_read_, bytes, size, 0) < static_cast<long>(size)) {
+        break;
+      }
+    }
+  }
+
+#ifdef _WIN32
+  // No socketpair() on Windows: a TCP connection over the loopback, checked to be our own.
+  bool make_wake_pair() noexcept {
+    const socket_type listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    if (listener == INVALID_SOCKET) {
+      return false;
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    int length = static_cast<int>(sizeof address);
+    auto* name = reinterpret_cast<sockaddr*>(&address);
+    bool ok = ::bind(listener, name, length) == 0 && ::listen(listener, 1) == 0 &&
+              ::getsockname(listener, name, &length) == 0;
+    if (ok) {
+      wake_write_ = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+      ok = wake_write_ != INVALID_SOCKET && ::connect(wake_write_, name, length) == 0;
+    }
+    if (ok) {
+      wake_read_ = ::accept(listener, nullptr, nullptr);
+      ok = wake_read_ != INVALID_SOCKET;
+    }
+    closesocket(listener);
+    if (ok) {
+      // Another local program could have connected to the listener first.
+      sockaddr_in mine{};
+      sockaddr_in peer{};
+      int mine_length = static_cast<int>(sizeof mine);
+      int peer_length = static_cast<int>(sizeof peer);
+      ok = ::getsockname(wake_write_, reinterpret_cast<sockaddr*>(&mine), &mine_length) == 0 &&
+           ::getpeername(wake_read_, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0 &&
+           mine.sin_port == peer.sin_port && mine.sin_addr.s_addr == peer.sin_addr.s_addr;
+    }
+    if (ok) {
+      // A wake-up is one byte: sent at once, not held back for the last one's ACK (Nagle).
+      const BOOL on = TRUE;
+      u_long non_blocking = 1;
+      const auto fionbio = static_cast<long>(FIONBIO); // an unsigned constant for a long
+      ok = ::setsockopt(wake_write_, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on),
+                        static_cast<int>(sizeof on)) == 0 &&
+           ioctlsocket(wake_read_, fionbio, &non_blocking) == 0 &&
+           ioctlsocket(wake_write_, fionbio, &non_blocking) == 0;
+    }
+    return ok;
+  }
+#else
+  bool make_wake_pair() noexcept {
+    int pair[2] = {-1, -1};
+    int type = SOCK_STREAM;
+#ifdef SOCK_CLOEXEC
+    type |= SOCK_CLOEXEC;
+#endif
+    if (::socketpair(AF_UNIX, type, 0, pair) != 0) {
+      return false;
+    }
+    wake_read_ = pair[0];
+    wake_write_ = pair[1];
+    for (const int fd : pair) {
+      if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+          ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+#endif
+
+  void close_all() noexcept {
+    if (wake_read_ != no_socket) {
+      close_socket(wake_read_);
+      wake_read_ = no_socket;
+    }
+    if (wake_write_ != no_socket) {
+      close_socket(wake_write_);
+      wake_write_ = no_socket;
+    }
+#ifdef _WIN32
+    if (wsa_started_) {
+      WSACleanup();
+      wsa_started_ = false;
+    }
+#endif
+  }
+
+  socket_type wake_read_ = no_socket;  // fds_[0]: drained by wait()
+  socket_type wake_write_ = no_socket; // wake() writes a byte here
+#ifdef _WIN32
+  bool wsa_started_ = false;
+#endif
+  std::vector<entry_type> fds_; // the wake-up socket, then libcurl's sockets in any order
+  std::unordered_map<curl_socket_t, std::size_t> index_; // socket -> its place in fds_
+  static constexpr int invalid = -1;                 // in ready_: a socket closed behind our back
+  std::vector<std::pair<curl_socket_t, int>> ready_; // reused by wait()
+};
+
+} // namespace sse::detail
+#endif // SSE_CLIENT_DETAIL_POLLER_POLL_HPP
+#endif
+
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -749,17 +1148,10 @@ public:
 
   loop_core() {
     ensure_curl_initialized();
-    epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     multi_ = curl_multi_init();
-    if (epoll_ < 0 || wake_ < 0 || multi_ == nullptr) {
-      close_descriptors();
-      throw std::runtime_error("sse::event_loop: cannot create epoll, eventfd or curl multi");
+    if (multi_ == nullptr) {
+      throw std::runtime_error("sse::event_loop: cannot create a curl multi handle");
     }
-    epoll_event wake_event{};
-    wake_event.events = EPOLLIN;
-    wake_event.data.fd = wake_;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &wake_event);
     // libcurl's socket interface: it says which sockets to watch and when it wants a timeout,
     // so a wake-up costs the sockets that are ready, not every stream's.
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &loop_core::socket_callback);
@@ -771,7 +1163,7 @@ public:
   loop_core& operator=(const loop_core&) = delete;
   ~loop_core() {
     shutdown();
-    close_descriptors();
+    curl_multi_cleanup(multi_); // may still tell the socket callback: poller_ outlives it
   }
 
   /// Runs `t` on the loop thread soon. Any thread; never runs `t` inline.
@@ -1024,7 +1416,7 @@ private:
   }
 
   // How long nothing needs doing: until our next timer or libcurl's. Posted tasks wake the
-  // loop through the eventfd, so an idle loop may sleep long.
+  // loop through the poller, so an idle loop may sleep long.
   int wait_ms() const {
     constexpr long long max_wait_ms = 60000;
     std::optional<clock::time_point> next = curl_deadline_;
@@ -1038,59 +1430,29 @@ private:
     return static_cast<int>(std::clamp<long long>(wait.count(), 0, max_wait_ms));
   }
 
-  // One epoll_wait, then libcurl is told which sockets are ready and whether its timeout came.
+  // One wait, then libcurl is told which sockets are ready and whether its timeout came.
   void wait_and_drive(int timeout_ms) {
-    constexpr int batch = 256;
-    epoll_event events[batch];
-    const int ready = epoll_wait(epoll_, events, batch, timeout_ms);
     int running = 0;
-    for (int i = 0; i < ready; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == wake_) {
-        std::uint64_t count = 0;
-        (void)!read(wake_, &count, sizeof count);
-        continue;
-      }
-      int flags = 0;
-      if ((events[i].events & EPOLLIN) != 0) {
-        flags |= CURL_CSELECT_IN;
-      }
-      if ((events[i].events & EPOLLOUT) != 0) {
-        flags |= CURL_CSELECT_OUT;
-      }
-      if ((events[i].events & (EPOLLERR | EPOLLHUP)) != 0) {
-        flags |= CURL_CSELECT_ERR;
-      }
-      curl_multi_socket_action(multi_, fd, flags, &running);
-    }
+    poller_.wait(timeout_ms, [this, &running](curl_socket_t socket, int flags) {
+      curl_multi_socket_action(multi_, socket, flags, &running);
+    });
     if (curl_deadline_ && *curl_deadline_ <= clock::now()) {
       curl_deadline_.reset(); // the timer callback may set a new one during the call
       curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
     }
   }
 
-  void wake() noexcept {
-    const std::uint64_t one = 1;
-    (void)!write(wake_, &one, sizeof one);
-  }
+  void wake() noexcept { poller_.wake(); }
 
   static int socket_callback(CURL*, curl_socket_t socket, int what, void* self, void* known) {
     auto* loop = static_cast<loop_core*>(self);
     if (what == CURL_POLL_REMOVE) {
-      epoll_ctl(loop->epoll_, EPOLL_CTL_DEL, socket, nullptr); // may be closed already: fine
+      loop->poller_.forget(socket);
       return 0;
     }
-    epoll_event event{};
-    event.events =
-        ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
-    event.data.fd = socket;
+    loop->poller_.watch(socket, what, known != nullptr);
     if (known == nullptr) {
-      if (epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST) {
-        epoll_ctl(loop->epoll_, EPOLL_CTL_MOD, socket, &event);
-      }
       curl_multi_assign(loop->multi_, socket, loop); // any non-null mark: "added"
-    } else if (epoll_ctl(loop->epoll_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
-      epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, socket, &event);
     }
     return 0;
   }
@@ -1103,21 +1465,6 @@ private:
       loop->curl_deadline_ = clock::now() + std::chrono::milliseconds(timeout_ms);
     }
     return 0;
-  }
-
-  void close_descriptors() noexcept {
-    if (multi_ != nullptr) {
-      curl_multi_cleanup(multi_);
-      multi_ = nullptr;
-    }
-    if (wake_ >= 0) {
-      ::close(wake_);
-      wake_ = -1;
-    }
-    if (epoll_ >= 0) {
-      ::close(epoll_);
-      epoll_ = -1;
-    }
   }
 
   void finish_done_transfers() {
@@ -1139,9 +1486,8 @@ private:
     }
   }
 
+  poller poller_; // libcurl's sockets; post() and stop() wake the loop through it
   CURLM* multi_ = nullptr;
-  int epoll_ = -1;
-  int wake_ = -1; // eventfd: post() and stop() wake the loop through it
   std::mutex mutex_;
   std::vector<task> tasks_;
   bool shut_down_ = false;

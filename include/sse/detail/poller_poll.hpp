@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+// The portable event loop backend: poll() (WSAPoll on Windows) over libcurl's sockets and one
+// end of a socket pair that other threads write to for a wake-up.
+#ifndef SSE_CLIENT_DETAIL_POLLER_POLL_HPP
+#define SSE_CLIENT_DETAIL_POLLER_POLL_HPP
+
+#include <curl/curl.h>
+
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+#include <cstddef>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace sse::detail {
+
+/// Waits for the sockets libcurl's socket callback names and for wake-ups from any thread.
+/// The loop's thread calls everything but `wake()`. One poll() per wait over every watched
+/// socket, then libcurl hears of the ready ones only.
+class poller {
+public:
+  /// Which backend this is, for tests and figures.
+  static constexpr const char* backend = "poll";
+
+  poller() {
+#ifdef _WIN32
+    WSADATA data{};
+    if (WSAStartup(MAKEWORD(2, 2), &data) != 0) {
+      throw std::runtime_error("sse::event_loop: WSAStartup failed");
+    }
+    wsa_started_ = true;
+#endif
+    if (!make_wake_pair()) {
+      close_all();
+      throw std::runtime_error("sse::event_loop: cannot create the wake-up socket pair");
+    }
+    fds_.push_back(entry(wake_read_, in_events));
+  }
+  poller(const poller&) = delete;
+  poller& operator=(const poller&) = delete;
+  ~poller() {
+    close_all();
+  }
+
+  /// Watches `socket` for what libcurl asked (`CURL_POLL_IN`, `_OUT`, `_INOUT`).
+  void watch(curl_socket_t socket, int what, bool /*known*/) noexcept {
+    const auto events = static_cast<short>(((what & CURL_POLL_IN) != 0 ? in_events : 0) |
+                                           ((what & CURL_POLL_OUT) != 0 ? out_events : 0));
+    const auto found = index_.find(socket);
+    if (found != index_.end()) {
+      fds_[found->second].events = events;
+      return;
+    }
+    // noexcept: this runs inside libcurl's C callback; running out of memory here terminates.
+    index_.emplace(socket, fds_.size());
+    fds_.push_back(entry(socket, events));
+  }
+
+  /// Stops watching `socket`, which may be closed already.
+  void forget(curl_socket_t socket) noexcept {
+    const auto found = index_.find(socket);
+    if (found == index_.end()) {
+      return;
+    }
+    const std::size_t at = found->second;
+    index_.erase(found);
+    if (at + 1 != fds_.size()) {
+      fds_[at] = fds_.back(); // the last entry takes the hole
+      index_.find(fds_[at].fd)->second = at;
+    }
+    fds_.pop_back();
+  }
+
+  /// Waits up to `timeout_ms` for a watched socket or a wake-up, then calls
+  /// `ready(socket, CURL_CSELECT_* flags)` for each ready socket. `ready` may watch and forget.
+  template <typename Ready>
+  void wait(int timeout_ms, Ready&& ready) {
+#ifdef _WIN32
+    const int count = WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
+#else
+    const int count = ::poll(fds_.data(), static_cast<nfds_t>(fds_.size()), timeout_ms);
+#endif
+    // Collected first: libcurl's socket callback changes fds_ while `ready` runs.
+    ready_.clear();
+    int left = count;
+    for (std::size_t i = 0; i < fds_.size() && left > 0; ++i) {
+      const short revents = fds_[i].revents;
+      if (revents == 0) {
+        continue;
+      }
+      --left;
+      if (i == 0) {
+        drain_wakes();
+        continue;
+      }
+      int flags = 0;
+      // A hang-up comes without POLLIN on some systems; libcurl reads the end of the stream.
+      if ((revents & (in_events | POLLHUP)) != 0) {
+        flags |= CURL_CSELECT_IN;
+      }
+      if ((revents & out_events) != 0) {
+        flags |= CURL_CSELECT_OUT;
+      }
+      if ((revents & (POLLERR | POLLHUP)) != 0) {
+        flags |= CURL_CSELECT_ERR;
+      }
+      ready_.emplace_back(fds_[i].fd, (revents & POLLNVAL) != 0 ? invalid : flags);
+    }
+    // Closed without a CURL_POLL_REMOVE: poll() would return at once for good. Dropped before
+    // libcurl runs, which may open a new socket under the same number.
+    for (const auto& [socket, flags] : ready_) {
+      if (flags == invalid) {
+        forget(socket);
+      }
+    }
+    for (const auto& [socket, flags] : ready_) {
+      if (flags != invalid) {
+        ready(socket, flags);
+      }
+    }
+  }
+
+  /// Any thread: makes the current or next `wait()` return.
+  void wake() noexcept {
+    const char byte = 1;
+    // A full buffer (would block) already holds a wake-up.
+    (void)!::send(wake_write_, &byte, 1, 0);
+  }
+
+private:
+#ifdef _WIN32
+  using socket_type = SOCKET;
+  using entry_type = WSAPOLLFD;
+  static constexpr socket_type no_socket = INVALID_SOCKET;
+  // WSAPoll rejects the priority-band bits that POLLIN and POLLOUT carry.
+  static constexpr int in_events = POLLRDNORM;
+  static constexpr int out_events = POLLWRNORM;
+  static void close_socket(socket_type s) noexcept {
+    closesocket(s);
+  }
+#else
+  using socket_type = int;
+  using entry_type = pollfd;
+  static constexpr socket_type no_socket = -1;
+  static constexpr int in_events = POLLIN;
+  static constexpr int out_events = POLLOUT;
+  static void close_socket(socket_type s) noexcept {
+    ::close(s);
+  }
+#endif
+
+  static entry_type entry(socket_type s, int events) noexcept {
+    entry_type e{};
+    e.fd = s;
+    e.events = static_cast<short>(events);
+    return e;
+  }
+
+  void drain_wakes() noexcept {
+#ifdef _WIN32
+    constexpr int size = 64;
+#else
+    constexpr std::size_t size = 64;
+#endif
+    char bytes[size];
+    // Bounded: wake-ups left over make the next wait return at once, which drains them.
+    for (int i = 0; i < 16; ++i) {
+      if (::recv(wake_read_, bytes, size, 0) < static_cast<long>(size)) {
+        break;
+      }
+    }
+  }
+
+#ifdef _WIN32
+  // No socketpair() on Windows: a TCP connection over the loopback, checked to be our own.
+  bool make_wake_pair() noexcept {
+    const socket_type listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    if (listener == INVALID_SOCKET) {
+      return false;
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    int length = static_cast<int>(sizeof address);
+    auto* name = reinterpret_cast<sockaddr*>(&address);
+    bool ok = ::bind(listener, name, length) == 0 && ::listen(listener, 1) == 0 &&
+              ::getsockname(listener, name, &length) == 0;
+    if (ok) {
+      wake_write_ = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+      ok = wake_write_ != INVALID_SOCKET && ::connect(wake_write_, name, length) == 0;
+    }
+    if (ok) {
+      wake_read_ = ::accept(listener, nullptr, nullptr);
+      ok = wake_read_ != INVALID_SOCKET;
+    }
+    closesocket(listener);
+    if (ok) {
+      // Another local program could have connected to the listener first.
+      sockaddr_in mine{};
+      sockaddr_in peer{};
+      int mine_length = static_cast<int>(sizeof mine);
+      int peer_length = static_cast<int>(sizeof peer);
+      ok = ::getsockname(wake_write_, reinterpret_cast<sockaddr*>(&mine), &mine_length) == 0 &&
+           ::getpeername(wake_read_, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0 &&
+           mine.sin_port == peer.sin_port && mine.sin_addr.s_addr == peer.sin_addr.s_addr;
+    }
+    if (ok) {
+      // A wake-up is one byte: sent at once, not held back for the last one's ACK (Nagle).
+      const BOOL on = TRUE;
+      u_long non_blocking = 1;
+      const auto fionbio = static_cast<long>(FIONBIO); // an unsigned constant for a long
+      ok = ::setsockopt(wake_write_, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on),
+                        static_cast<int>(sizeof on)) == 0 &&
+           ioctlsocket(wake_read_, fionbio, &non_blocking) == 0 &&
+           ioctlsocket(wake_write_, fionbio, &non_blocking) == 0;
+    }
+    return ok;
+  }
+#else
+  bool make_wake_pair() noexcept {
+    int pair[2] = {-1, -1};
+    int type = SOCK_STREAM;
+#ifdef SOCK_CLOEXEC
+    type |= SOCK_CLOEXEC;
+#endif
+    if (::socketpair(AF_UNIX, type, 0, pair) != 0) {
+      return false;
+    }
+    wake_read_ = pair[0];
+    wake_write_ = pair[1];
+    for (const int fd : pair) {
+      if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+          ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+#endif
+
+  void close_all() noexcept {
+    if (wake_read_ != no_socket) {
+      close_socket(wake_read_);
+      wake_read_ = no_socket;
+    }
+    if (wake_write_ != no_socket) {
+      close_socket(wake_write_);
+      wake_write_ = no_socket;
+    }
+#ifdef _WIN32
+    if (wsa_started_) {
+      WSACleanup();
+      wsa_started_ = false;
+    }
+#endif
+  }
+
+  socket_type wake_read_ = no_socket;  // fds_[0]: drained by wait()
+  socket_type wake_write_ = no_socket; // wake() writes a byte here
+#ifdef _WIN32
+  bool wsa_started_ = false;
+#endif
+  std::vector<entry_type> fds_; // the wake-up socket, then libcurl's sockets in any order
+  std::unordered_map<curl_socket_t, std::size_t> index_; // socket -> its place in fds_
+  static constexpr int invalid = -1;                 // in ready_: a socket closed behind our back
+  std::vector<std::pair<curl_socket_t, int>> ready_; // reused by wait()
+};
+
+} // namespace sse::detail
+#endif // SSE_CLIENT_DETAIL_POLLER_POLL_HPP

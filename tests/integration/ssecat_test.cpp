@@ -506,14 +506,14 @@ TEST_CASE("ssecat: -v prints each reconnect on one line; --no-jitter makes the d
     c.send_head(503, {{"Content-Length", "0"}});
     c.close();
   });
-  ssecat_process p({"-v", "--retry", "20", "--no-jitter", "--max-retries", "3", server.url("/")});
+  ssecat_process p({"-v", "--retry", "150", "--no-jitter", "--max-retries", "3", server.url("/")});
   CHECK(p.wait_exit(5s) == 1);
   CAPTURE(p.err);
   // The reason, the failures in a row, and the delay: --retry doubling at each failure, exactly.
   CHECK(lines_starting(p.err, "! ") ==
-        std::vector<std::string>{"! HTTP status 503; failure 1 in a row; reconnecting in 20 ms",
-                                 "! HTTP status 503; failure 2 in a row; reconnecting in 40 ms",
-                                 "! HTTP status 503; failure 3 in a row; reconnecting in 80 ms",
+        std::vector<std::string>{"! HTTP status 503; failure 1 in a row; reconnecting in 150 ms",
+                                 "! HTTP status 503; failure 2 in a row; reconnecting in 300 ms",
+                                 "! HTTP status 503; failure 3 in a row; reconnecting in 600 ms",
                                  "! HTTP status 503; failure 4 in a row; not retrying"});
   CHECK(server.requests().size() == 4);
 }

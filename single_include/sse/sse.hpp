@@ -131,6 +131,11 @@ struct is_error_code_enum<sse::errc> : true_type {};
 
 #include <curl/curl.h>
 
+// CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR (http and https only) came in 7.85.0.
+#if LIBCURL_VERSION_NUM < 0x075500
+#error "sse-client needs libcurl 7.85.0 or newer"
+#endif
+
 #include <memory>
 #include <stdexcept>
 #include <string>

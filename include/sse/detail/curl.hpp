@@ -7,6 +7,11 @@
 
 #include <curl/curl.h>
 
+// CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR (http and https only) came in 7.85.0.
+#if LIBCURL_VERSION_NUM < 0x075500
+#error "sse-client needs libcurl 7.85.0 or newer"
+#endif
+
 #include <memory>
 #include <stdexcept>
 #include <string>

@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
   });
   client->on_close([&](sse::close_reason reason) {
     if (verbose) {
-      std::cerr << "* closed: " << sse::detail::to_string(reason) << '\n';
+      std::cerr << "* closed: " << sse::to_string(reason) << '\n';
     }
   });
 

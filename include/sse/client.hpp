@@ -82,6 +82,11 @@ public:
   listener_id on_state_change(std::function<void(sse::ready_state)> fn) {
     return add(live().state_changes_, std::move(fn));
   }
+  /// Calls `fn` with the name and value of each field the standard does not define (`foo: bar`),
+  /// as its line is parsed: before the event it belongs to is dispatched.
+  listener_id on_field(std::function<void(std::string_view name, std::string_view value)> fn) {
+    return add(live().fields_, std::move(fn));
+  }
   /// Calls `fn` once when the stream ends for good, with the reason.
   listener_id on_close(std::function<void(sse::close_reason)> fn) {
     return add(live().closes_, std::move(fn));
@@ -120,7 +125,8 @@ public:
   std::string last_event_id() const { return live().last_event_id(); }
   /// The URL from the options.
   const std::string& url() const { return live().options().url; }
-  /// Counters since construction.
+  /// Counters, time connected and disconnected, and the last error, since construction; see
+  /// `client_stats`.
   client_stats stats() const { return live().stats(); }
 
   /// Blocks until the stream has ended for good. From a callback, or anywhere on the thread

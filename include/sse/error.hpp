@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -25,6 +26,31 @@ enum class errc {
   closed,       ///< reserved: an end for good is reported by on_close and close_reason()
   listener,     ///< a callback threw; the stream goes on
 };
+
+/// The enumerator's name, e.g. "http_status"; "unknown" for a value outside the enumeration.
+constexpr std::string_view to_string(errc code) noexcept {
+  switch (code) {
+  case errc::network:
+    return "network";
+  case errc::tls:
+    return "tls";
+  case errc::http_status:
+    return "http_status";
+  case errc::content_type:
+    return "content_type";
+  case errc::too_large:
+    return "too_large";
+  case errc::idle_timeout:
+    return "idle_timeout";
+  case errc::parse:
+    return "parse";
+  case errc::closed:
+    return "closed";
+  case errc::listener:
+    return "listener";
+  }
+  return "unknown";
+}
 
 namespace detail {
 class error_category_impl final : public std::error_category {

@@ -7,9 +7,12 @@
 #include <sse/error.hpp>
 #include <sse/event.hpp>
 #include <sse/event_loop.hpp>
+#include <sse/listener.hpp>
 #include <sse/options.hpp>
 #include <sse/parser.hpp>
 #include <sse/reconnect_policy.hpp>
+#include <sse/state.hpp>
+#include <sse/stats.hpp>
 #include <sse/version.hpp>
 
 #endif // SSE_CLIENT_SSE_HPP

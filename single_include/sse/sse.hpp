@@ -34,6 +34,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -52,6 +53,31 @@ enum class errc {
   closed,       ///< reserved: an end for good is reported by on_close and close_reason()
   listener,     ///< a callback threw; the stream goes on
 };
+
+/// The enumerator's name, e.g. "http_status"; "unknown" for a value outside the enumeration.
+constexpr std::string_view to_string(errc code) noexcept {
+  switch (code) {
+  case errc::network:
+    return "network";
+  case errc::tls:
+    return "tls";
+  case errc::http_status:
+    return "http_status";
+  case errc::content_type:
+    return "content_type";
+  case errc::too_large:
+    return "too_large";
+  case errc::idle_timeout:
+    return "idle_timeout";
+  case errc::parse:
+    return "parse";
+  case errc::closed:
+    return "closed";
+  case errc::listener:
+    return "listener";
+  }
+  return "unknown";
+}
 
 namespace detail {
 class error_category_impl final : public std::error_category {
@@ -402,6 +428,27 @@ inline bool operator!=(const event& a, const event& b) {
 
 } // namespace sse
 #endif // SSE_CLIENT_EVENT_HPP
+// ---- sse/listener.hpp ----
+// SPDX-License-Identifier: MIT
+// What a client calls for each event, and the handle that removes a callback again.
+#ifndef SSE_CLIENT_LISTENER_HPP
+#define SSE_CLIENT_LISTENER_HPP
+
+
+#include <cstdint>
+#include <functional>
+
+namespace sse {
+
+/// An event listener: called on the loop's thread with each event of its type. The reference
+/// is valid during the call only.
+using listener = std::function<void(const event&)>;
+
+/// Returned by every `client::on...`; pass it to `client::off`.
+enum class listener_id : std::uint64_t {};
+
+} // namespace sse
+#endif // SSE_CLIENT_LISTENER_HPP
 
 #include <atomic>
 #include <cstdint>
@@ -414,9 +461,6 @@ inline bool operator!=(const event& a, const event& b) {
 #include <vector>
 
 namespace sse {
-
-/// Returned by every `client::on...`; pass it to `client::off`.
-enum class listener_id : std::uint64_t {};
 
 namespace detail {
 
@@ -3353,6 +3397,117 @@ inline void adopt_last_event_id_header(client_options& options) {
 } // namespace detail
 } // namespace sse
 #endif // SSE_CLIENT_OPTIONS_HPP
+// ---- sse/state.hpp ----
+// SPDX-License-Identifier: MIT
+// Where a stream is (ready_state) and why it ended (close_reason), with names to print.
+#ifndef SSE_CLIENT_STATE_HPP
+#define SSE_CLIENT_STATE_HPP
+
+#include <string_view>
+
+namespace sse {
+
+/// A stream's connection state, as WHATWG EventSource's readyState.
+enum class ready_state {
+  connecting, ///< before the first response, and while waiting to reconnect
+  open,       ///< a 200 text/event-stream response is being read
+  closed,     ///< ended for good; see `client::close_reason()`
+};
+
+/// Why a stream ended for good.
+enum class close_reason {
+  none,           ///< it has not ended
+  closed,         ///< `close()` or the client's destructor
+  no_content,     ///< the server answered 204 No Content: its request to stop
+  terminal_event, ///< `client_options::is_terminal` matched an event
+  server_ended,   ///< one-shot stream (`reconnect_on_end` false): the body ended cleanly
+  truncated,      ///< one-shot stream: the body ended in the middle of an event
+  failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
+  gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
+};
+
+/// The enumerator's name, e.g. "connecting"; "unknown" for a value outside the enumeration.
+constexpr std::string_view to_string(ready_state state) noexcept {
+  switch (state) {
+  case ready_state::connecting:
+    return "connecting";
+  case ready_state::open:
+    return "open";
+  case ready_state::closed:
+    return "closed";
+  }
+  return "unknown";
+}
+
+/// The enumerator's name, e.g. "no_content"; "unknown" for a value outside the enumeration.
+constexpr std::string_view to_string(close_reason reason) noexcept {
+  switch (reason) {
+  case close_reason::none:
+    return "none";
+  case close_reason::closed:
+    return "closed";
+  case close_reason::no_content:
+    return "no_content";
+  case close_reason::terminal_event:
+    return "terminal_event";
+  case close_reason::server_ended:
+    return "server_ended";
+  case close_reason::truncated:
+    return "truncated";
+  case close_reason::failed:
+    return "failed";
+  case close_reason::gave_up:
+    return "gave_up";
+  }
+  return "unknown";
+}
+
+} // namespace sse
+#endif // SSE_CLIENT_STATE_HPP
+// ---- sse/stats.hpp ----
+// SPDX-License-Identifier: MIT
+// What a long-lived stream has done, for an operator's graphs: counters, time, the last error.
+#ifndef SSE_CLIENT_STATS_HPP
+#define SSE_CLIENT_STATS_HPP
+
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace sse {
+
+static_assert(static_cast<std::size_t>(errc::listener) < 10, "failures_by_code holds every errc");
+
+/// A snapshot of a client's counters since it was built, from `client::stats()` on any thread.
+struct client_stats {
+  std::uint64_t events = 0;     ///< events dispatched to listeners
+  std::uint64_t bytes = 0;      ///< body bytes received, all attempts
+  std::uint64_t attempts = 0;   ///< connection attempts started
+  std::uint64_t opens = 0;      ///< responses accepted as a stream (200, text/event-stream)
+  std::uint64_t reconnects = 0; ///< reconnects scheduled after a failure or a lost stream
+  std::uint64_t failures = 0;   ///< errors handed to `on_error`, of every kind
+  /// `failures` by kind, indexed by the `errc` value (index 0 is unused); see `failures_of`.
+  std::array<std::uint64_t, 10> failures_by_code{};
+  /// Time a stream was open, and time since `start()` without one (waiting to reconnect,
+  /// connecting, or after the end for good, until the end).
+  std::chrono::milliseconds connected{0};
+  std::chrono::milliseconds disconnected{0};
+  /// The last error handed to `on_error`, and when it came (wall clock); empty before any.
+  std::optional<error> last_error;
+  std::optional<std::chrono::system_clock::time_point> last_error_time;
+
+  /// The failures of one kind.
+  std::uint64_t failures_of(errc code) const noexcept {
+    const auto index = static_cast<std::size_t>(code);
+    return index < failures_by_code.size() ? failures_by_code[index] : 0;
+  }
+};
+
+} // namespace sse
+#endif // SSE_CLIENT_STATS_HPP
 
 #include <curl/curl.h>
 
@@ -3376,58 +3531,7 @@ inline void adopt_last_event_id_header(client_options& options) {
 
 namespace sse {
 
-/// A stream's connection state, as WHATWG EventSource's readyState.
-enum class ready_state {
-  connecting, ///< before the first response, and while waiting to reconnect
-  open,       ///< a 200 text/event-stream response is being read
-  closed,     ///< ended for good; see `client::close_reason()`
-};
-
-/// Why a stream ended for good.
-enum class close_reason {
-  none,           ///< it has not ended
-  closed,         ///< `close()` or the client's destructor
-  no_content,     ///< the server answered 204 No Content: its request to stop
-  terminal_event, ///< `client_options::is_terminal` matched an event
-  server_ended,   ///< one-shot stream (`reconnect_on_end` false): the body ended cleanly
-  truncated,      ///< one-shot stream: the body ended in the middle of an event
-  failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
-  gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
-};
-
-/// Counters for a stream, readable from any thread.
-struct client_stats {
-  std::uint64_t events = 0;   ///< events dispatched
-  std::uint64_t bytes = 0;    ///< body bytes received (all attempts)
-  std::uint64_t attempts = 0; ///< connection attempts started
-  std::uint64_t opens = 0;    ///< responses accepted as a stream
-};
-
-using listener = std::function<void(const event&)>;
-
 namespace detail {
-
-inline std::string_view to_string(close_reason reason) noexcept {
-  switch (reason) {
-  case close_reason::none:
-    return "none";
-  case close_reason::closed:
-    return "closed";
-  case close_reason::no_content:
-    return "no_content";
-  case close_reason::terminal_event:
-    return "terminal_event";
-  case close_reason::server_ended:
-    return "server_ended";
-  case close_reason::truncated:
-    return "truncated";
-  case close_reason::failed:
-    return "failed";
-  case close_reason::gave_up:
-    return "gave_up";
-  }
-  return "unknown";
-}
 
 /// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
 /// Public methods are safe from any thread; everything else runs on the loop thread.
@@ -3444,6 +3548,11 @@ public:
     published_last_event_id_ = options_.last_event_id;
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
     parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
+    parser_.on_unknown_field([this](std::string_view name, std::string_view value) {
+      if (!closed_.load() && !restart_requested_) {
+        notify(fields_, name, value);
+      }
+    });
   }
 
   // ---- any thread ----
@@ -3456,6 +3565,7 @@ public:
   listener_list<std::function<void(std::string_view)>> comments_;
   listener_list<std::function<void(ready_state)>> state_changes_;
   listener_list<std::function<void(close_reason)>> closes_;
+  listener_list<std::function<void(std::string_view, std::string_view)>> fields_;
 
   // Waits only while the removed callback itself runs, and destroys it (its captures) here,
   // with no lock held: a capture's destructor may call on() or off().
@@ -3466,6 +3576,7 @@ public:
     removed = removed ? removed : comments_.remove(id);
     removed = removed ? removed : state_changes_.remove(id);
     removed = removed ? removed : closes_.remove(id);
+    removed = removed ? removed : fields_.remove(id);
     if (removed) {
       wait_while_running(removed.get());
     }
@@ -3474,6 +3585,10 @@ public:
   void start() {
     if (started_.exchange(true)) {
       return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      started_at_ = clock::now();
     }
     loop_->stream_started();
     loop_->post([self = shared_from_this()] { self->begin_attempt(); });
@@ -3493,6 +3608,7 @@ public:
     comments_.clear();
     state_changes_.clear();
     closes_.clear();
+    fields_.clear();
   }
 
   void restart(bool reset_backoff) {
@@ -3517,15 +3633,28 @@ public:
     return shared_last_event_id_;
   }
 
-  client_stats stats() const noexcept {
+  client_stats stats() const {
     client_stats s;
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      s = stats_;
+      const auto now = ended_at_.value_or(clock::now());
+      auto connected = connected_total_;
+      if (open_since_) {
+        connected += now - *open_since_;
+      }
+      s.connected = std::chrono::duration_cast<std::chrono::milliseconds>(connected);
+      if (started_at_) {
+        s.disconnected =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - *started_at_) - s.connected;
+      }
+    }
     s.events = events_count_.load(std::memory_order_relaxed);
     s.bytes = bytes_count_.load(std::memory_order_relaxed);
     s.attempts = attempts_count_.load(std::memory_order_relaxed);
     s.opens = opens_count_.load(std::memory_order_relaxed);
     return s;
   }
-
   /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
   /// On the loop's thread (from a callback) it throws std::logic_error unless the stream has
   /// ended: the loop could not end it while its own thread waits.
@@ -3650,6 +3779,18 @@ private:
   }
 
   void deliver_error(const error& e) {
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      ++stats_.failures;
+      if (e.code.category() == error_category()) {
+        const auto index = static_cast<std::size_t>(e.code.value());
+        if (index < stats_.failures_by_code.size()) {
+          ++stats_.failures_by_code[index];
+        }
+      }
+      stats_.last_error = e;
+      stats_.last_error_time = std::chrono::system_clock::now();
+    }
     in_error_callback_ = true;
     notify(errors_, e);
     in_error_callback_ = false;
@@ -4178,23 +4319,32 @@ private:
       opened_at_ = clock::now();
       opens_count_.fetch_add(1, std::memory_order_relaxed);
       policy_.connection_opened(opened_at_);
+      {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        open_since_ = opened_at_;
+      }
       set_state(ready_state::open);
       notify(opens_, response_);
       return true;
     }
-    // Rejected: the verdict is in, whether or not the body ever ends. The bytes of it that came
-    // with this read still reach on_body (kept for error::body); then a task ends the transfer.
-    end_after_this_read();
+    // Rejected: the verdict is in, whether or not the body ever ends. What of the body comes
+    // within a short grace reaches on_body (kept for error::body, up to 4 KiB); a body that
+    // ends sooner ends the transfer by itself, and a timer ends one that does not.
+    end_rejected_response_soon();
     return true;
   }
 
-  void end_after_this_read() {
-    loop_->post([weak = weak_from_this(), attempt = attempts_count_.load()] {
-      const auto self = weak.lock();
-      if (self && self->easy_ && self->attempts_count_.load() == attempt) {
-        self->abort_transfer(); // concludes from the response, see transfer_done
-      }
-    });
+  // Long enough for a body written just after the head, short enough to be "at once".
+  static constexpr std::chrono::milliseconds rejected_body_grace{100};
+
+  void end_rejected_response_soon() {
+    loop_->add_timer(clock::now() + rejected_body_grace,
+                     [weak = weak_from_this(), attempt = attempts_count_.load()] {
+                       const auto self = weak.lock();
+                       if (self && self->easy_ && self->attempts_count_.load() == attempt) {
+                         self->abort_transfer(); // concludes from the response: transfer_done
+                       }
+                     });
   }
 
   // Closed, restarting or on a loop that shuts down: libcurl's callbacks return 0 to end the
@@ -4273,6 +4423,7 @@ public:
     if (was_open) {
       policy_.connection_lost(now);
     }
+    end_connected_time(now);
     if (events_count_.load(std::memory_order_relaxed) != events_at_attempt_start_) {
       policy_.event_delivered(); // the next reconnect waits the base delay, failures count anew
     }
@@ -4417,7 +4568,19 @@ private:
     }
   }
 
+  void end_connected_time(clock::time_point now) {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    if (open_since_) {
+      connected_total_ += now - *open_since_;
+      open_since_.reset();
+    }
+  }
+
   void schedule_attempt(std::chrono::milliseconds delay) {
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      ++stats_.reconnects;
+    }
     if (reconnect_timer_) {
       loop_->cancel_timer(*reconnect_timer_);
     }
@@ -4495,6 +4658,12 @@ private:
       easy_.reset();
     }
     reason_.store(reason);
+    const auto now = clock::now();
+    end_connected_time(now);
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      ended_at_ = now;
+    }
     set_state(ready_state::closed);
     notify(closes_, reason);
     mark_finished_shared();
@@ -4530,6 +4699,12 @@ private:
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};
   std::atomic<std::uint64_t> opens_count_{0};
+  mutable std::mutex stats_mutex_; // guards the five members below
+  client_stats stats_;             // reconnects, failures, the last error
+  clock::duration connected_total_{0};
+  std::optional<clock::time_point> open_since_;
+  std::optional<clock::time_point> started_at_;
+  std::optional<clock::time_point> ended_at_;
   mutable std::mutex shared_mutex_;
   std::condition_variable closed_cv_;
   std::string shared_last_event_id_; // guarded by shared_mutex_
@@ -4647,6 +4822,11 @@ public:
   listener_id on_state_change(std::function<void(sse::ready_state)> fn) {
     return add(live().state_changes_, std::move(fn));
   }
+  /// Calls `fn` with the name and value of each field the standard does not define (`foo: bar`),
+  /// as its line is parsed: before the event it belongs to is dispatched.
+  listener_id on_field(std::function<void(std::string_view name, std::string_view value)> fn) {
+    return add(live().fields_, std::move(fn));
+  }
   /// Calls `fn` once when the stream ends for good, with the reason.
   listener_id on_close(std::function<void(sse::close_reason)> fn) {
     return add(live().closes_, std::move(fn));
@@ -4685,7 +4865,8 @@ public:
   std::string last_event_id() const { return live().last_event_id(); }
   /// The URL from the options.
   const std::string& url() const { return live().options().url; }
-  /// Counters since construction.
+  /// Counters, time connected and disconnected, and the last error, since construction; see
+  /// `client_stats`.
   client_stats stats() const { return live().stats(); }
 
   /// Blocks until the stream has ended for good. From a callback, or anywhere on the thread

@@ -5,6 +5,7 @@
 
 #include <sse/detail/inline.hpp>
 #include <sse/event.hpp>
+#include <sse/listener.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -17,9 +18,6 @@
 #include <vector>
 
 namespace sse {
-
-/// Returned by every `client::on...`; pass it to `client::off`.
-enum class listener_id : std::uint64_t {};
 
 namespace detail {
 

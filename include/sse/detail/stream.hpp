@@ -14,6 +14,8 @@
 #include <sse/options.hpp>
 #include <sse/parser.hpp>
 #include <sse/reconnect_policy.hpp>
+#include <sse/state.hpp>
+#include <sse/stats.hpp>
 
 #include <curl/curl.h>
 
@@ -37,58 +39,7 @@
 
 namespace sse {
 
-/// A stream's connection state, as WHATWG EventSource's readyState.
-enum class ready_state {
-  connecting, ///< before the first response, and while waiting to reconnect
-  open,       ///< a 200 text/event-stream response is being read
-  closed,     ///< ended for good; see `client::close_reason()`
-};
-
-/// Why a stream ended for good.
-enum class close_reason {
-  none,           ///< it has not ended
-  closed,         ///< `close()` or the client's destructor
-  no_content,     ///< the server answered 204 No Content: its request to stop
-  terminal_event, ///< `client_options::is_terminal` matched an event
-  server_ended,   ///< one-shot stream (`reconnect_on_end` false): the body ended cleanly
-  truncated,      ///< one-shot stream: the body ended in the middle of an event
-  failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
-  gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
-};
-
-/// Counters for a stream, readable from any thread.
-struct client_stats {
-  std::uint64_t events = 0;   ///< events dispatched
-  std::uint64_t bytes = 0;    ///< body bytes received (all attempts)
-  std::uint64_t attempts = 0; ///< connection attempts started
-  std::uint64_t opens = 0;    ///< responses accepted as a stream
-};
-
-using listener = std::function<void(const event&)>;
-
 namespace detail {
-
-inline std::string_view to_string(close_reason reason) noexcept {
-  switch (reason) {
-  case close_reason::none:
-    return "none";
-  case close_reason::closed:
-    return "closed";
-  case close_reason::no_content:
-    return "no_content";
-  case close_reason::terminal_event:
-    return "terminal_event";
-  case close_reason::server_ended:
-    return "server_ended";
-  case close_reason::truncated:
-    return "truncated";
-  case close_reason::failed:
-    return "failed";
-  case close_reason::gave_up:
-    return "gave_up";
-  }
-  return "unknown";
-}
 
 /// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
 /// Public methods are safe from any thread; everything else runs on the loop thread.
@@ -105,6 +56,11 @@ public:
     published_last_event_id_ = options_.last_event_id;
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
     parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
+    parser_.on_unknown_field([this](std::string_view name, std::string_view value) {
+      if (!closed_.load() && !restart_requested_) {
+        notify(fields_, name, value);
+      }
+    });
   }
 
   // ---- any thread ----
@@ -117,6 +73,7 @@ public:
   listener_list<std::function<void(std::string_view)>> comments_;
   listener_list<std::function<void(ready_state)>> state_changes_;
   listener_list<std::function<void(close_reason)>> closes_;
+  listener_list<std::function<void(std::string_view, std::string_view)>> fields_;
 
   // Waits only while the removed callback itself runs, and destroys it (its captures) here,
   // with no lock held: a capture's destructor may call on() or off().
@@ -127,6 +84,7 @@ public:
     removed = removed ? removed : comments_.remove(id);
     removed = removed ? removed : state_changes_.remove(id);
     removed = removed ? removed : closes_.remove(id);
+    removed = removed ? removed : fields_.remove(id);
     if (removed) {
       wait_while_running(removed.get());
     }
@@ -135,6 +93,10 @@ public:
   void start() {
     if (started_.exchange(true)) {
       return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      started_at_ = clock::now();
     }
     loop_->stream_started();
     loop_->post([self = shared_from_this()] { self->begin_attempt(); });
@@ -154,6 +116,7 @@ public:
     comments_.clear();
     state_changes_.clear();
     closes_.clear();
+    fields_.clear();
   }
 
   void restart(bool reset_backoff) {
@@ -178,15 +141,28 @@ public:
     return shared_last_event_id_;
   }
 
-  client_stats stats() const noexcept {
+  client_stats stats() const {
     client_stats s;
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      s = stats_;
+      const auto now = ended_at_.value_or(clock::now());
+      auto connected = connected_total_;
+      if (open_since_) {
+        connected += now - *open_since_;
+      }
+      s.connected = std::chrono::duration_cast<std::chrono::milliseconds>(connected);
+      if (started_at_) {
+        s.disconnected =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - *started_at_) - s.connected;
+      }
+    }
     s.events = events_count_.load(std::memory_order_relaxed);
     s.bytes = bytes_count_.load(std::memory_order_relaxed);
     s.attempts = attempts_count_.load(std::memory_order_relaxed);
     s.opens = opens_count_.load(std::memory_order_relaxed);
     return s;
   }
-
   /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
   /// On the loop's thread (from a callback) it throws std::logic_error unless the stream has
   /// ended: the loop could not end it while its own thread waits.
@@ -311,6 +287,18 @@ private:
   }
 
   void deliver_error(const error& e) {
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      ++stats_.failures;
+      if (e.code.category() == error_category()) {
+        const auto index = static_cast<std::size_t>(e.code.value());
+        if (index < stats_.failures_by_code.size()) {
+          ++stats_.failures_by_code[index];
+        }
+      }
+      stats_.last_error = e;
+      stats_.last_error_time = std::chrono::system_clock::now();
+    }
     in_error_callback_ = true;
     notify(errors_, e);
     in_error_callback_ = false;
@@ -839,23 +827,32 @@ private:
       opened_at_ = clock::now();
       opens_count_.fetch_add(1, std::memory_order_relaxed);
       policy_.connection_opened(opened_at_);
+      {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        open_since_ = opened_at_;
+      }
       set_state(ready_state::open);
       notify(opens_, response_);
       return true;
     }
-    // Rejected: the verdict is in, whether or not the body ever ends. The bytes of it that came
-    // with this read still reach on_body (kept for error::body); then a task ends the transfer.
-    end_after_this_read();
+    // Rejected: the verdict is in, whether or not the body ever ends. What of the body comes
+    // within a short grace reaches on_body (kept for error::body, up to 4 KiB); a body that
+    // ends sooner ends the transfer by itself, and a timer ends one that does not.
+    end_rejected_response_soon();
     return true;
   }
 
-  void end_after_this_read() {
-    loop_->post([weak = weak_from_this(), attempt = attempts_count_.load()] {
-      const auto self = weak.lock();
-      if (self && self->easy_ && self->attempts_count_.load() == attempt) {
-        self->abort_transfer(); // concludes from the response, see transfer_done
-      }
-    });
+  // Long enough for a body written just after the head, short enough to be "at once".
+  static constexpr std::chrono::milliseconds rejected_body_grace{100};
+
+  void end_rejected_response_soon() {
+    loop_->add_timer(clock::now() + rejected_body_grace,
+                     [weak = weak_from_this(), attempt = attempts_count_.load()] {
+                       const auto self = weak.lock();
+                       if (self && self->easy_ && self->attempts_count_.load() == attempt) {
+                         self->abort_transfer(); // concludes from the response: transfer_done
+                       }
+                     });
   }
 
   // Closed, restarting or on a loop that shuts down: libcurl's callbacks return 0 to end the
@@ -934,6 +931,7 @@ public:
     if (was_open) {
       policy_.connection_lost(now);
     }
+    end_connected_time(now);
     if (events_count_.load(std::memory_order_relaxed) != events_at_attempt_start_) {
       policy_.event_delivered(); // the next reconnect waits the base delay, failures count anew
     }
@@ -1078,7 +1076,19 @@ private:
     }
   }
 
+  void end_connected_time(clock::time_point now) {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    if (open_since_) {
+      connected_total_ += now - *open_since_;
+      open_since_.reset();
+    }
+  }
+
   void schedule_attempt(std::chrono::milliseconds delay) {
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      ++stats_.reconnects;
+    }
     if (reconnect_timer_) {
       loop_->cancel_timer(*reconnect_timer_);
     }
@@ -1156,6 +1166,12 @@ private:
       easy_.reset();
     }
     reason_.store(reason);
+    const auto now = clock::now();
+    end_connected_time(now);
+    {
+      std::lock_guard<std::mutex> lock(stats_mutex_);
+      ended_at_ = now;
+    }
     set_state(ready_state::closed);
     notify(closes_, reason);
     mark_finished_shared();
@@ -1191,6 +1207,12 @@ private:
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};
   std::atomic<std::uint64_t> opens_count_{0};
+  mutable std::mutex stats_mutex_; // guards the five members below
+  client_stats stats_;             // reconnects, failures, the last error
+  clock::duration connected_total_{0};
+  std::optional<clock::time_point> open_since_;
+  std::optional<clock::time_point> started_at_;
+  std::optional<clock::time_point> ended_at_;
   mutable std::mutex shared_mutex_;
   std::condition_variable closed_cv_;
   std::string shared_last_event_id_; // guarded by shared_mutex_

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+// What a client calls for each event, and the handle that removes a callback again.
+#ifndef SSE_CLIENT_LISTENER_HPP
+#define SSE_CLIENT_LISTENER_HPP
+
+#include <sse/event.hpp>
+
+#include <cstdint>
+#include <functional>
+
+namespace sse {
+
+/// An event listener: called on the loop's thread with each event of its type. The reference
+/// is valid during the call only.
+using listener = std::function<void(const event&)>;
+
+/// Returned by every `client::on...`; pass it to `client::off`.
+enum class listener_id : std::uint64_t {};
+
+} // namespace sse
+#endif // SSE_CLIENT_LISTENER_HPP

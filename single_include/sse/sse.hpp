@@ -1914,6 +1914,7 @@ private:
   // of reaching it through a std::function (a call, and the lane's registers saved around it,
   // per event). Being empty, a sink costs the lane no register. Every function of the path
   // takes the instruction sets of the file that calls feed() (see feed()).
+  template <typename Isa>
   struct callback_sink {
     void operator()(parser& p, const event& e) const {
       if (p.on_event_) {
@@ -2029,7 +2030,7 @@ private:
 
 template <typename Isa>
 std::error_code parser::feed(std::string_view bytes) {
-  return feed_to<callback_sink, Isa>(bytes, callback_sink{});
+  return feed_to<callback_sink<Isa>, Isa>(bytes, callback_sink<Isa>{});
 }
 
 template <typename Sink, typename Isa>

@@ -233,7 +233,7 @@ private:
 };
 
 template <typename Isa>
-std::error_code parser::feed(std::string_view bytes) {
+inline std::error_code parser::feed(std::string_view bytes) {
   return feed_to<callback_sink<Isa>, Isa>(bytes, callback_sink<Isa>{});
 }
 
@@ -268,7 +268,7 @@ std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
 }
 
 template <typename Isa>
-void parser::reset() noexcept {
+inline void parser::reset() noexcept {
   decoder_.reset();
   bom_matched_ = 0;
   stream_started_ = false;
@@ -617,7 +617,7 @@ bool parser::special_byte(cursor<Isa>& at, std::size_t end, Sink sink) {
 
 // Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
 template <typename Isa>
-bool parser::append_to_line(std::string_view text) {
+inline bool parser::append_to_line(std::string_view text) {
   if (line_.size() + text.size() > options_.max_event_size) {
     fail(errc::too_large);
     return false;
@@ -642,7 +642,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line, Sink s
 }
 
 template <typename Isa>
-void parser::process_other_line(std::string_view line) {
+inline void parser::process_other_line(std::string_view line) {
   if (line.front() == ':') {
     if (on_comment_) {
       on_comment_(line.substr(1));
@@ -658,7 +658,7 @@ void parser::process_other_line(std::string_view line) {
 }
 
 template <typename Isa>
-void parser::process_field(std::string_view name, std::string_view value) {
+inline void parser::process_field(std::string_view name, std::string_view value) {
   if (name == "data") {
     append_data<Isa>(value);
   } else if (name == "id") {
@@ -714,7 +714,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::set_id(std::string_view value) {
 }
 
 template <typename Isa>
-void parser::set_type(std::string_view value) {
+inline void parser::set_type(std::string_view value) {
   // An empty type buffer dispatches as "message"; streams mostly repeat one type, which the
   // slot then already holds.
   const std::string_view type = value.empty() ? std::string_view("message") : value;
@@ -726,7 +726,7 @@ void parser::set_type(std::string_view value) {
 }
 
 template <typename Isa>
-void parser::process_retry(std::string_view value) {
+inline void parser::process_retry(std::string_view value) {
   if (value.empty()) {
     return;
   }

@@ -1500,7 +1500,7 @@ inline bool is_special_byte(char c) noexcept {
 
 /// Bit k set: byte k of the `size` <= 64 at `p` is special. The reference the others match.
 template <typename Isa = compiled_isa>
-std::uint64_t special_mask_portable(const char* p, std::size_t size) noexcept {
+inline std::uint64_t special_mask_portable(const char* p, std::size_t size) noexcept {
   std::uint64_t mask = 0;
   for (std::size_t k = 0; k < size; ++k) {
     mask |= static_cast<std::uint64_t>(is_special_byte(p[k])) << k;
@@ -1511,7 +1511,7 @@ std::uint64_t special_mask_portable(const char* p, std::size_t size) noexcept {
 /// The same for the 64 bytes at `p`, 8 at a time in plain C++ (SIMD within a register): for a
 /// processor without SSE2, or with SSE_CLIENT_NO_SIMD.
 template <typename Isa = compiled_isa>
-std::uint64_t special_mask_words(const char* p) noexcept {
+inline std::uint64_t special_mask_words(const char* p) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101U;
   constexpr std::uint64_t low7 = ones * 0x7F;
   constexpr std::uint64_t high = ones * 0x80;
@@ -1537,7 +1537,7 @@ std::uint64_t special_mask_words(const char* p) noexcept {
 #if defined(SSE_CLIENT_SSE2)
 /// The same for the 64 bytes at `p`, 16 at a time.
 template <typename Isa = compiled_isa>
-std::uint64_t special_mask_sse2(const char* p) noexcept {
+inline std::uint64_t special_mask_sse2(const char* p) noexcept {
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i cr = _mm_set1_epi8('\r');
   const __m128i nul = _mm_setzero_si128();
@@ -1569,7 +1569,7 @@ std::uint64_t special_mask_sse2(const char* p) noexcept {
 /// entry for its low four bits (an entry no other byte has, 0xFF, for the other 13). A byte
 /// >= 0x80 looks up 0 and is caught by its own top bit, as in SSE2.
 template <typename Isa = compiled_isa>
-SSE_CLIENT_AVX2_TARGET std::uint64_t special_mask_avx2(const char* p) noexcept {
+SSE_CLIENT_AVX2_TARGET inline std::uint64_t special_mask_avx2(const char* p) noexcept {
   constexpr char none = static_cast<char>(0xFF);
   const __m256i ends = _mm256_setr_epi8(               //
       '\0', none, none, none, none, none, none, none,  //
@@ -1724,7 +1724,7 @@ struct utf8_sequence {
 /// Classifies the sequence at `p[i]` (i < n) exactly as the WHATWG "UTF-8 decoder" would
 /// consume it, looking at no byte past `p[n - 1]`.
 template <typename Isa = compiled_isa>
-utf8_sequence check_utf8_sequence(const char* p, std::size_t i, std::size_t n) noexcept {
+inline utf8_sequence check_utf8_sequence(const char* p, std::size_t i, std::size_t n) noexcept {
   const auto lead = static_cast<std::uint8_t>(p[i]);
   // Length from the lead byte, and the range the second byte must fall in (WHATWG's
   // "UTF-8 lower/upper boundary").
@@ -2029,7 +2029,7 @@ private:
 };
 
 template <typename Isa>
-std::error_code parser::feed(std::string_view bytes) {
+inline std::error_code parser::feed(std::string_view bytes) {
   return feed_to<callback_sink<Isa>, Isa>(bytes, callback_sink<Isa>{});
 }
 
@@ -2064,7 +2064,7 @@ std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
 }
 
 template <typename Isa>
-void parser::reset() noexcept {
+inline void parser::reset() noexcept {
   decoder_.reset();
   bom_matched_ = 0;
   stream_started_ = false;
@@ -2413,7 +2413,7 @@ bool parser::special_byte(cursor<Isa>& at, std::size_t end, Sink sink) {
 
 // Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
 template <typename Isa>
-bool parser::append_to_line(std::string_view text) {
+inline bool parser::append_to_line(std::string_view text) {
   if (line_.size() + text.size() > options_.max_event_size) {
     fail(errc::too_large);
     return false;
@@ -2438,7 +2438,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line, Sink s
 }
 
 template <typename Isa>
-void parser::process_other_line(std::string_view line) {
+inline void parser::process_other_line(std::string_view line) {
   if (line.front() == ':') {
     if (on_comment_) {
       on_comment_(line.substr(1));
@@ -2454,7 +2454,7 @@ void parser::process_other_line(std::string_view line) {
 }
 
 template <typename Isa>
-void parser::process_field(std::string_view name, std::string_view value) {
+inline void parser::process_field(std::string_view name, std::string_view value) {
   if (name == "data") {
     append_data<Isa>(value);
   } else if (name == "id") {
@@ -2510,7 +2510,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::set_id(std::string_view value) {
 }
 
 template <typename Isa>
-void parser::set_type(std::string_view value) {
+inline void parser::set_type(std::string_view value) {
   // An empty type buffer dispatches as "message"; streams mostly repeat one type, which the
   // slot then already holds.
   const std::string_view type = value.empty() ? std::string_view("message") : value;
@@ -2522,7 +2522,7 @@ void parser::set_type(std::string_view value) {
 }
 
 template <typename Isa>
-void parser::process_retry(std::string_view value) {
+inline void parser::process_retry(std::string_view value) {
   if (value.empty()) {
     return;
   }

@@ -33,7 +33,7 @@ inline bool is_special_byte(char c) noexcept {
 
 /// Bit k set: byte k of the `size` <= 64 at `p` is special. The reference the others match.
 template <typename Isa = compiled_isa>
-std::uint64_t special_mask_portable(const char* p, std::size_t size) noexcept {
+inline std::uint64_t special_mask_portable(const char* p, std::size_t size) noexcept {
   std::uint64_t mask = 0;
   for (std::size_t k = 0; k < size; ++k) {
     mask |= static_cast<std::uint64_t>(is_special_byte(p[k])) << k;
@@ -44,7 +44,7 @@ std::uint64_t special_mask_portable(const char* p, std::size_t size) noexcept {
 /// The same for the 64 bytes at `p`, 8 at a time in plain C++ (SIMD within a register): for a
 /// processor without SSE2, or with SSE_CLIENT_NO_SIMD.
 template <typename Isa = compiled_isa>
-std::uint64_t special_mask_words(const char* p) noexcept {
+inline std::uint64_t special_mask_words(const char* p) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101U;
   constexpr std::uint64_t low7 = ones * 0x7F;
   constexpr std::uint64_t high = ones * 0x80;
@@ -70,7 +70,7 @@ std::uint64_t special_mask_words(const char* p) noexcept {
 #if defined(SSE_CLIENT_SSE2)
 /// The same for the 64 bytes at `p`, 16 at a time.
 template <typename Isa = compiled_isa>
-std::uint64_t special_mask_sse2(const char* p) noexcept {
+inline std::uint64_t special_mask_sse2(const char* p) noexcept {
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i cr = _mm_set1_epi8('\r');
   const __m128i nul = _mm_setzero_si128();
@@ -102,7 +102,7 @@ std::uint64_t special_mask_sse2(const char* p) noexcept {
 /// entry for its low four bits (an entry no other byte has, 0xFF, for the other 13). A byte
 /// >= 0x80 looks up 0 and is caught by its own top bit, as in SSE2.
 template <typename Isa = compiled_isa>
-SSE_CLIENT_AVX2_TARGET std::uint64_t special_mask_avx2(const char* p) noexcept {
+SSE_CLIENT_AVX2_TARGET inline std::uint64_t special_mask_avx2(const char* p) noexcept {
   constexpr char none = static_cast<char>(0xFF);
   const __m256i ends = _mm256_setr_epi8(               //
       '\0', none, none, none, none, none, none, none,  //

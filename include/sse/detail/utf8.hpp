@@ -28,7 +28,7 @@ struct utf8_sequence {
 /// Classifies the sequence at `p[i]` (i < n) exactly as the WHATWG "UTF-8 decoder" would
 /// consume it, looking at no byte past `p[n - 1]`.
 template <typename Isa = compiled_isa>
-utf8_sequence check_utf8_sequence(const char* p, std::size_t i, std::size_t n) noexcept {
+inline utf8_sequence check_utf8_sequence(const char* p, std::size_t i, std::size_t n) noexcept {
   const auto lead = static_cast<std::uint8_t>(p[i]);
   // Length from the lead byte, and the range the second byte must fall in (WHATWG's
   // "UTF-8 lower/upper boundary").

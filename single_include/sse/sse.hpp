@@ -1986,10 +1986,25 @@ private:
   // Whether an event field was seen: until then, every event dispatched is of type "message".
   bool types_seen() const noexcept { return types_seen_; }
 
-  event& committed() noexcept { return slots_.committed(); }
-  const event& committed() const noexcept { return slots_.committed(); }
-  event& pending() noexcept { return slots_.pending(); }
-  const event& pending() const noexcept { return slots_.pending(); }
+  // Templates too, for a build that does not inline them (-O0), with the default that every
+  // caller on the feed path has: its own file's instruction sets.
+  template <typename Isa = detail::compiled_isa>
+  event& committed() noexcept {
+    return slots_.committed();
+  }
+  template <typename Isa = detail::compiled_isa>
+  const event& committed() const noexcept {
+    return slots_.committed();
+  }
+  template <typename Isa = detail::compiled_isa>
+  event& pending() noexcept {
+    return slots_.pending();
+  }
+  template <typename Isa = detail::compiled_isa>
+  const event& pending() const noexcept {
+    return slots_.pending();
+  }
+  template <typename Isa = detail::compiled_isa>
   void fail(errc code) noexcept {
     error_ = make_error_code(code);
     halted_ = true;

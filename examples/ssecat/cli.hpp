@@ -51,7 +51,9 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   --max-retries N       give up when N reconnects in a row fail (default: never)
   --max-events N        exit 0 after N events
   --idle-timeout MS     treat a stream silent for MS as dead and reconnect
-  --until DATA          exit 0 when an event's data equals DATA (e.g. [DONE])
+  --until DATA          exit 0 when an event's data equals DATA (e.g. [DONE]); the request is
+                        one-shot (LLM APIs): retried only on a connect failure, 5xx or 429, never
+                        sent again once the stream started; a cut stream exits 1
   --until-event TYPE    exit 0 when an event's type is TYPE (e.g. close)
   --compressed          ask for a compressed response (gzip, brotli, zstd)
   --http1.1, --http2, --http2-prior-knowledge
@@ -145,6 +147,7 @@ inline settings parse(const std::vector<std::string>& args) {
       s.client.reconnect.jitter = 0;
     } else if (arg == "--until") {
       s.until = value();
+      s.client.one_shot = true; // an answer that ends with DATA is not replayed
     } else if (arg == "--until-event") {
       s.until_event = value();
     } else if (arg == "--compressed") {

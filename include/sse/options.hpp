@@ -153,10 +153,24 @@ struct client_options {
   bool resend_body = true;
   /// Backoff between attempts; a server's `retry:` replaces the initial delay.
   reconnect_options reconnect;
-  /// Reconnect when the server ends the body cleanly (WHATWG). False: one-shot streams (LLM APIs)
-  /// end for good at the first clean end, reported as `close_reason::server_ended` (or `truncated`
-  /// when an event was cut).
+  /// Reconnect when the server ends the body cleanly (WHATWG). False: the stream ends for good at
+  /// the first clean end, reported as `close_reason::server_ended` (or `truncated` when an event
+  /// was cut); a network error or idle timeout in the middle is still retried, sending the request
+  /// again. For a request that must not be replayed, use `one_shot`, which implies this.
   bool reconnect_on_end = true;
+  /// One request, one answer (LLM APIs, any POST that must not be replayed). The request is sent
+  /// again only while the server cannot have acted on it: a connection that failed before the
+  /// request went out (name resolution, connect), or a 5xx / 429 response (honouring
+  /// `Retry-After`), within the limits of `reconnect`. Once a response is accepted as a stream,
+  /// the request is never sent again: a clean end of the body ends the stream with
+  /// `close_reason::server_ended`; a loss (network error, idle timeout, too large, an event cut by
+  /// the end) ends it with `close_reason::truncated`, reported to `on_error` as a final error
+  /// (except a clean end in the middle of an event, which is only the close reason). A connection
+  /// lost after the request went out and before a response came is not retried either (the
+  /// server may be answering it). `on_failure` is called as usual, but its `retry` is ignored
+  /// once a stream was accepted or the request may have reached the server; `client::restart()`
+  /// still sends the request again (the caller asks for it). Implies `reconnect_on_end = false`.
+  bool one_shot = false;
   /// An event for which this returns true is delivered and then ends the stream for good, e.g.
   /// `[](const sse::event& e) { return e.data == "[DONE]"; }`.
   std::function<bool(const event&)> is_terminal;

@@ -3192,10 +3192,24 @@ struct client_options {
   bool resend_body = true;
   /// Backoff between attempts; a server's `retry:` replaces the initial delay.
   reconnect_options reconnect;
-  /// Reconnect when the server ends the body cleanly (WHATWG). False: one-shot streams (LLM APIs)
-  /// end for good at the first clean end, reported as `close_reason::server_ended` (or `truncated`
-  /// when an event was cut).
+  /// Reconnect when the server ends the body cleanly (WHATWG). False: the stream ends for good at
+  /// the first clean end, reported as `close_reason::server_ended` (or `truncated` when an event
+  /// was cut); a network error or idle timeout in the middle is still retried, sending the request
+  /// again. For a request that must not be replayed, use `one_shot`, which implies this.
   bool reconnect_on_end = true;
+  /// One request, one answer (LLM APIs, any POST that must not be replayed). The request is sent
+  /// again only while the server cannot have acted on it: a connection that failed before the
+  /// request went out (name resolution, connect), or a 5xx / 429 response (honouring
+  /// `Retry-After`), within the limits of `reconnect`. Once a response is accepted as a stream,
+  /// the request is never sent again: a clean end of the body ends the stream with
+  /// `close_reason::server_ended`; a loss (network error, idle timeout, too large, an event cut by
+  /// the end) ends it with `close_reason::truncated`, reported to `on_error` as a final error
+  /// (except a clean end in the middle of an event, which is only the close reason). A connection
+  /// lost after the request went out and before a response came is not retried either (the
+  /// server may be answering it). `on_failure` is called as usual, but its `retry` is ignored
+  /// once a stream was accepted or the request may have reached the server; `client::restart()`
+  /// still sends the request again (the caller asks for it). Implies `reconnect_on_end = false`.
+  bool one_shot = false;
   /// An event for which this returns true is delivered and then ends the stream for good, e.g.
   /// `[](const sse::event& e) { return e.data == "[DONE]"; }`.
   std::function<bool(const event&)> is_terminal;
@@ -3384,8 +3398,9 @@ enum class close_reason {
   closed,         ///< `close()` or the client's destructor
   no_content,     ///< the server answered 204 No Content: its request to stop
   terminal_event, ///< `client_options::is_terminal` matched an event
-  server_ended,   ///< one-shot stream (`reconnect_on_end` false): the body ended cleanly
-  truncated,      ///< one-shot stream: the body ended in the middle of an event
+  server_ended,   ///< `one_shot` or `reconnect_on_end` false: the body ended cleanly
+  truncated,      ///< `one_shot` or `reconnect_on_end` false: the body ended in the middle of an
+                  ///< event; `one_shot`: or the connection was lost once the stream was accepted
   failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
   gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
 };
@@ -4257,6 +4272,8 @@ public:
       loop_->cancel_timer(*idle_timer_);
       idle_timer_.reset();
     }
+    // one_shot: a request the server may have received is never sent again.
+    const bool request_arrived = options_.one_shot && easy_ && request_may_have_arrived(result);
     easy_.reset();
     request_headers_.reset();
     const auto now = clock::now();
@@ -4308,7 +4325,7 @@ public:
       failure.code = make_error_code(errc::network);
       if (result == CURLE_OK) {
         failure.message = "the server ended the stream";
-        if (!options_.reconnect_on_end) {
+        if (!options_.reconnect_on_end || options_.one_shot) {
           finish(truncated ? close_reason::truncated : close_reason::server_ended);
           return;
         }
@@ -4351,10 +4368,41 @@ public:
       proposal.retry = !is_permanent_curl_error(result) ||
                        (result == CURLE_UNSUPPORTED_PROTOCOL && !redirected_);
     }
-    conclude(std::move(failure), proposal, if_not_retried);
+    // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
+    // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
+    // never left is retried.
+    bool replay_forbidden = false;
+    if (options_.one_shot && was_open) {
+      if_not_retried = close_reason::truncated;
+      replay_forbidden = true;
+    } else if (request_arrived && !response_final_) {
+      replay_forbidden = true;
+    }
+    if (replay_forbidden) {
+      proposal.retry = false;
+    }
+    conclude(std::move(failure), proposal, if_not_retried, replay_forbidden);
   }
 
 private:
+  // True unless the attempt failed before its request could leave: name resolution or connect
+  // failed, or libcurl never got as far as sending (no request bytes, no pre-transfer time).
+  bool request_may_have_arrived(CURLcode result) const {
+    switch (result) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+      return false;
+    default:
+      break;
+    }
+    long request_size = 0;
+    curl_off_t pretransfer = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_REQUEST_SIZE, &request_size);
+    curl_easy_getinfo(easy_.get(), CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    return request_size > 0 || pretransfer > 0;
+  }
+
   std::string curl_message(CURLcode result) const {
     std::string message = curl_easy_strerror(result);
     if (curl_error_[0] != '\0') {
@@ -4365,7 +4413,9 @@ private:
   }
 
   // Decides between retrying and ending, lets the user's hook have the last word, reports.
-  void conclude(error failure, retry_decision proposal, close_reason if_not_retried) {
+  // `replay_forbidden` (one_shot): the hook is told, but cannot turn it into a retry.
+  void conclude(error failure, retry_decision proposal, close_reason if_not_retried,
+                bool replay_forbidden = false) {
     const auto now = clock::now();
     const auto retry_after = std::exchange(retry_after_, std::nullopt);
     close_reason reason = if_not_retried;
@@ -4387,6 +4437,9 @@ private:
             reason = close_reason::failed;
           }
           proposal = decided;
+          if (replay_forbidden) {
+            proposal.retry = false;
+          }
         } catch (const std::exception& e) {
           report_listener_exception(e.what());
         } catch (...) {

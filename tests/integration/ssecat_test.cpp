@@ -539,6 +539,20 @@ TEST_CASE("ssecat: --until-event ends it with status 0 after the first event of 
   CHECK(server.requests().size() == 1);
 }
 
+TEST_CASE("ssecat: --until makes the request one-shot: a cut answer is not sent again",
+          "[ssecat][one_shot][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: Hel\n\ndata: lo\n\n");
+    c.abort();
+  });
+  ssecat_process p(
+      {"--retry", "0", "-d", "{\"prompt\":\"hi\"}", "--until", "[DONE]", server.url("/")});
+  CHECK(p.wait_exit(5s) == 1);
+  CHECK(p.out == "Hel\nlo\n");
+  CHECK(server.requests().size() == 1);
+}
+
 TEST_CASE("ssecat: multi-line data indents its later lines, so it differs from several events",
           "[ssecat][integration]") {
   test_server server([](connection& c) {

@@ -50,8 +50,9 @@ enum class close_reason {
   closed,         ///< `close()` or the client's destructor
   no_content,     ///< the server answered 204 No Content: its request to stop
   terminal_event, ///< `client_options::is_terminal` matched an event
-  server_ended,   ///< one-shot stream (`reconnect_on_end` false): the body ended cleanly
-  truncated,      ///< one-shot stream: the body ended in the middle of an event
+  server_ended,   ///< `one_shot` or `reconnect_on_end` false: the body ended cleanly
+  truncated,      ///< `one_shot` or `reconnect_on_end` false: the body ended in the middle of an
+                  ///< event; `one_shot`: or the connection was lost once the stream was accepted
   failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
   gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
 };
@@ -923,6 +924,8 @@ public:
       loop_->cancel_timer(*idle_timer_);
       idle_timer_.reset();
     }
+    // one_shot: a request the server may have received is never sent again.
+    const bool request_arrived = options_.one_shot && easy_ && request_may_have_arrived(result);
     easy_.reset();
     request_headers_.reset();
     const auto now = clock::now();
@@ -974,7 +977,7 @@ public:
       failure.code = make_error_code(errc::network);
       if (result == CURLE_OK) {
         failure.message = "the server ended the stream";
-        if (!options_.reconnect_on_end) {
+        if (!options_.reconnect_on_end || options_.one_shot) {
           finish(truncated ? close_reason::truncated : close_reason::server_ended);
           return;
         }
@@ -1017,10 +1020,41 @@ public:
       proposal.retry = !is_permanent_curl_error(result) ||
                        (result == CURLE_UNSUPPORTED_PROTOCOL && !redirected_);
     }
-    conclude(std::move(failure), proposal, if_not_retried);
+    // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
+    // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
+    // never left is retried.
+    bool replay_forbidden = false;
+    if (options_.one_shot && was_open) {
+      if_not_retried = close_reason::truncated;
+      replay_forbidden = true;
+    } else if (request_arrived && !response_final_) {
+      replay_forbidden = true;
+    }
+    if (replay_forbidden) {
+      proposal.retry = false;
+    }
+    conclude(std::move(failure), proposal, if_not_retried, replay_forbidden);
   }
 
 private:
+  // True unless the attempt failed before its request could leave: name resolution or connect
+  // failed, or libcurl never got as far as sending (no request bytes, no pre-transfer time).
+  bool request_may_have_arrived(CURLcode result) const {
+    switch (result) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+      return false;
+    default:
+      break;
+    }
+    long request_size = 0;
+    curl_off_t pretransfer = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_REQUEST_SIZE, &request_size);
+    curl_easy_getinfo(easy_.get(), CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    return request_size > 0 || pretransfer > 0;
+  }
+
   std::string curl_message(CURLcode result) const {
     std::string message = curl_easy_strerror(result);
     if (curl_error_[0] != '\0') {
@@ -1031,7 +1065,9 @@ private:
   }
 
   // Decides between retrying and ending, lets the user's hook have the last word, reports.
-  void conclude(error failure, retry_decision proposal, close_reason if_not_retried) {
+  // `replay_forbidden` (one_shot): the hook is told, but cannot turn it into a retry.
+  void conclude(error failure, retry_decision proposal, close_reason if_not_retried,
+                bool replay_forbidden = false) {
     const auto now = clock::now();
     const auto retry_after = std::exchange(retry_after_, std::nullopt);
     close_reason reason = if_not_retried;
@@ -1053,6 +1089,9 @@ private:
             reason = close_reason::failed;
           }
           proposal = decided;
+          if (replay_forbidden) {
+            proposal.retry = false;
+          }
         } catch (const std::exception& e) {
           report_listener_exception(e.what());
         } catch (...) {

@@ -3,6 +3,7 @@
 #ifndef SSE_CLIENT_OPTIONS_HPP
 #define SSE_CLIENT_OPTIONS_HPP
 
+#include <sse/cookie_jar.hpp>
 #include <sse/detail/http.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
@@ -48,6 +49,29 @@ struct tls_options {
   std::string client_cert;
   std::string client_key;
   std::string client_key_password;
+};
+
+/// How `auth_options::username` and `password` are sent.
+enum class auth_scheme {
+  basic,  ///< with the first request, base64 (readable by anyone on the path: use https)
+  digest, ///< after the server's 401 challenge, as an MD5 or SHA-256 digest (one more round trip)
+  any,    ///< the safest method the server's 401 offers, among libcurl's (one more round trip)
+};
+
+/// HTTP authentication by libcurl. Credentials go only to the host of the URL: never after a
+/// redirect to another host or port (libcurl's `CURLOPT_UNRESTRICTED_AUTH` stays off).
+struct auth_options {
+  /// User name and password, sent by `scheme` (`curl -u`). Empty: none (unless `netrc`).
+  std::string username;
+  std::string password;
+  sse::auth_scheme scheme = sse::auth_scheme::basic;
+  /// An OAuth 2 bearer token, sent as `Authorization: Bearer TOKEN` with every request to the
+  /// URL's host (`curl --oauth2-bearer`). Not with `username`.
+  std::string bearer_token;
+  /// Take the user name and password for the host from a `.netrc` file when `username` is empty
+  /// (`CURLOPT_NETRC` optional): `netrc_file`, or `$HOME/.netrc` when that is empty.
+  bool netrc = false;
+  std::string netrc_file;
 };
 
 /// The request about to be sent, handed to `client_options::before_attempt`, which may change it
@@ -148,6 +172,14 @@ struct client_options {
   std::optional<std::string> no_proxy;
   /// TLS verification and certificates.
   tls_options tls;
+  /// User name and password (basic, digest), a bearer token, or `.netrc`. Default: none.
+  auth_options auth;
+  /// Where cookies are kept. Empty (the default): libcurl's cookie engine is off, `Set-Cookie`
+  /// is ignored (a `Cookie` header in `headers` is still sent). A jar: the client keeps the
+  /// cookies its responses set and sends them on later requests, reconnects included, under
+  /// libcurl's domain, path, Secure and expiry rules; `opts.cookies.emplace()` gives a client
+  /// a jar of its own, and clients given copies of one jar share it (on any loops).
+  std::optional<sse::cookie_jar> cookies;
   /// Whether reconnects send `body` again (the public contract suite expects so). When false,
   /// reconnects send the method without a body.
   bool resend_body = true;
@@ -299,6 +331,23 @@ inline void validate(const client_options& options) {
   }
   if (options.proxy && !options.proxy->empty() && has_line_break(*options.proxy)) {
     throw usage_error("options.proxy: contains CR, LF or NUL");
+  }
+  const auth_options& auth = options.auth;
+  if (!auth.bearer_token.empty() && !auth.username.empty()) {
+    throw usage_error("options.auth: bearer_token and username are exclusive, got both");
+  }
+  if (has_line_break(auth.bearer_token) || has_line_break(auth.username) ||
+      has_line_break(auth.password) || has_line_break(auth.netrc_file)) {
+    throw usage_error("options.auth: a credential contains CR, LF or NUL");
+  }
+  switch (auth.scheme) {
+  case auth_scheme::basic:
+  case auth_scheme::digest:
+  case auth_scheme::any:
+    break;
+  default:
+    throw usage_error("options.auth.scheme: not one of the enumerators, got " +
+                      std::to_string(static_cast<int>(auth.scheme)));
   }
   reconnect_policy::validate(options.reconnect);
 }

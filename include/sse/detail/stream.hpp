@@ -594,6 +594,7 @@ private:
     if (!tls.client_key_password.empty()) {
       curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
     }
+    apply_credentials(h);
     if (request.method == "GET" && !has_body) {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "POST" || has_body) {
@@ -636,6 +637,7 @@ private:
     restart_requested_ = false;
     terminal_seen_ = false;
     redirected_ = false;
+    auth_challenged_ = false;
     // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
     upgrade_requested_ = options_.http_version == sse::http_version::http2 && !https;
     events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
@@ -646,6 +648,58 @@ private:
     request_headers_ = std::move(headers);
     last_activity_ = clock::now();
     arm_idle_timer(last_activity_);
+  }
+
+  // Authentication and cookies by libcurl, which sends neither to another host after a
+  // redirect (CURLOPT_UNRESTRICTED_AUTH stays off; cookies follow their domain).
+  void apply_credentials(CURL* h) const {
+    const auth_options& auth = options_.auth;
+    if (!auth.bearer_token.empty()) {
+      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
+      curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, auth.bearer_token.c_str());
+    } else if (!auth.username.empty() || auth.netrc) {
+      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(auth_mask()));
+      if (!auth.username.empty()) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, auth.username.c_str());
+        curl_easy_setopt(h, CURLOPT_PASSWORD, auth.password.c_str());
+      }
+    }
+    if (auth.netrc) {
+      curl_easy_setopt(h, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
+      if (!auth.netrc_file.empty()) {
+        curl_easy_setopt(h, CURLOPT_NETRC_FILE, auth.netrc_file.c_str());
+      }
+    }
+    if (options_.cookies) {
+      // Each attempt is a new handle: the jar's share carries the cookies from one to the next.
+      curl_easy_setopt(h, CURLOPT_SHARE, options_.cookies->native_handle());
+      curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the engine on, no file read
+    }
+  }
+
+  unsigned long auth_mask() const noexcept {
+    switch (options_.auth.scheme) {
+    case auth_scheme::digest:
+      return CURLAUTH_DIGEST;
+    case auth_scheme::any:
+      return CURLAUTH_ANY;
+    case auth_scheme::basic:
+      break;
+    }
+    return CURLAUTH_BASIC;
+  }
+
+  // Digest and `any` send the credentials only in answer to a 401 challenge: libcurl then sends
+  // the request again by itself, so the first 401 that offers a wanted method is not the answer.
+  bool is_auth_challenge(long status) const {
+    if (status != 401 || auth_challenged_ || !options_.auth.bearer_token.empty() ||
+        options_.auth.scheme == auth_scheme::basic ||
+        (options_.auth.username.empty() && !options_.auth.netrc)) {
+      return false;
+    }
+    long available = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_HTTPAUTH_AVAIL, &available);
+    return (static_cast<unsigned long>(available) & auth_mask()) != 0;
   }
 
   static bool is_https(std::string_view url) {
@@ -819,6 +873,14 @@ private:
       redirected_ = true;
       return true; // libcurl follows it (or fails with too many redirects)
     }
+    if (is_auth_challenge(status)) {
+      // Kept in case libcurl does not answer it after all; then it is the final response.
+      auth_challenged_ = true;
+      response_.status = status;
+      response_.headers = std::move(block_headers_);
+      block_headers_.clear();
+      return true;
+    }
     response_final_ = true;
     response_.status = status;
     long version = 0;
@@ -930,6 +992,9 @@ public:
     request_headers_.reset();
     const auto now = clock::now();
     const bool was_open = opened_;
+    if (auth_challenged_ && !response_final_ && response_.status == 401 && result == CURLE_OK) {
+      response_final_ = true; // the challenge was the last response: libcurl gave up on it
+    }
     const bool truncated = parser_.has_partial_event();
     const std::error_code parse_failure = parser_.error();
     parser_.reset(); // a partial event is dropped; the last complete id is kept
@@ -1254,6 +1319,7 @@ private:
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
   bool redirected_ = false;      // this attempt followed a redirect
+  bool auth_challenged_ = false; // this attempt had a 401 challenge that libcurl answers
   std::string share_host_;       // the host whose connection this attempt waits to share, if any
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;

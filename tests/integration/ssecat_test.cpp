@@ -613,6 +613,26 @@ TEST_CASE("ssecat: -b sends cookies, -c keeps the ones responses set and writes 
   }
 }
 
+TEST_CASE("ssecat: -b and -u are not sent to another host after a redirect",
+          "[ssecat][auth][cookies][integration]") {
+  test_server target([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: " + c.req().header("Cookie").value_or("no cookie") + ", " +
+           c.req().header("Authorization").value_or("no auth") + "\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  const std::string elsewhere = "http://localhost:" + std::to_string(target.port()) + "/";
+  test_server origin([&](connection& c) {
+    c.send_head(302, {{"Location", elsewhere}, {"Content-Length", "0"}});
+    c.close();
+  });
+  ssecat_process p({"-b", "a=1", "-u", "user:pass", "--max-events", "1", origin.url("/")});
+  CHECK(p.wait_exit(5s) == 0);
+  CHECK(p.out == "no cookie, no auth\n");
+  REQUIRE(origin.requests().size() == 1);
+  CHECK(origin.requests()[0].header("Cookie") == "a=1");
+}
+
 TEST_CASE("ssecat: multi-line data indents its later lines, so it differs from several events",
           "[ssecat][integration]") {
   test_server server([](connection& c) {

@@ -85,11 +85,11 @@ bool digest_valid(const sse_test::request& req, const std::string& user,
          md5_hex(ha1 + ":" + p["nonce"] + ":" + p["nc"] + ":" + p["cnonce"] + ":auth:" + ha2);
 }
 
+// Head and body in one write: the client keeps only the body bytes that come with the head.
 void reject(connection& c, const std::string& challenge) {
-  c.send_head(401, {{"WWW-Authenticate", challenge},
-                    {"Content-Type", "application/json"},
-                    {"Content-Length", "27"}});
-  c.send(R"({"error":"invalid api key"})");
+  c.send("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: " + challenge +
+         "\r\nContent-Type: application/json\r\nContent-Length: 27\r\nConnection: close\r\n\r\n"
+         R"({"error":"invalid api key"})");
   c.close();
 }
 

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -208,6 +209,46 @@ TEST_CASE("credentials: clients given copies of one jar share its cookies, saved
   REQUIRE(c.closes.wait_for_size(1, 5s));
   REQUIRE(c.events.size() == 1);
   CHECK(c.events.snapshot()[0].data == "token=xyz");
+}
+
+TEST_CASE("credentials: one jar used by clients on two loops and read from a third thread",
+          "[client][cookies][integration]") {
+  std::atomic<int> served{0};
+  test_server server([&](connection& c) {
+    const int n = ++served;
+    c.send_head(200, {{"Content-Type", "text/event-stream"},
+                      {"Set-Cookie", "n" + std::to_string(n % 8) + "=" + std::to_string(n)}});
+    c.send("data: " + c.req().header("Cookie").value_or("") + "\n\n");
+    c.close(); // every client reconnects at once
+  });
+  sse::cookie_jar jar;
+  sse::event_loop loop_a;
+  sse::event_loop loop_b;
+  auto options = fast_options(server.url("/"));
+  options.cookies = jar;
+  std::atomic<int> events{0};
+  sse::client a1(options, loop_a);
+  sse::client a2(options, loop_a);
+  sse::client b1(options, loop_b);
+  sse::client b2(options, loop_b);
+  for (sse::client* client : {&a1, &a2, &b1, &b2}) {
+    client->on_any([&](const sse::event&) { ++events; });
+    client->start();
+  }
+  std::size_t largest = 0;
+  // Reads the jar while the four clients write it; ends at the deadline at the latest.
+  const bool enough = sse_test::wait_until(
+      [&] {
+        largest = std::max(largest, jar.cookies().size());
+        return events.load() >= 400;
+      },
+      20s);
+  for (sse::client* client : {&a1, &a2, &b1, &b2}) {
+    client->close();
+  }
+  CHECK(enough);
+  CHECK(jar.cookies().size() == 8);
+  CHECK(largest <= 8);
 }
 
 TEST_CASE("credentials: cookie_jar::add takes Netscape lines only", "[cookies]") {

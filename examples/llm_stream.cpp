@@ -19,12 +19,12 @@ int main(int argc, char** argv) {
   options.body = nlohmann::json{{"prompt", argc > 2 ? argv[2] : "hello"}}.dump();
   options.headers = {{"Content-Type", "application/json"}};
   if (const char* token = std::getenv("LLM_TOKEN")) {
-    options.headers.emplace_back("Authorization", std::string("Bearer ") + token);
+    options.auth.bearer_token = token; // sent to this host only, never after a redirect away
   }
-  // One answer per request: end at [DONE], and never replay the prompt after a drop.
+  // One answer per request: retried only while the server has not taken the prompt (connect
+  // failure, 5xx, 429), never replayed once the answer started; ends at [DONE].
+  options.one_shot = true;
   options.is_terminal = [](const sse::event& e) { return e.data == "[DONE]"; };
-  options.reconnect_on_end = false;
-  options.on_failure = [](const sse::error&, sse::retry_decision) { return sse::retry_decision{}; };
 
   sse::client client(options);
   client.on("delta", [](const sse::event& e) {
@@ -33,9 +33,13 @@ int main(int argc, char** argv) {
       std::cout << token["tok"].get<std::string>() << std::flush;
     }
   });
-  client.on_error([](const sse::error& e) { std::cerr << "\nerror: " << e.message << '\n'; });
+  client.on_error([](const sse::error& e) {
+    // A 401 or 400 says why in its body (the first 4 KiB are kept).
+    std::cerr << "\nerror: " << e.message << (e.body.empty() ? "" : ": " + e.body) << '\n';
+  });
   client.start();
   client.wait();
   std::cout << '\n';
+  // terminal_event: [DONE] came; server_ended: the answer ended without it; truncated: cut.
   return client.close_reason() == sse::close_reason::terminal_event ? 0 : 1;
 }

@@ -33,6 +33,7 @@ struct settings {
   std::optional<std::uint64_t> max_events;
   std::optional<std::string> until;
   std::optional<std::string> until_event;
+  std::optional<std::string> cookie_jar_file; ///< -c: where the cookies are written at exit
 };
 
 inline constexpr std::string_view usage_text =
@@ -51,8 +52,24 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   --max-retries N       give up when N reconnects in a row fail (default: never)
   --max-events N        exit 0 after N events
   --idle-timeout MS     treat a stream silent for MS as dead and reconnect
-  --until DATA          exit 0 when an event's data equals DATA (e.g. [DONE])
+  --until DATA          exit 0 when an event's data equals DATA (e.g. [DONE]); the request is
+                        one-shot (LLM APIs): retried only on a connect failure, 5xx or 429, never
+                        sent again once the stream started; a cut stream exits 1
   --until-event TYPE    exit 0 when an event's type is TYPE (e.g. close)
+  -b, --cookie DATA|FILE
+                        "name=value; n2=v2" sends those cookies (never to another host after a
+                        redirect); a FILE (Netscape format, as curl -c writes) loads its cookies
+                        and keeps the ones responses set for the reconnects (a missing FILE is
+                        an empty jar, as in curl)
+  -c, --cookie-jar FILE keep the cookies responses set, send them on reconnects, write them all
+                        to FILE at exit
+  -u, --user USER:PASS  user name and password (basic unless --digest or --anyauth); sent to
+                        the URL's host only, never after a redirect to another host
+  --basic, --digest, --anyauth
+                        how --user is sent (default --basic; the others answer a 401 challenge)
+  --oauth2-bearer TOKEN send "Authorization: Bearer TOKEN" to the URL's host only
+  --netrc-optional      take user and password from ~/.netrc when -u is not given
+  --netrc-file FILE     the same from FILE
   --compressed          ask for a compressed response (gzip, brotli, zstd)
   --http1.1, --http2, --http2-prior-knowledge
                         HTTP version (default: HTTP/2 over TLS when offered, else 1.1)
@@ -145,8 +162,43 @@ inline settings parse(const std::vector<std::string>& args) {
       s.client.reconnect.jitter = 0;
     } else if (arg == "--until") {
       s.until = value();
+      s.client.one_shot = true; // an answer that ends with DATA is not replayed
     } else if (arg == "--until-event") {
       s.until_event = value();
+    } else if (arg == "-b" || arg == "--cookie") {
+      const std::string& cookie = value();
+      if (cookie.find('=') != std::string::npos) {
+        // As curl: a string is sent as is. As a header, libcurl drops it on a redirect to
+        // another host (CURLOPT_COOKIE would not).
+        s.client.headers.emplace_back("Cookie", cookie);
+      } else {
+        try {
+          s.client.cookies =
+              std::ifstream(cookie) ? sse::cookie_jar::load(cookie) : sse::cookie_jar();
+        } catch (const std::exception& e) {
+          throw usage_error(arg + ": " + e.what());
+        }
+      }
+    } else if (arg == "-c" || arg == "--cookie-jar") {
+      s.cookie_jar_file = value();
+    } else if (arg == "-u" || arg == "--user") {
+      const std::string& user = value();
+      const auto colon = user.find(':');
+      s.client.auth.username = user.substr(0, colon);
+      s.client.auth.password = colon == std::string::npos ? "" : user.substr(colon + 1);
+    } else if (arg == "--basic") {
+      s.client.auth.scheme = sse::auth_scheme::basic;
+    } else if (arg == "--digest") {
+      s.client.auth.scheme = sse::auth_scheme::digest;
+    } else if (arg == "--anyauth") {
+      s.client.auth.scheme = sse::auth_scheme::any;
+    } else if (arg == "--oauth2-bearer") {
+      s.client.auth.bearer_token = value();
+    } else if (arg == "--netrc-optional") {
+      s.client.auth.netrc = true;
+    } else if (arg == "--netrc-file") {
+      s.client.auth.netrc = true;
+      s.client.auth.netrc_file = value();
     } else if (arg == "--compressed") {
       s.client.compression = true;
     } else if (arg == "--http1.1") {
@@ -184,6 +236,9 @@ inline settings parse(const std::vector<std::string>& args) {
     throw usage_error("URL: missing");
   }
   s.client.url = *url;
+  if (s.cookie_jar_file && !s.client.cookies) {
+    s.client.cookies.emplace();
+  }
   if (s.max_events && *s.max_events == 0) {
     throw usage_error("--max-events: must be at least 1");
   }

@@ -207,6 +207,13 @@ int main(int argc, char** argv) {
   loop.run();
   pthread_kill(watcher.native_handle(), SIGUSR1);
   watcher.join();
+  if (settings.cookie_jar_file) {
+    try {
+      settings.client.cookies->save(*settings.cookie_jar_file); // the client's copy shares it
+    } catch (const std::exception& e) {
+      std::cerr << "ssecat: --cookie-jar: " << e.what() << '\n';
+    }
+  }
 
   if (quiet) {
     const std::uint64_t events = max_events - state.left;

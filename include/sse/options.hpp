@@ -3,6 +3,7 @@
 #ifndef SSE_CLIENT_OPTIONS_HPP
 #define SSE_CLIENT_OPTIONS_HPP
 
+#include <sse/cookie_jar.hpp>
 #include <sse/detail/http.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
@@ -48,6 +49,29 @@ struct tls_options {
   std::string client_cert;
   std::string client_key;
   std::string client_key_password;
+};
+
+/// How `auth_options::username` and `password` are sent.
+enum class auth_scheme {
+  basic,  ///< with the first request, base64 (readable by anyone on the path: use https)
+  digest, ///< after the server's 401 challenge, as an MD5 or SHA-256 digest (one more round trip)
+  any,    ///< the safest method the server's 401 offers, among libcurl's (one more round trip)
+};
+
+/// HTTP authentication by libcurl. Credentials go only to the host of the URL: never after a
+/// redirect to another host or port (libcurl's `CURLOPT_UNRESTRICTED_AUTH` stays off).
+struct auth_options {
+  /// User name and password, sent by `scheme` (`curl -u`). Empty: none (unless `netrc`).
+  std::string username;
+  std::string password;
+  sse::auth_scheme scheme = sse::auth_scheme::basic;
+  /// An OAuth 2 bearer token, sent as `Authorization: Bearer TOKEN` with every request to the
+  /// URL's host (`curl --oauth2-bearer`). Not with `username`.
+  std::string bearer_token;
+  /// Take the user name and password for the host from a `.netrc` file when `username` is empty
+  /// (`CURLOPT_NETRC` optional): `netrc_file`, or `$HOME/.netrc` when that is empty.
+  bool netrc = false;
+  std::string netrc_file;
 };
 
 /// The request about to be sent, handed to `client_options::before_attempt`, which may change it
@@ -148,15 +172,37 @@ struct client_options {
   std::optional<std::string> no_proxy;
   /// TLS verification and certificates.
   tls_options tls;
+  /// User name and password (basic, digest), a bearer token, or `.netrc`. Default: none.
+  auth_options auth;
+  /// Where cookies are kept. Empty (the default): libcurl's cookie engine is off, `Set-Cookie`
+  /// is ignored (a `Cookie` header in `headers` is still sent). A jar: the client keeps the
+  /// cookies its responses set and sends them on later requests, reconnects included, under
+  /// libcurl's domain, path, Secure and expiry rules; `opts.cookies.emplace()` gives a client
+  /// a jar of its own, and clients given copies of one jar share it (on any loops).
+  std::optional<sse::cookie_jar> cookies;
   /// Whether reconnects send `body` again (the public contract suite expects so). When false,
   /// reconnects send the method without a body.
   bool resend_body = true;
   /// Backoff between attempts; a server's `retry:` replaces the initial delay.
   reconnect_options reconnect;
-  /// Reconnect when the server ends the body cleanly (WHATWG). False: one-shot streams (LLM APIs)
-  /// end for good at the first clean end, reported as `close_reason::server_ended` (or `truncated`
-  /// when an event was cut).
+  /// Reconnect when the server ends the body cleanly (WHATWG). False: the stream ends for good at
+  /// the first clean end, reported as `close_reason::server_ended` (or `truncated` when an event
+  /// was cut); a network error or idle timeout in the middle is still retried, sending the request
+  /// again. For a request that must not be replayed, use `one_shot`, which implies this.
   bool reconnect_on_end = true;
+  /// One request, one answer (LLM APIs, any POST that must not be replayed). The request is sent
+  /// again only while the server cannot have acted on it: a connection that failed before the
+  /// request went out (name resolution, connect), or a 5xx / 429 response (honouring
+  /// `Retry-After`), within the limits of `reconnect`. Once a response is accepted as a stream,
+  /// the request is never sent again: a clean end of the body ends the stream with
+  /// `close_reason::server_ended`; a loss (network error, idle timeout, too large, an event cut by
+  /// the end) ends it with `close_reason::truncated`, reported to `on_error` as a final error
+  /// (except a clean end in the middle of an event, which is only the close reason). A connection
+  /// lost after the request went out and before a response came is not retried either (the
+  /// server may be answering it). `on_failure` is called as usual, but its `retry` is ignored
+  /// once a stream was accepted or the request may have reached the server; `client::restart()`
+  /// still sends the request again (the caller asks for it). Implies `reconnect_on_end = false`.
+  bool one_shot = false;
   /// An event for which this returns true is delivered and then ends the stream for good, e.g.
   /// `[](const sse::event& e) { return e.data == "[DONE]"; }`.
   std::function<bool(const event&)> is_terminal;
@@ -285,6 +331,23 @@ inline void validate(const client_options& options) {
   }
   if (options.proxy && !options.proxy->empty() && has_line_break(*options.proxy)) {
     throw usage_error("options.proxy: contains CR, LF or NUL");
+  }
+  const auth_options& auth = options.auth;
+  if (!auth.bearer_token.empty() && !auth.username.empty()) {
+    throw usage_error("options.auth: bearer_token and username are exclusive, got both");
+  }
+  if (has_line_break(auth.bearer_token) || has_line_break(auth.username) ||
+      has_line_break(auth.password) || has_line_break(auth.netrc_file)) {
+    throw usage_error("options.auth: a credential contains CR, LF or NUL");
+  }
+  switch (auth.scheme) {
+  case auth_scheme::basic:
+  case auth_scheme::digest:
+  case auth_scheme::any:
+    break;
+  default:
+    throw usage_error("options.auth.scheme: not one of the enumerators, got " +
+                      std::to_string(static_cast<int>(auth.scheme)));
   }
   reconnect_policy::validate(options.reconnect);
 }

@@ -4,6 +4,7 @@
 #define SSE_CLIENT_SSE_HPP
 
 #include <sse/client.hpp>
+#include <sse/cookie_jar.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
 #include <sse/event_loop.hpp>

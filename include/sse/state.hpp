@@ -20,8 +20,9 @@ enum class close_reason {
   closed,         ///< `close()` or the client's destructor
   no_content,     ///< the server answered 204 No Content: its request to stop
   terminal_event, ///< `client_options::is_terminal` matched an event
-  server_ended,   ///< one-shot stream (`reconnect_on_end` false): the body ended cleanly
-  truncated,      ///< one-shot stream: the body ended in the middle of an event
+  server_ended,   ///< `one_shot` or `reconnect_on_end` false: the body ended cleanly
+  truncated,      ///< `one_shot` or `reconnect_on_end` false: the body ended in the middle of an
+                  ///< event; `one_shot`: or the connection was lost once the stream was accepted
   failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
   gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
 };

@@ -1640,6 +1640,187 @@ private:
 #ifndef SSE_CLIENT_OPTIONS_HPP
 #define SSE_CLIENT_OPTIONS_HPP
 
+// ---- sse/cookie_jar.hpp ----
+// SPDX-License-Identifier: MIT
+// Cookies kept across requests and shared among clients, on libcurl's cookie engine.
+#ifndef SSE_CLIENT_COOKIE_JAR_HPP
+#define SSE_CLIENT_COOKIE_JAR_HPP
+
+
+#include <curl/curl.h>
+
+#include <array>
+#include <cstddef>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sse {
+namespace detail {
+
+/// A libcurl share handle that holds cookies, with a lock per kind of shared data: the easy
+/// handles of any number of loops (threads) may use it at once.
+class cookie_share {
+public:
+  cookie_share() {
+    ensure_curl_initialized();
+    share_ = curl_share_init();
+    if (share_ == nullptr) {
+      throw std::bad_alloc();
+    }
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, &cookie_share::lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, &cookie_share::unlock);
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+  }
+  // Every easy handle using it is gone by now: each holds the share alive through its options.
+  ~cookie_share() { curl_share_cleanup(share_); }
+  cookie_share(const cookie_share&) = delete;
+  cookie_share& operator=(const cookie_share&) = delete;
+
+  CURLSH* get() const noexcept { return share_; }
+
+  /// Calls `fn(CURL*)` with a fresh easy handle attached to the share, for the cookie options
+  /// and queries that need one (CURLOPT_COOKIELIST, CURLINFO_COOKIELIST).
+  template <typename Fn>
+  void with_easy(Fn&& fn) const {
+    easy_handle easy(curl_easy_init());
+    if (!easy) {
+      throw std::bad_alloc();
+    }
+    curl_easy_setopt(easy.get(), CURLOPT_SHARE, share_);
+    fn(easy.get());
+  }
+
+private:
+  // Recursive: libcurl does not promise never to take one kind twice on a thread.
+  using mutex = std::recursive_mutex;
+  static constexpr std::size_t kinds = CURL_LOCK_DATA_LAST;
+
+  static mutex& mutex_for(void* self, curl_lock_data data) noexcept {
+    const auto index = static_cast<std::size_t>(data);
+    return static_cast<cookie_share*>(self)->mutexes_[index < kinds ? index : 0];
+  }
+  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    mutex_for(self, data).lock();
+  }
+  static void unlock(CURL*, curl_lock_data data, void* self) { mutex_for(self, data).unlock(); }
+
+  CURLSH* share_ = nullptr;
+  std::array<mutex, kinds> mutexes_;
+};
+
+inline bool is_netscape_cookie_line(std::string_view line) noexcept {
+  std::size_t tabs = 0;
+  for (const char c : line) {
+    tabs += c == '\t' ? 1 : 0;
+    if (c == '\r' || c == '\n' || c == '\0') {
+      return false;
+    }
+  }
+  return tabs == 6;
+}
+
+} // namespace detail
+
+/// Cookies that clients keep and send, under libcurl's rules: a cookie goes only to the host
+/// (or domain) and path that set it, `Secure` ones only over https, expired ones never, and
+/// none to another host after a redirect unless its domain matches. A client whose
+/// `client_options::cookies` holds a jar stores the cookies its responses set (`Set-Cookie`)
+/// and sends them on its later requests, reconnects included.
+///
+/// A `cookie_jar` is a handle: copies share one store, so clients given copies of one jar
+/// share their cookies. The store locks, so those clients may run on different loops (threads),
+/// and these methods are safe from any thread, also while clients use the jar.
+class cookie_jar {
+public:
+  /// An empty jar.
+  cookie_jar() : share_(std::make_shared<detail::cookie_share>()) {}
+
+  /// A jar holding the cookies of a Netscape cookie file (as curl's `-c` and `save()` write).
+  /// Throws std::runtime_error when the file cannot be read.
+  static cookie_jar load(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) {
+      throw std::runtime_error("sse::cookie_jar: cannot read \"" + path + "\"");
+    }
+    cookie_jar jar;
+    std::string line;
+    while (std::getline(file, line)) {
+      if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+      }
+      // "#HttpOnly_" marks an HttpOnly cookie; any other '#' line is a comment.
+      const bool comment = !line.empty() && line[0] == '#' && line.rfind("#HttpOnly_", 0) != 0;
+      if (!comment && detail::is_netscape_cookie_line(line)) {
+        jar.add(line);
+      }
+    }
+    return jar;
+  }
+
+  /// Writes every cookie, session cookies included, to a Netscape cookie file that curl's `-b`
+  /// and `load()` read. Throws std::runtime_error when the file cannot be written.
+  void save(const std::string& path) const {
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    file << "# Netscape HTTP Cookie File\n# Written by sse-client; edit at your own risk.\n\n";
+    for (const std::string& line : cookies()) {
+      file << line << '\n';
+    }
+    file.flush();
+    if (!file) {
+      throw std::runtime_error("sse::cookie_jar: cannot write \"" + path + "\"");
+    }
+  }
+
+  /// Adds (or replaces) a cookie given as a Netscape cookie-file line: domain, include
+  /// subdomains (TRUE/FALSE), path, secure (TRUE/FALSE), expiry (Unix time, 0: session), name,
+  /// value, separated by tabs. Throws `usage_error` for anything else.
+  void add(std::string_view netscape_line) {
+    if (!detail::is_netscape_cookie_line(netscape_line)) {
+      throw usage_error("sse::cookie_jar::add: not a Netscape cookie line (7 tab-separated "
+                        "fields)");
+    }
+    const std::string line(netscape_line);
+    share_->with_easy([&](CURL* h) { curl_easy_setopt(h, CURLOPT_COOKIELIST, line.c_str()); });
+  }
+
+  /// Every cookie as a Netscape cookie-file line (see `add`), expired ones left out.
+  std::vector<std::string> cookies() const {
+    std::vector<std::string> lines;
+    share_->with_easy([&](CURL* h) {
+      curl_slist* list = nullptr;
+      if (curl_easy_getinfo(h, CURLINFO_COOKIELIST, &list) == CURLE_OK) {
+        for (const curl_slist* item = list; item != nullptr; item = item->next) {
+          lines.emplace_back(item->data);
+        }
+        curl_slist_free_all(list);
+      }
+    });
+    return lines;
+  }
+
+  /// Removes every cookie.
+  void clear() {
+    share_->with_easy([](CURL* h) { curl_easy_setopt(h, CURLOPT_COOKIELIST, "ALL"); });
+  }
+
+  /// The libcurl share handle (`CURLSH*`) holding the cookies, for easy handles of your own
+  /// (`CURLOPT_SHARE`, then `CURLOPT_COOKIEFILE` "" to turn the cookie engine on). Valid while
+  /// a copy of this jar exists.
+  CURLSH* native_handle() const noexcept { return share_->get(); }
+
+private:
+  std::shared_ptr<detail::cookie_share> share_;
+};
+
+} // namespace sse
+#endif // SSE_CLIENT_COOKIE_JAR_HPP
 // ---- sse/parser.hpp ----
 // SPDX-License-Identifier: MIT
 // Incremental text/event-stream parser: bytes in any split, events out.
@@ -3411,6 +3592,29 @@ struct tls_options {
   std::string client_key_password;
 };
 
+/// How `auth_options::username` and `password` are sent.
+enum class auth_scheme {
+  basic,  ///< with the first request, base64 (readable by anyone on the path: use https)
+  digest, ///< after the server's 401 challenge, as an MD5 or SHA-256 digest (one more round trip)
+  any,    ///< the safest method the server's 401 offers, among libcurl's (one more round trip)
+};
+
+/// HTTP authentication by libcurl. Credentials go only to the host of the URL: never after a
+/// redirect to another host or port (libcurl's `CURLOPT_UNRESTRICTED_AUTH` stays off).
+struct auth_options {
+  /// User name and password, sent by `scheme` (`curl -u`). Empty: none (unless `netrc`).
+  std::string username;
+  std::string password;
+  sse::auth_scheme scheme = sse::auth_scheme::basic;
+  /// An OAuth 2 bearer token, sent as `Authorization: Bearer TOKEN` with every request to the
+  /// URL's host (`curl --oauth2-bearer`). Not with `username`.
+  std::string bearer_token;
+  /// Take the user name and password for the host from a `.netrc` file when `username` is empty
+  /// (`CURLOPT_NETRC` optional): `netrc_file`, or `$HOME/.netrc` when that is empty.
+  bool netrc = false;
+  std::string netrc_file;
+};
+
 /// The request about to be sent, handed to `client_options::before_attempt`, which may change it
 /// (e.g. put a fresh token in a header). Built from the options for every attempt.
 struct attempt_request {
@@ -3509,15 +3713,37 @@ struct client_options {
   std::optional<std::string> no_proxy;
   /// TLS verification and certificates.
   tls_options tls;
+  /// User name and password (basic, digest), a bearer token, or `.netrc`. Default: none.
+  auth_options auth;
+  /// Where cookies are kept. Empty (the default): libcurl's cookie engine is off, `Set-Cookie`
+  /// is ignored (a `Cookie` header in `headers` is still sent). A jar: the client keeps the
+  /// cookies its responses set and sends them on later requests, reconnects included, under
+  /// libcurl's domain, path, Secure and expiry rules; `opts.cookies.emplace()` gives a client
+  /// a jar of its own, and clients given copies of one jar share it (on any loops).
+  std::optional<sse::cookie_jar> cookies;
   /// Whether reconnects send `body` again (the public contract suite expects so). When false,
   /// reconnects send the method without a body.
   bool resend_body = true;
   /// Backoff between attempts; a server's `retry:` replaces the initial delay.
   reconnect_options reconnect;
-  /// Reconnect when the server ends the body cleanly (WHATWG). False: one-shot streams (LLM APIs)
-  /// end for good at the first clean end, reported as `close_reason::server_ended` (or `truncated`
-  /// when an event was cut).
+  /// Reconnect when the server ends the body cleanly (WHATWG). False: the stream ends for good at
+  /// the first clean end, reported as `close_reason::server_ended` (or `truncated` when an event
+  /// was cut); a network error or idle timeout in the middle is still retried, sending the request
+  /// again. For a request that must not be replayed, use `one_shot`, which implies this.
   bool reconnect_on_end = true;
+  /// One request, one answer (LLM APIs, any POST that must not be replayed). The request is sent
+  /// again only while the server cannot have acted on it: a connection that failed before the
+  /// request went out (name resolution, connect), or a 5xx / 429 response (honouring
+  /// `Retry-After`), within the limits of `reconnect`. Once a response is accepted as a stream,
+  /// the request is never sent again: a clean end of the body ends the stream with
+  /// `close_reason::server_ended`; a loss (network error, idle timeout, too large, an event cut by
+  /// the end) ends it with `close_reason::truncated`, reported to `on_error` as a final error
+  /// (except a clean end in the middle of an event, which is only the close reason). A connection
+  /// lost after the request went out and before a response came is not retried either (the
+  /// server may be answering it). `on_failure` is called as usual, but its `retry` is ignored
+  /// once a stream was accepted or the request may have reached the server; `client::restart()`
+  /// still sends the request again (the caller asks for it). Implies `reconnect_on_end = false`.
+  bool one_shot = false;
   /// An event for which this returns true is delivered and then ends the stream for good, e.g.
   /// `[](const sse::event& e) { return e.data == "[DONE]"; }`.
   std::function<bool(const event&)> is_terminal;
@@ -3647,6 +3873,23 @@ inline void validate(const client_options& options) {
   if (options.proxy && !options.proxy->empty() && has_line_break(*options.proxy)) {
     throw usage_error("options.proxy: contains CR, LF or NUL");
   }
+  const auth_options& auth = options.auth;
+  if (!auth.bearer_token.empty() && !auth.username.empty()) {
+    throw usage_error("options.auth: bearer_token and username are exclusive, got both");
+  }
+  if (has_line_break(auth.bearer_token) || has_line_break(auth.username) ||
+      has_line_break(auth.password) || has_line_break(auth.netrc_file)) {
+    throw usage_error("options.auth: a credential contains CR, LF or NUL");
+  }
+  switch (auth.scheme) {
+  case auth_scheme::basic:
+  case auth_scheme::digest:
+  case auth_scheme::any:
+    break;
+  default:
+    throw usage_error("options.auth.scheme: not one of the enumerators, got " +
+                      std::to_string(static_cast<int>(auth.scheme)));
+  }
   reconnect_policy::validate(options.reconnect);
 }
 
@@ -3693,8 +3936,9 @@ enum class close_reason {
   closed,         ///< `close()` or the client's destructor
   no_content,     ///< the server answered 204 No Content: its request to stop
   terminal_event, ///< `client_options::is_terminal` matched an event
-  server_ended,   ///< one-shot stream (`reconnect_on_end` false): the body ended cleanly
-  truncated,      ///< one-shot stream: the body ended in the middle of an event
+  server_ended,   ///< `one_shot` or `reconnect_on_end` false: the body ended cleanly
+  truncated,      ///< `one_shot` or `reconnect_on_end` false: the body ended in the middle of an
+                  ///< event; `one_shot`: or the connection was lost once the stream was accepted
   failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
   gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
 };
@@ -4346,6 +4590,7 @@ private:
     if (!tls.client_key_password.empty()) {
       curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
     }
+    apply_credentials(h);
     if (request.method == "GET" && !has_body) {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "POST" || has_body) {
@@ -4388,6 +4633,7 @@ private:
     restart_requested_ = false;
     terminal_seen_ = false;
     redirected_ = false;
+    auth_challenged_ = false;
     // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
     upgrade_requested_ = options_.http_version == sse::http_version::http2 && !https;
     events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
@@ -4398,6 +4644,58 @@ private:
     request_headers_ = std::move(headers);
     last_activity_ = clock::now();
     arm_idle_timer(last_activity_);
+  }
+
+  // Authentication and cookies by libcurl, which sends neither to another host after a
+  // redirect (CURLOPT_UNRESTRICTED_AUTH stays off; cookies follow their domain).
+  void apply_credentials(CURL* h) const {
+    const auth_options& auth = options_.auth;
+    if (!auth.bearer_token.empty()) {
+      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
+      curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, auth.bearer_token.c_str());
+    } else if (!auth.username.empty() || auth.netrc) {
+      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(auth_mask()));
+      if (!auth.username.empty()) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, auth.username.c_str());
+        curl_easy_setopt(h, CURLOPT_PASSWORD, auth.password.c_str());
+      }
+    }
+    if (auth.netrc) {
+      curl_easy_setopt(h, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
+      if (!auth.netrc_file.empty()) {
+        curl_easy_setopt(h, CURLOPT_NETRC_FILE, auth.netrc_file.c_str());
+      }
+    }
+    if (options_.cookies) {
+      // Each attempt is a new handle: the jar's share carries the cookies from one to the next.
+      curl_easy_setopt(h, CURLOPT_SHARE, options_.cookies->native_handle());
+      curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the engine on, no file read
+    }
+  }
+
+  unsigned long auth_mask() const noexcept {
+    switch (options_.auth.scheme) {
+    case auth_scheme::digest:
+      return CURLAUTH_DIGEST;
+    case auth_scheme::any:
+      return CURLAUTH_ANY;
+    case auth_scheme::basic:
+      break;
+    }
+    return CURLAUTH_BASIC;
+  }
+
+  // Digest and `any` send the credentials only in answer to a 401 challenge: libcurl then sends
+  // the request again by itself, so the first 401 that offers a wanted method is not the answer.
+  bool is_auth_challenge(long status) const {
+    if (status != 401 || auth_challenged_ || !options_.auth.bearer_token.empty() ||
+        options_.auth.scheme == auth_scheme::basic ||
+        (options_.auth.username.empty() && !options_.auth.netrc)) {
+      return false;
+    }
+    long available = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_HTTPAUTH_AVAIL, &available);
+    return (static_cast<unsigned long>(available) & auth_mask()) != 0;
   }
 
   static bool is_https(std::string_view url) {
@@ -4571,6 +4869,14 @@ private:
       redirected_ = true;
       return true; // libcurl follows it (or fails with too many redirects)
     }
+    if (is_auth_challenge(status)) {
+      // Kept in case libcurl does not answer it after all; then it is the final response.
+      auth_challenged_ = true;
+      response_.status = status;
+      response_.headers = std::move(block_headers_);
+      block_headers_.clear();
+      return true;
+    }
     response_final_ = true;
     response_.status = status;
     long version = 0;
@@ -4685,10 +4991,15 @@ public:
       loop_->cancel_timer(*idle_timer_);
       idle_timer_.reset();
     }
+    // one_shot: a request the server may have received is never sent again.
+    const bool request_arrived = options_.one_shot && easy_ && request_may_have_arrived(result);
     easy_.reset();
     request_headers_.reset();
     const auto now = clock::now();
     const bool was_open = opened_;
+    if (auth_challenged_ && !response_final_ && response_.status == 401 && result == CURLE_OK) {
+      response_final_ = true; // the challenge was the last response: libcurl gave up on it
+    }
     const bool truncated = parser_.has_partial_event();
     const std::error_code parse_failure = parser_.error();
     parser_.reset(); // a partial event is dropped; the last complete id is kept
@@ -4737,7 +5048,7 @@ public:
       failure.code = make_error_code(errc::network);
       if (result == CURLE_OK) {
         failure.message = "the server ended the stream";
-        if (!options_.reconnect_on_end) {
+        if (!options_.reconnect_on_end || options_.one_shot) {
           finish(truncated ? close_reason::truncated : close_reason::server_ended);
           return;
         }
@@ -4780,10 +5091,41 @@ public:
       proposal.retry = !is_permanent_curl_error(result) ||
                        (result == CURLE_UNSUPPORTED_PROTOCOL && !redirected_);
     }
-    conclude(std::move(failure), proposal, if_not_retried);
+    // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
+    // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
+    // never left is retried.
+    bool replay_forbidden = false;
+    if (options_.one_shot && was_open) {
+      if_not_retried = close_reason::truncated;
+      replay_forbidden = true;
+    } else if (request_arrived && !response_final_) {
+      replay_forbidden = true;
+    }
+    if (replay_forbidden) {
+      proposal.retry = false;
+    }
+    conclude(std::move(failure), proposal, if_not_retried, replay_forbidden);
   }
 
 private:
+  // True unless the attempt failed before its request could leave: name resolution or connect
+  // failed, or libcurl never got as far as sending (no request bytes, no pre-transfer time).
+  bool request_may_have_arrived(CURLcode result) const {
+    switch (result) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+      return false;
+    default:
+      break;
+    }
+    long request_size = 0;
+    curl_off_t pretransfer = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_REQUEST_SIZE, &request_size);
+    curl_easy_getinfo(easy_.get(), CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    return request_size > 0 || pretransfer > 0;
+  }
+
   std::string curl_message(CURLcode result) const {
     std::string message = curl_easy_strerror(result);
     if (curl_error_[0] != '\0') {
@@ -4794,7 +5136,9 @@ private:
   }
 
   // Decides between retrying and ending, lets the user's hook have the last word, reports.
-  void conclude(error failure, retry_decision proposal, close_reason if_not_retried) {
+  // `replay_forbidden` (one_shot): the hook is told, but cannot turn it into a retry.
+  void conclude(error failure, retry_decision proposal, close_reason if_not_retried,
+                bool replay_forbidden = false) {
     const auto now = clock::now();
     const auto retry_after = std::exchange(retry_after_, std::nullopt);
     close_reason reason = if_not_retried;
@@ -4816,6 +5160,9 @@ private:
             reason = close_reason::failed;
           }
           proposal = decided;
+          if (replay_forbidden) {
+            proposal.retry = false;
+          }
         } catch (const std::exception& e) {
           report_listener_exception(e.what());
         } catch (...) {
@@ -5002,6 +5349,7 @@ private:
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
   bool redirected_ = false;      // this attempt followed a redirect
+  bool auth_challenged_ = false; // this attempt had a 401 challenge that libcurl answers
   std::string share_host_;       // the host whose connection this attempt waits to share, if any
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;

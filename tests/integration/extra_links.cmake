@@ -11,3 +11,8 @@ sse_client_test_link_libraries(compression_test PkgConfig::sse_compressors)
 # httplib_server_test runs its servers on cpp-httplib.
 pkg_check_modules(sse_httplib REQUIRED IMPORTED_TARGET cpp-httplib)
 sse_client_test_link_libraries(httplib_server_test PkgConfig::sse_httplib)
+
+# credentials_test checks digest answers with MD5 from OpenSSL's libcrypto (libcurl's own TLS
+# library on Debian).
+find_package(OpenSSL REQUIRED)
+sse_client_test_link_libraries(credentials_test OpenSSL::Crypto)

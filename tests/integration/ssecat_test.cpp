@@ -17,7 +17,11 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -539,6 +543,96 @@ TEST_CASE("ssecat: --until-event ends it with status 0 after the first event of 
   CHECK(server.requests().size() == 1);
 }
 
+TEST_CASE("ssecat: --until makes the request one-shot: a cut answer is not sent again",
+          "[ssecat][one_shot][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: Hel\n\ndata: lo\n\n");
+    c.abort();
+  });
+  ssecat_process p(
+      {"--retry", "0", "-d", "{\"prompt\":\"hi\"}", "--until", "[DONE]", server.url("/")});
+  CHECK(p.wait_exit(5s) == 1);
+  CHECK(p.out == "Hel\nlo\n");
+  CHECK(server.requests().size() == 1);
+}
+
+TEST_CASE("ssecat: -u and --oauth2-bearer authenticate to the URL's host",
+          "[ssecat][auth][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: " + c.req().header("Authorization").value_or("none") + "\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  SECTION("-u USER:PASS, basic") {
+    ssecat_process p({"-u", "user:pass", "--max-events", "1", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out == "Basic dXNlcjpwYXNz\n");
+  }
+  SECTION("--oauth2-bearer") {
+    ssecat_process p({"--oauth2-bearer", "tok-1", "--max-events", "1", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out == "Bearer tok-1\n");
+  }
+}
+
+TEST_CASE("ssecat: -b sends cookies, -c keeps the ones responses set and writes them at exit",
+          "[ssecat][cookies][integration]") {
+  std::atomic<int> n{0};
+  test_server server([&](connection& c) {
+    const std::string cookie = c.req().header("Cookie").value_or("none");
+    if (++n == 1) {
+      c.send_head(200, {{"Content-Type", "text/event-stream"}, {"Set-Cookie", "s=2"}});
+      c.send("data: " + cookie + "\n\n");
+      c.close(); // ssecat reconnects
+      return;
+    }
+    c.send_head(200, stream_headers);
+    c.send("data: " + cookie + "\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  SECTION("-b name=value") {
+    ssecat_process p({"-b", "a=1; b=2", "--max-events", "1", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    CHECK(p.out == "a=1; b=2\n");
+  }
+  SECTION("-b FILE -c FILE") {
+    const std::string file = (std::filesystem::temp_directory_path() /
+                              ("ssecat-jar-" + std::to_string(::getpid()) + ".txt"))
+                                 .string();
+    std::ofstream(file) << "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tp\t1\n";
+    ssecat_process p(
+        {"--retry", "0", "-b", file, "-c", file, "--max-events", "2", server.url("/")});
+    CHECK(p.wait_exit(5s) == 0);
+    std::stringstream saved;
+    saved << std::ifstream(file).rdbuf();
+    std::remove(file.c_str());
+    CHECK(p.out == "p=1\ns=2; p=1\n"); // in libcurl's order
+    CHECK(saved.str().find("\tp\t1\n") != std::string::npos);
+    CHECK(saved.str().find("\ts\t2\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("ssecat: -b and -u are not sent to another host after a redirect",
+          "[ssecat][auth][cookies][integration]") {
+  test_server target([](connection& c) {
+    c.send_head(200, stream_headers);
+    c.send("data: " + c.req().header("Cookie").value_or("no cookie") + ", " +
+           c.req().header("Authorization").value_or("no auth") + "\n\n");
+    c.wait_closed_by_peer(10s);
+  });
+  const std::string elsewhere = "http://localhost:" + std::to_string(target.port()) + "/";
+  test_server origin([&](connection& c) {
+    c.send_head(302, {{"Location", elsewhere}, {"Content-Length", "0"}});
+    c.close();
+  });
+  ssecat_process p({"-b", "a=1", "-u", "user:pass", "--max-events", "1", origin.url("/")});
+  CHECK(p.wait_exit(5s) == 0);
+  CHECK(p.out == "no cookie, no auth\n");
+  REQUIRE(origin.requests().size() == 1);
+  CHECK(origin.requests()[0].header("Cookie") == "a=1");
+}
+
 TEST_CASE("ssecat: multi-line data indents its later lines, so it differs from several events",
           "[ssecat][integration]") {
   test_server server([](connection& c) {
@@ -561,12 +655,14 @@ TEST_CASE("ssecat: --help names every option", "[ssecat]") {
   ssecat_process p({"--help"});
   CHECK(p.wait_exit(5s) == 0);
   for (const char* option :
-       {"--json",          "--header",       "--method",          "--data",
-        "--last-event-id", "--retry",        "--no-jitter",       "--max-retries",
-        "--max-events",    "--idle-timeout", "--until ",          "--until-event",
-        "--compressed",    "--http1.1",      "--http2",           "--http2-prior-knowledge",
-        "--insecure",      "--cacert",       "--connect-timeout", "--verbose",
-        "--quiet",         "--help",         "--version"}) {
+       {"--json",          "--header",        "--method",          "--data",
+        "--last-event-id", "--retry",         "--no-jitter",       "--max-retries",
+        "--max-events",    "--idle-timeout",  "--until ",          "--until-event",
+        "--compressed",    "--http1.1",       "--http2",           "--http2-prior-knowledge",
+        "--insecure",      "--cacert",        "--connect-timeout", "--verbose",
+        "--quiet",         "--help",          "--version",         "--cookie",
+        "--cookie-jar",    "--user",          "--oauth2-bearer",   "--digest",
+        "--basic",         "--netrc-optional"}) {
     CAPTURE(option);
     CHECK(p.out.find(option) != std::string::npos);
   }

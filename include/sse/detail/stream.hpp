@@ -581,6 +581,7 @@ private:
     if (!tls.client_key_password.empty()) {
       curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
     }
+    apply_credentials(h);
     if (request.method == "GET" && !has_body) {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "POST" || has_body) {
@@ -623,6 +624,7 @@ private:
     restart_requested_ = false;
     terminal_seen_ = false;
     redirected_ = false;
+    auth_challenged_ = false;
     // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
     upgrade_requested_ = options_.http_version == sse::http_version::http2 && !https;
     events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
@@ -633,6 +635,58 @@ private:
     request_headers_ = std::move(headers);
     last_activity_ = clock::now();
     arm_idle_timer(last_activity_);
+  }
+
+  // Authentication and cookies by libcurl, which sends neither to another host after a
+  // redirect (CURLOPT_UNRESTRICTED_AUTH stays off; cookies follow their domain).
+  void apply_credentials(CURL* h) const {
+    const auth_options& auth = options_.auth;
+    if (!auth.bearer_token.empty()) {
+      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
+      curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, auth.bearer_token.c_str());
+    } else if (!auth.username.empty() || auth.netrc) {
+      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(auth_mask()));
+      if (!auth.username.empty()) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, auth.username.c_str());
+        curl_easy_setopt(h, CURLOPT_PASSWORD, auth.password.c_str());
+      }
+    }
+    if (auth.netrc) {
+      curl_easy_setopt(h, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
+      if (!auth.netrc_file.empty()) {
+        curl_easy_setopt(h, CURLOPT_NETRC_FILE, auth.netrc_file.c_str());
+      }
+    }
+    if (options_.cookies) {
+      // Each attempt is a new handle: the jar's share carries the cookies from one to the next.
+      curl_easy_setopt(h, CURLOPT_SHARE, options_.cookies->native_handle());
+      curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the engine on, no file read
+    }
+  }
+
+  unsigned long auth_mask() const noexcept {
+    switch (options_.auth.scheme) {
+    case auth_scheme::digest:
+      return CURLAUTH_DIGEST;
+    case auth_scheme::any:
+      return CURLAUTH_ANY;
+    case auth_scheme::basic:
+      break;
+    }
+    return CURLAUTH_BASIC;
+  }
+
+  // Digest and `any` send the credentials only in answer to a 401 challenge: libcurl then sends
+  // the request again by itself, so the first 401 that offers a wanted method is not the answer.
+  bool is_auth_challenge(long status) const {
+    if (status != 401 || auth_challenged_ || !options_.auth.bearer_token.empty() ||
+        options_.auth.scheme == auth_scheme::basic ||
+        (options_.auth.username.empty() && !options_.auth.netrc)) {
+      return false;
+    }
+    long available = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_HTTPAUTH_AVAIL, &available);
+    return (static_cast<unsigned long>(available) & auth_mask()) != 0;
   }
 
   static bool is_https(std::string_view url) {
@@ -806,6 +860,14 @@ private:
       redirected_ = true;
       return true; // libcurl follows it (or fails with too many redirects)
     }
+    if (is_auth_challenge(status)) {
+      // Kept in case libcurl does not answer it after all; then it is the final response.
+      auth_challenged_ = true;
+      response_.status = status;
+      response_.headers = std::move(block_headers_);
+      block_headers_.clear();
+      return true;
+    }
     response_final_ = true;
     response_.status = status;
     long version = 0;
@@ -920,10 +982,15 @@ public:
       loop_->cancel_timer(*idle_timer_);
       idle_timer_.reset();
     }
+    // one_shot: a request the server may have received is never sent again.
+    const bool request_arrived = options_.one_shot && easy_ && request_may_have_arrived(result);
     easy_.reset();
     request_headers_.reset();
     const auto now = clock::now();
     const bool was_open = opened_;
+    if (auth_challenged_ && !response_final_ && response_.status == 401 && result == CURLE_OK) {
+      response_final_ = true; // the challenge was the last response: libcurl gave up on it
+    }
     const bool truncated = parser_.has_partial_event();
     const std::error_code parse_failure = parser_.error();
     parser_.reset(); // a partial event is dropped; the last complete id is kept
@@ -972,7 +1039,7 @@ public:
       failure.code = make_error_code(errc::network);
       if (result == CURLE_OK) {
         failure.message = "the server ended the stream";
-        if (!options_.reconnect_on_end) {
+        if (!options_.reconnect_on_end || options_.one_shot) {
           finish(truncated ? close_reason::truncated : close_reason::server_ended);
           return;
         }
@@ -1015,10 +1082,41 @@ public:
       proposal.retry = !is_permanent_curl_error(result) ||
                        (result == CURLE_UNSUPPORTED_PROTOCOL && !redirected_);
     }
-    conclude(std::move(failure), proposal, if_not_retried);
+    // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
+    // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
+    // never left is retried.
+    bool replay_forbidden = false;
+    if (options_.one_shot && was_open) {
+      if_not_retried = close_reason::truncated;
+      replay_forbidden = true;
+    } else if (request_arrived && !response_final_) {
+      replay_forbidden = true;
+    }
+    if (replay_forbidden) {
+      proposal.retry = false;
+    }
+    conclude(std::move(failure), proposal, if_not_retried, replay_forbidden);
   }
 
 private:
+  // True unless the attempt failed before its request could leave: name resolution or connect
+  // failed, or libcurl never got as far as sending (no request bytes, no pre-transfer time).
+  bool request_may_have_arrived(CURLcode result) const {
+    switch (result) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+      return false;
+    default:
+      break;
+    }
+    long request_size = 0;
+    curl_off_t pretransfer = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_REQUEST_SIZE, &request_size);
+    curl_easy_getinfo(easy_.get(), CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    return request_size > 0 || pretransfer > 0;
+  }
+
   std::string curl_message(CURLcode result) const {
     std::string message = curl_easy_strerror(result);
     if (curl_error_[0] != '\0') {
@@ -1029,7 +1127,9 @@ private:
   }
 
   // Decides between retrying and ending, lets the user's hook have the last word, reports.
-  void conclude(error failure, retry_decision proposal, close_reason if_not_retried) {
+  // `replay_forbidden` (one_shot): the hook is told, but cannot turn it into a retry.
+  void conclude(error failure, retry_decision proposal, close_reason if_not_retried,
+                bool replay_forbidden = false) {
     const auto now = clock::now();
     const auto retry_after = std::exchange(retry_after_, std::nullopt);
     close_reason reason = if_not_retried;
@@ -1051,6 +1151,9 @@ private:
             reason = close_reason::failed;
           }
           proposal = decided;
+          if (replay_forbidden) {
+            proposal.retry = false;
+          }
         } catch (const std::exception& e) {
           report_listener_exception(e.what());
         } catch (...) {
@@ -1237,6 +1340,7 @@ private:
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
   bool redirected_ = false;      // this attempt followed a redirect
+  bool auth_challenged_ = false; // this attempt had a 401 challenge that libcurl answers
   std::string share_host_;       // the host whose connection this attempt waits to share, if any
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;

@@ -64,6 +64,7 @@ struct client_stats {
   std::uint64_t opens = 0;    ///< responses accepted as a stream
 };
 
+/// An event listener, as `client::on` takes it.
 using listener = std::function<void(const event&)>;
 
 namespace detail {

@@ -39,7 +39,9 @@ public:
 
   client(const client&) = delete;
   client& operator=(const client&) = delete;
+  /// Takes over `other`'s stream; `other` is left moved-from.
   client(client&&) noexcept = default;
+  /// Closes this client's stream, then takes over `other`'s; `other` is left moved-from.
   client& operator=(client&& other) noexcept {
     if (this != &other) {
       detach();

@@ -88,6 +88,7 @@ inline const std::error_category& error_category() noexcept {
   return category;
 }
 
+/// `e` as a `std::error_code` of `error_category()`; lets `code == sse::errc::tls` compile.
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};
 }

@@ -18,9 +18,11 @@ struct event {
   std::string id;
 };
 
+/// Events are equal when their type, data and id are.
 inline bool operator==(const event& a, const event& b) {
   return a.type == b.type && a.data == b.data && a.id == b.id;
 }
+/// Not `a == b`.
 inline bool operator!=(const event& a, const event& b) {
   return !(a == b);
 }

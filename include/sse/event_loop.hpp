@@ -432,6 +432,7 @@ public:
     caller_thread,     ///< whoever calls `run()`
   };
 
+  /// A loop with no client yet; in `background_thread` mode its thread starts now.
   explicit event_loop(mode m = mode::background_thread)
       : core_(std::make_shared<detail::loop_core>()) {
     if (m == mode::background_thread) {

@@ -47,7 +47,9 @@ struct tls_options {
   std::string ca_path;
   /// A client certificate (PEM) and its private key, for servers that ask for one.
   std::string client_cert;
+  /// The private key (PEM) of `client_cert`.
   std::string client_key;
+  /// The password of `client_key`, when it is encrypted.
   std::string client_key_password;
 };
 
@@ -77,9 +79,13 @@ struct auth_options {
 /// The request about to be sent, handed to `client_options::before_attempt`, which may change it
 /// (e.g. put a fresh token in a header). Built from the options for every attempt.
 struct attempt_request {
+  /// The URL to request.
   std::string url;
+  /// The request method.
   std::string method;
+  /// The request headers, defaults included.
   std::vector<header> headers;
+  /// The request body; empty: none.
   std::optional<std::string> body;
   /// 1 for the first attempt, then 1 + the failures in a row before this one (the loss of an
   /// open stream counts as the first).
@@ -90,12 +96,14 @@ struct attempt_request {
 
 /// A final response (after redirects): what `on_response` and `on_open` see.
 struct response_info {
+  /// The HTTP status code.
   long status = 0;
   /// The HTTP version of the response: "HTTP/1.0", "HTTP/1.1", "HTTP/2" or "HTTP/3" ("" when
   /// libcurl does not say).
   std::string http_version;
   /// The URL that answered, after redirects.
   std::string url;
+  /// The response headers, in the order received.
   std::vector<header> headers;
   /// The first value of a header, by case-insensitive name.
   std::optional<std::string> header_value(std::string_view name) const;
@@ -103,6 +111,7 @@ struct response_info {
 
 /// What happens after a failure; `client_options::on_failure` may change the proposal.
 struct retry_decision {
+  /// Whether to reconnect; false ends the stream for good.
   bool retry = false;
   /// Delay before the next attempt; empty: the reconnect policy's.
   std::optional<std::chrono::milliseconds> delay;

@@ -49,11 +49,16 @@ struct parser_options {
 /// call `feed()` or `reset()`.
 class parser {
 public:
+  /// Takes each dispatched event (see `on_event`).
   using event_sink = std::function<void(const event&)>;
+  /// Takes each comment's text (see `on_comment`).
   using comment_sink = std::function<void(std::string_view text)>;
+  /// Takes each valid `retry:` value (see `on_retry`).
   using retry_sink = std::function<void(std::chrono::milliseconds delay)>;
+  /// Takes each field the standard does not define (see `on_unknown_field`).
   using field_sink = std::function<void(std::string_view name, std::string_view value)>;
 
+  /// A parser at the start of a stream, with no sinks: set them before the first `feed()`.
   explicit parser(parser_options options = {}) : options_(options) {}
 
   /// Each dispatched event. The reference is valid during the call only; its buffers are reused,
@@ -99,6 +104,7 @@ public:
 
   /// The error that stopped the parser, or an empty code.
   std::error_code error() const noexcept { return error_; }
+  /// The options this parser was built with.
   const parser_options& options() const noexcept { return options_; }
 
 private:

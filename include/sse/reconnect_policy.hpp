@@ -71,6 +71,7 @@ struct reconnect_options {
 template <typename Clock>
 class basic_reconnect_policy {
 public:
+  /// The time points `connection_opened`, `connection_lost` and `next_delay` take.
   using time_point = typename Clock::time_point;
   /// Returns numbers uniform in [0, 1); values outside are clamped, NaN counts as 0.
   using random_source = std::function<double()>;

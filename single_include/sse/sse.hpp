@@ -115,6 +115,7 @@ inline const std::error_category& error_category() noexcept {
   return category;
 }
 
+/// `e` as a `std::error_code` of `error_category()`; lets `code == sse::errc::tls` compile.
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
@@ -443,9 +444,11 @@ struct event {
   std::string id;
 };
 
+/// Events are equal when their type, data and id are.
 inline bool operator==(const event& a, const event& b) {
   return a.type == b.type && a.data == b.data && a.id == b.id;
 }
+/// Not `a == b`.
 inline bool operator!=(const event& a, const event& b) {
   return !(a == b);
 }
@@ -1598,6 +1601,7 @@ public:
     caller_thread,     ///< whoever calls `run()`
   };
 
+  /// A loop with no client yet; in `background_thread` mode its thread starts now.
   explicit event_loop(mode m = mode::background_thread)
       : core_(std::make_shared<detail::loop_core>()) {
     if (m == mode::background_thread) {
@@ -2461,11 +2465,16 @@ struct parser_options {
 /// call `feed()` or `reset()`.
 class parser {
 public:
+  /// Takes each dispatched event (see `on_event`).
   using event_sink = std::function<void(const event&)>;
+  /// Takes each comment's text (see `on_comment`).
   using comment_sink = std::function<void(std::string_view text)>;
+  /// Takes each valid `retry:` value (see `on_retry`).
   using retry_sink = std::function<void(std::chrono::milliseconds delay)>;
+  /// Takes each field the standard does not define (see `on_unknown_field`).
   using field_sink = std::function<void(std::string_view name, std::string_view value)>;
 
+  /// A parser at the start of a stream, with no sinks: set them before the first `feed()`.
   explicit parser(parser_options options = {}) : options_(options) {}
 
   /// Each dispatched event. The reference is valid during the call only; its buffers are reused,
@@ -2511,6 +2520,7 @@ public:
 
   /// The error that stopped the parser, or an empty code.
   std::error_code error() const noexcept { return error_; }
+  /// The options this parser was built with.
   const parser_options& options() const noexcept { return options_; }
 
 private:
@@ -3292,6 +3302,7 @@ struct reconnect_options {
 template <typename Clock>
 class basic_reconnect_policy {
 public:
+  /// The time points `connection_opened`, `connection_lost` and `next_delay` take.
   using time_point = typename Clock::time_point;
   /// Returns numbers uniform in [0, 1); values outside are clamped, NaN counts as 0.
   using random_source = std::function<double()>;
@@ -3544,9 +3555,13 @@ using reconnect_policy = basic_reconnect_policy<std::chrono::steady_clock>;
 #ifndef SSE_CLIENT_VERSION_HPP
 #define SSE_CLIENT_VERSION_HPP
 
+/// Major version: 0 while the API may change between minor versions.
 #define SSE_CLIENT_VERSION_MAJOR 0
+/// Minor version.
 #define SSE_CLIENT_VERSION_MINOR 1
+/// Patch version.
 #define SSE_CLIENT_VERSION_PATCH 0
+/// The version as one number, major * 10000 + minor * 100 + patch, for `#if`.
 #define SSE_CLIENT_VERSION                                                                         \
   (SSE_CLIENT_VERSION_MAJOR * 10000 + SSE_CLIENT_VERSION_MINOR * 100 + SSE_CLIENT_VERSION_PATCH)
 
@@ -3588,7 +3603,9 @@ struct tls_options {
   std::string ca_path;
   /// A client certificate (PEM) and its private key, for servers that ask for one.
   std::string client_cert;
+  /// The private key (PEM) of `client_cert`.
   std::string client_key;
+  /// The password of `client_key`, when it is encrypted.
   std::string client_key_password;
 };
 
@@ -3618,9 +3635,13 @@ struct auth_options {
 /// The request about to be sent, handed to `client_options::before_attempt`, which may change it
 /// (e.g. put a fresh token in a header). Built from the options for every attempt.
 struct attempt_request {
+  /// The URL to request.
   std::string url;
+  /// The request method.
   std::string method;
+  /// The request headers, defaults included.
   std::vector<header> headers;
+  /// The request body; empty: none.
   std::optional<std::string> body;
   /// 1 for the first attempt, then 1 + the failures in a row before this one (the loss of an
   /// open stream counts as the first).
@@ -3631,12 +3652,14 @@ struct attempt_request {
 
 /// A final response (after redirects): what `on_response` and `on_open` see.
 struct response_info {
+  /// The HTTP status code.
   long status = 0;
   /// The HTTP version of the response: "HTTP/1.0", "HTTP/1.1", "HTTP/2" or "HTTP/3" ("" when
   /// libcurl does not say).
   std::string http_version;
   /// The URL that answered, after redirects.
   std::string url;
+  /// The response headers, in the order received.
   std::vector<header> headers;
   /// The first value of a header, by case-insensitive name.
   std::optional<std::string> header_value(std::string_view name) const;
@@ -3644,6 +3667,7 @@ struct response_info {
 
 /// What happens after a failure; `client_options::on_failure` may change the proposal.
 struct retry_decision {
+  /// Whether to reconnect; false ends the stream for good.
   bool retry = false;
   /// Delay before the next attempt; empty: the reconnect policy's.
   std::optional<std::chrono::milliseconds> delay;
@@ -5400,7 +5424,9 @@ public:
 
   client(const client&) = delete;
   client& operator=(const client&) = delete;
+  /// Takes over `other`'s stream; `other` is left moved-from.
   client(client&&) noexcept = default;
+  /// Closes this client's stream, then takes over `other`'s; `other` is left moved-from.
   client& operator=(client&& other) noexcept {
     if (this != &other) {
       detach();

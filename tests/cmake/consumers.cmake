@@ -9,6 +9,14 @@ add_test(NAME consumer_install
          COMMAND ${CMAKE_COMMAND} --install ${PROJECT_BINARY_DIR} --prefix ${_prefix})
 set_tests_properties(consumer_install PROPERTIES FIXTURES_SETUP sse_installed)
 
+if(SSE_CLIENT_BUILD_EXAMPLES)
+  add_test(NAME consumer_ssecat_and_manual_page
+           COMMAND sh -c "test -x ${_prefix}/${CMAKE_INSTALL_BINDIR}/ssecat && \
+test -f ${_prefix}/${CMAKE_INSTALL_MANDIR}/man1/ssecat.1")
+  set_tests_properties(consumer_ssecat_and_manual_page PROPERTIES
+                       FIXTURES_REQUIRED sse_installed)
+endif()
+
 foreach(_mode find_package add_subdirectory fetchcontent)
   add_test(NAME consumer_${_mode}
            COMMAND ${CMAKE_CTEST_COMMAND} --build-and-test ${_consumer_src} ${_consumer_bin}/${_mode}

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -666,4 +667,32 @@ TEST_CASE("ssecat: --help names every option", "[ssecat]") {
     CAPTURE(option);
     CHECK(p.out.find(option) != std::string::npos);
   }
+}
+
+TEST_CASE("ssecat: the manual page documents every option of --help", "[ssecat][docs]") {
+  ssecat_process p({"--help"});
+  REQUIRE(p.wait_exit(5s) == 0);
+  std::ifstream file(SSECAT_MANUAL_PAGE);
+  REQUIRE(file);
+  std::ostringstream text;
+  text << file.rdbuf();
+  // roff writes a hyphen as \- and a quote as \(aq; compare the text a reader sees.
+  std::string page = text.str();
+  for (std::size_t at = page.find("\\-"); at != std::string::npos; at = page.find("\\-", at)) {
+    page.erase(at, 1);
+  }
+  const std::regex option_pattern(R"((^|[\s,(])(--?[a-z0-9][a-z0-9.-]*))");
+  std::size_t options = 0;
+  for (std::sregex_iterator it(p.out.begin(), p.out.end(), option_pattern), end; it != end; ++it) {
+    const std::string option = (*it)[2];
+    CAPTURE(option);
+    // Each option appears as a word of its own: "--http2" inside "--http2-prior-knowledge"
+    // does not count.
+    const std::regex word("(^|[^a-z0-9.-])" +
+                          std::regex_replace(option, std::regex(R"(\.)"), R"(\.)") +
+                          "($|[^a-z0-9.-])");
+    CHECK(std::regex_search(page, word));
+    ++options;
+  }
+  CHECK(options >= 30); // the long and short names of --help
 }

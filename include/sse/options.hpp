@@ -63,9 +63,12 @@ enum class auth_scheme {
 /// HTTP authentication by libcurl. Credentials go only to the host of the URL: never after a
 /// redirect to another host or port (libcurl's `CURLOPT_UNRESTRICTED_AUTH` stays off).
 struct auth_options {
-  /// User name and password, sent by `scheme` (`curl -u`). Empty: none (unless `netrc`).
+  /// User name, sent with `password` by `scheme` (`curl -u`). Empty: none (unless `netrc`).
   std::string username;
+  /// The password that goes with `username`.
   std::string password;
+  /// How the user name and password are sent: basic (default), digest, or whatever the
+  /// server's challenge offers.
   sse::auth_scheme scheme = sse::auth_scheme::basic;
   /// An OAuth 2 bearer token, sent as `Authorization: Bearer TOKEN` with every request to the
   /// URL's host (`curl --oauth2-bearer`). Not with `username`.
@@ -73,6 +76,7 @@ struct auth_options {
   /// Take the user name and password for the host from a `.netrc` file when `username` is empty
   /// (`CURLOPT_NETRC` optional): `netrc_file`, or `$HOME/.netrc` when that is empty.
   bool netrc = false;
+  /// The `.netrc` file to read with `netrc`; empty: `$HOME/.netrc`.
   std::string netrc_file;
 };
 

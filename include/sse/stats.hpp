@@ -25,12 +25,13 @@ struct client_stats {
   std::uint64_t failures = 0;   ///< errors handed to `on_error`, of every kind
   /// `failures` by kind, indexed by the `errc` value (index 0 is unused); see `failures_of`.
   std::array<std::uint64_t, 10> failures_by_code{};
-  /// Time a stream was open, and time since `start()` without one (waiting to reconnect,
-  /// connecting, or after the end for good, until the end).
+  /// Time a stream was open (until the end for good, if it came).
   std::chrono::milliseconds connected{0};
+  /// Time since `start()` without an open stream: connecting and waiting to reconnect.
   std::chrono::milliseconds disconnected{0};
-  /// The last error handed to `on_error`, and when it came (wall clock); empty before any.
+  /// The last error handed to `on_error`; empty before any.
   std::optional<error> last_error;
+  /// When `last_error` came (wall clock).
   std::optional<std::chrono::system_clock::time_point> last_error_time;
 
   /// The failures of one kind.

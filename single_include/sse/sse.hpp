@@ -3619,9 +3619,12 @@ enum class auth_scheme {
 /// HTTP authentication by libcurl. Credentials go only to the host of the URL: never after a
 /// redirect to another host or port (libcurl's `CURLOPT_UNRESTRICTED_AUTH` stays off).
 struct auth_options {
-  /// User name and password, sent by `scheme` (`curl -u`). Empty: none (unless `netrc`).
+  /// User name, sent with `password` by `scheme` (`curl -u`). Empty: none (unless `netrc`).
   std::string username;
+  /// The password that goes with `username`.
   std::string password;
+  /// How the user name and password are sent: basic (default), digest, or whatever the
+  /// server's challenge offers.
   sse::auth_scheme scheme = sse::auth_scheme::basic;
   /// An OAuth 2 bearer token, sent as `Authorization: Bearer TOKEN` with every request to the
   /// URL's host (`curl --oauth2-bearer`). Not with `username`.
@@ -3629,6 +3632,7 @@ struct auth_options {
   /// Take the user name and password for the host from a `.netrc` file when `username` is empty
   /// (`CURLOPT_NETRC` optional): `netrc_file`, or `$HOME/.netrc` when that is empty.
   bool netrc = false;
+  /// The `.netrc` file to read with `netrc`; empty: `$HOME/.netrc`.
   std::string netrc_file;
 };
 
@@ -4032,12 +4036,13 @@ struct client_stats {
   std::uint64_t failures = 0;   ///< errors handed to `on_error`, of every kind
   /// `failures` by kind, indexed by the `errc` value (index 0 is unused); see `failures_of`.
   std::array<std::uint64_t, 10> failures_by_code{};
-  /// Time a stream was open, and time since `start()` without one (waiting to reconnect,
-  /// connecting, or after the end for good, until the end).
+  /// Time a stream was open (until the end for good, if it came).
   std::chrono::milliseconds connected{0};
+  /// Time since `start()` without an open stream: connecting and waiting to reconnect.
   std::chrono::milliseconds disconnected{0};
-  /// The last error handed to `on_error`, and when it came (wall clock); empty before any.
+  /// The last error handed to `on_error`; empty before any.
   std::optional<error> last_error;
+  /// When `last_error` came (wall clock).
   std::optional<std::chrono::system_clock::time_point> last_error_time;
 
   /// The failures of one kind.

@@ -6,6 +6,7 @@
 #include <sse/detail/stream.hpp>
 #include <sse/event_loop.hpp>
 #include <sse/options.hpp>
+#include <sse/version.hpp>
 
 #include <chrono>
 #include <functional>
@@ -16,7 +17,7 @@
 #include <string_view>
 #include <utility>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// Follows one server-sent event stream and keeps following it across failures: every event
 /// exactly once, in order, resuming with `Last-Event-ID`.
@@ -175,5 +176,5 @@ private:
   std::shared_ptr<detail::stream> stream_;
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_CLIENT_HPP

@@ -5,6 +5,7 @@
 
 #include <sse/detail/curl.hpp>
 #include <sse/error.hpp>
+#include <sse/version.hpp>
 
 #include <curl/curl.h>
 
@@ -19,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 namespace detail {
 
 /// A libcurl share handle that holds cookies, with a lock per kind of shared data: the easy
@@ -178,5 +179,5 @@ private:
   std::shared_ptr<detail::cookie_share> share_;
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_COOKIE_JAR_HPP

@@ -3,6 +3,8 @@
 #ifndef SSE_CLIENT_ERROR_HPP
 #define SSE_CLIENT_ERROR_HPP
 
+#include <sse/version.hpp>
+
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -12,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// What went wrong with a stream. Zero is success, so `std::error_code{}` means "no error".
 enum class errc {
@@ -120,7 +122,7 @@ public:
   using std::invalid_argument::invalid_argument;
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 
 namespace std {
 template <>

@@ -3,9 +3,11 @@
 #ifndef SSE_CLIENT_EVENT_HPP
 #define SSE_CLIENT_EVENT_HPP
 
+#include <sse/version.hpp>
+
 #include <string>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// A dispatched event, as a WHATWG MessageEvent would carry it.
 struct event {
@@ -27,5 +29,5 @@ inline bool operator!=(const event& a, const event& b) {
   return !(a == b);
 }
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_EVENT_HPP

@@ -4,6 +4,7 @@
 #define SSE_CLIENT_EVENT_LOOP_HPP
 
 #include <sse/detail/curl.hpp>
+#include <sse/version.hpp>
 
 // The backend: epoll on Linux; poll() (WSAPoll on Windows) elsewhere, or wherever
 // SSE_CLIENT_PORTABLE_LOOP is defined. Define it alike in every file of a program.
@@ -33,7 +34,7 @@
 #include <utility>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 namespace detail {
 
@@ -467,5 +468,5 @@ private:
   std::shared_ptr<detail::loop_core> core_;
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_EVENT_LOOP_HPP

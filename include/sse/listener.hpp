@@ -4,11 +4,12 @@
 #define SSE_CLIENT_LISTENER_HPP
 
 #include <sse/event.hpp>
+#include <sse/version.hpp>
 
 #include <cstdint>
 #include <functional>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// An event listener: called on the loop's thread with each event of its type. The reference
 /// is valid during the call only.
@@ -17,5 +18,5 @@ using listener = std::function<void(const event&)>;
 /// Returned by every `client::on...`; pass it to `client::off`.
 enum class listener_id : std::uint64_t {};
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_LISTENER_HPP

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// One HTTP header: name and value.
 using header = std::pair<std::string, std::string>;
@@ -383,5 +383,5 @@ inline void adopt_last_event_id_header(client_options& options) {
 }
 
 } // namespace detail
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_OPTIONS_HPP

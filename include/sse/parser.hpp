@@ -11,6 +11,7 @@
 #include <sse/detail/utf8.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
+#include <sse/version.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -22,7 +23,7 @@
 #include <system_error>
 #include <utility>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
 constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
@@ -811,5 +812,5 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink 
   sink(*this, static_cast<const event&>(built));
 }
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_PARSER_HPP

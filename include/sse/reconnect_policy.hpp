@@ -4,6 +4,7 @@
 #define SSE_CLIENT_RECONNECT_POLICY_HPP
 
 #include <sse/error.hpp>
+#include <sse/version.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -19,7 +20,7 @@
 #include <string>
 #include <utility>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// How a client waits between attempts: every default is here. Checked by
 /// `basic_reconnect_policy::validate` (and so when a client is built).
@@ -316,5 +317,5 @@ private:
 /// The policy clients use, on the steady clock.
 using reconnect_policy = basic_reconnect_policy<std::chrono::steady_clock>;
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_RECONNECT_POLICY_HPP

@@ -3,9 +3,11 @@
 #ifndef SSE_CLIENT_STATE_HPP
 #define SSE_CLIENT_STATE_HPP
 
+#include <sse/version.hpp>
+
 #include <string_view>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// A stream's connection state, as WHATWG EventSource's readyState.
 enum class ready_state {
@@ -63,5 +65,5 @@ constexpr std::string_view to_string(close_reason reason) noexcept {
   return "unknown";
 }
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_STATE_HPP

@@ -4,6 +4,7 @@
 #define SSE_CLIENT_STATS_HPP
 
 #include <sse/error.hpp>
+#include <sse/version.hpp>
 
 #include <array>
 #include <chrono>
@@ -11,7 +12,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 static_assert(static_cast<std::size_t>(errc::listener) < 10, "failures_by_code holds every errc");
 
@@ -41,5 +42,5 @@ struct client_stats {
   }
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_STATS_HPP

@@ -13,4 +13,19 @@
 #define SSE_CLIENT_VERSION                                                                         \
   (SSE_CLIENT_VERSION_MAJOR * 10000 + SSE_CLIENT_VERSION_MINOR * 100 + SSE_CLIENT_VERSION_PATCH)
 
+// Everything the library declares lives in a versioned inline namespace inside `sse`, as in
+// {fmt}: two copies of different versions in one program (say, the single header vendored by two
+// libraries) then keep their types and statics (the default loop, the CPU check) apart, while
+// users still write `sse::client`.
+#define SSE_CLIENT_ABI_NAME_(major, minor, patch) v##major##_##minor##_##patch
+#define SSE_CLIENT_ABI_NAME(major, minor, patch) SSE_CLIENT_ABI_NAME_(major, minor, patch)
+#define SSE_CLIENT_ABI_NAMESPACE                                                                   \
+  SSE_CLIENT_ABI_NAME(SSE_CLIENT_VERSION_MAJOR, SSE_CLIENT_VERSION_MINOR, SSE_CLIENT_VERSION_PATCH)
+#define SSE_CLIENT_BEGIN_NAMESPACE                                                                 \
+  namespace sse {                                                                                  \
+  inline namespace SSE_CLIENT_ABI_NAMESPACE {
+#define SSE_CLIENT_END_NAMESPACE                                                                   \
+  }                                                                                                \
+  }
+
 #endif // SSE_CLIENT_VERSION_HPP

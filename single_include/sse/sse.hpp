@@ -30,6 +30,39 @@
 #ifndef SSE_CLIENT_ERROR_HPP
 #define SSE_CLIENT_ERROR_HPP
 
+// ---- sse/version.hpp ----
+// SPDX-License-Identifier: MIT
+// Library version; CMake reads it from here and nowhere else.
+#ifndef SSE_CLIENT_VERSION_HPP
+#define SSE_CLIENT_VERSION_HPP
+
+/// Major version: 0 while the API may change between minor versions.
+#define SSE_CLIENT_VERSION_MAJOR 0
+/// Minor version.
+#define SSE_CLIENT_VERSION_MINOR 1
+/// Patch version.
+#define SSE_CLIENT_VERSION_PATCH 0
+/// The version as one number, major * 10000 + minor * 100 + patch, for `#if`.
+#define SSE_CLIENT_VERSION                                                                         \
+  (SSE_CLIENT_VERSION_MAJOR * 10000 + SSE_CLIENT_VERSION_MINOR * 100 + SSE_CLIENT_VERSION_PATCH)
+
+// Everything the library declares lives in a versioned inline namespace inside `sse`, as in
+// {fmt}: two copies of different versions in one program (say, the single header vendored by two
+// libraries) then keep their types and statics (the default loop, the CPU check) apart, while
+// users still write `sse::client`.
+#define SSE_CLIENT_ABI_NAME_(major, minor, patch) v##major##_##minor##_##patch
+#define SSE_CLIENT_ABI_NAME(major, minor, patch) SSE_CLIENT_ABI_NAME_(major, minor, patch)
+#define SSE_CLIENT_ABI_NAMESPACE                                                                   \
+  SSE_CLIENT_ABI_NAME(SSE_CLIENT_VERSION_MAJOR, SSE_CLIENT_VERSION_MINOR, SSE_CLIENT_VERSION_PATCH)
+#define SSE_CLIENT_BEGIN_NAMESPACE                                                                 \
+  namespace sse {                                                                                  \
+  inline namespace SSE_CLIENT_ABI_NAMESPACE {
+#define SSE_CLIENT_END_NAMESPACE                                                                   \
+  }                                                                                                \
+  }
+
+#endif // SSE_CLIENT_VERSION_HPP
+
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -39,7 +72,7 @@
 #include <utility>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// What went wrong with a stream. Zero is success, so `std::error_code{}` means "no error".
 enum class errc {
@@ -147,7 +180,7 @@ public:
   using std::invalid_argument::invalid_argument;
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 
 namespace std {
 template <>
@@ -167,7 +200,8 @@ struct is_error_code_enum<sse::errc> : true_type {};
 #include <stdexcept>
 #include <string>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Runs curl_global_init once per process, before the first handle is made.
 inline void ensure_curl_initialized() {
@@ -260,13 +294,15 @@ inline errc classify_curl_error(CURLcode code) noexcept {
   }
 }
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_CURL_HPP
 // ---- sse/detail/http.hpp ----
 // SPDX-License-Identifier: MIT
 // Small HTTP helpers: header lines, media types, Retry-After, what a status means for a stream.
 #ifndef SSE_CLIENT_DETAIL_HTTP_HPP
 #define SSE_CLIENT_DETAIL_HTTP_HPP
+
 
 #include <chrono>
 #include <cstddef>
@@ -277,7 +313,8 @@ inline errc classify_curl_error(CURLcode code) noexcept {
 #include <string_view>
 #include <utility>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 inline char ascii_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
@@ -393,7 +430,8 @@ inline bool is_retryable_status(long status) noexcept {
   return status >= 500 || status == 408 || status == 429;
 }
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_HTTP_HPP
 // ---- sse/detail/inline.hpp ----
 // SPDX-License-Identifier: MIT
@@ -402,6 +440,7 @@ inline bool is_retryable_status(long status) noexcept {
 // that the path itself needs no registers saved.
 #ifndef SSE_CLIENT_DETAIL_INLINE_HPP
 #define SSE_CLIENT_DETAIL_INLINE_HPP
+
 
 // A call per line or per event, with its register saves, costs more than the work of these
 // functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
@@ -429,9 +468,10 @@ inline bool is_retryable_status(long status) noexcept {
 #ifndef SSE_CLIENT_EVENT_HPP
 #define SSE_CLIENT_EVENT_HPP
 
+
 #include <string>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// A dispatched event, as a WHATWG MessageEvent would carry it.
 struct event {
@@ -453,7 +493,7 @@ inline bool operator!=(const event& a, const event& b) {
   return !(a == b);
 }
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_EVENT_HPP
 // ---- sse/listener.hpp ----
 // SPDX-License-Identifier: MIT
@@ -465,7 +505,7 @@ inline bool operator!=(const event& a, const event& b) {
 #include <cstdint>
 #include <functional>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// An event listener: called on the loop's thread with each event of its type. The reference
 /// is valid during the call only.
@@ -474,7 +514,7 @@ using listener = std::function<void(const event&)>;
 /// Returned by every `client::on...`; pass it to `client::off`.
 enum class listener_id : std::uint64_t {};
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_LISTENER_HPP
 
 #include <atomic>
@@ -487,7 +527,7 @@ enum class listener_id : std::uint64_t {};
 #include <variant>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 namespace detail {
 
@@ -630,7 +670,7 @@ private:
 };
 
 } // namespace detail
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_LISTENERS_HPP
 // ---- sse/detail/short_string.hpp ----
 // SPDX-License-Identifier: MIT
@@ -645,7 +685,8 @@ private:
 #include <string>
 #include <string_view>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Equality for the short strings of fields (types, ids), inline: words compared in place of a
 /// call to memcmp, which costs more than the comparison for a type like "message". Reads only
@@ -770,7 +811,8 @@ SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view fro
   copy_short<true>(&to[0], from.data(), from.size()); // ids and types are mostly short
 }
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 // ---- sse/event_loop.hpp ----
 // SPDX-License-Identifier: MIT
@@ -788,6 +830,7 @@ SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view fro
 #ifndef SSE_CLIENT_DETAIL_POLLER_EPOLL_HPP
 #define SSE_CLIENT_DETAIL_POLLER_EPOLL_HPP
 
+
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -797,7 +840,8 @@ SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view fro
 #include <cstdint>
 #include <stdexcept>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Waits for the sockets libcurl's socket callback names and for wake-ups from any thread.
 /// The loop's thread calls everything but `wake()`. The epoll descriptor is itself pollable,
@@ -895,7 +939,8 @@ private:
   int wake_ = -1; // eventfd: post() and stop() wake the loop through it
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_POLLER_EPOLL_HPP
 #else
 // ---- sse/detail/poller_poll.hpp ----
@@ -904,6 +949,7 @@ private:
 // end of a socket pair that other threads write to for a wake-up.
 #ifndef SSE_CLIENT_DETAIL_POLLER_POLL_HPP
 #define SSE_CLIENT_DETAIL_POLLER_POLL_HPP
+
 
 #include <curl/curl.h>
 
@@ -923,7 +969,8 @@ private:
 #include <utility>
 #include <vector>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Waits for the sockets libcurl's socket callback names and for wake-ups from any thread.
 /// The loop's thread calls everything but `wake()`. One poll() per wait over every watched
@@ -1178,7 +1225,8 @@ private:
   std::vector<std::pair<curl_socket_t, int>> ready_; // reused by wait()
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_POLLER_POLL_HPP
 #endif
 
@@ -1202,7 +1250,7 @@ private:
 #include <utility>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 namespace detail {
 
@@ -1636,7 +1684,7 @@ private:
   std::shared_ptr<detail::loop_core> core_;
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_EVENT_LOOP_HPP
 // ---- sse/options.hpp ----
 // SPDX-License-Identifier: MIT
@@ -1664,7 +1712,7 @@ private:
 #include <string_view>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 namespace detail {
 
 /// A libcurl share handle that holds cookies, with a lock per kind of shared data: the easy
@@ -1823,7 +1871,7 @@ private:
   std::shared_ptr<detail::cookie_share> share_;
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_COOKIE_JAR_HPP
 // ---- sse/parser.hpp ----
 // SPDX-License-Identifier: MIT
@@ -1841,7 +1889,8 @@ private:
 #include <cstddef>
 #include <utility>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Two events and which is which. Held as two pointers rather than an index: the parser reaches
 /// the event it builds several times per line, and a pointer costs one load where an index
@@ -1897,7 +1946,8 @@ private:
   event* pending_ = &slots_[1];
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_EVENT_SLOTS_HPP
 // ---- sse/detail/isa.hpp ----
 // SPDX-License-Identifier: MIT
@@ -2020,7 +2070,8 @@ private:
 #define SSE_CLIENT_UNLIKELY(condition) static_cast<bool>(condition)
 #endif
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Names the instruction sets a translation unit is compiled for (SSE_CLIENT_ISA_FEATURES).
 template <unsigned long Features>
@@ -2084,7 +2135,8 @@ inline bool has_avx2() noexcept {
 #endif
 }
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_ISA_HPP
 // ---- sse/detail/scan.hpp ----
 // SPDX-License-Identifier: MIT
@@ -2110,7 +2162,8 @@ inline bool has_avx2() noexcept {
 #include <immintrin.h>
 #endif
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Whether the parser must stop at this byte: CR or LF end a line, a byte >= 0x80 starts a
 /// sequence the UTF-8 decoder has to check, and NUL makes an `id` line void.
@@ -2312,7 +2365,8 @@ private:
   std::uint64_t mask_ = 0; // the special bytes of the block held not yet consumed
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_SCAN_HPP
 // ---- sse/detail/utf8.hpp ----
 // SPDX-License-Identifier: MIT
@@ -2325,7 +2379,8 @@ private:
 #include <cstdint>
 #include <string_view>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// U+FFFD REPLACEMENT CHARACTER, UTF-8 encoded.
 inline constexpr std::string_view replacement_character{"\xEF\xBF\xBD", 3};
@@ -2425,7 +2480,8 @@ private:
   std::uint8_t pending_size_ = 0;
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_UTF8_HPP
 
 #include <chrono>
@@ -2438,7 +2494,7 @@ private:
 #include <system_error>
 #include <utility>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
 constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
@@ -3227,7 +3283,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink 
   sink(*this, static_cast<const event&>(built));
 }
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_PARSER_HPP
 // ---- sse/reconnect_policy.hpp ----
 // SPDX-License-Identifier: MIT
@@ -3250,7 +3306,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink 
 #include <string>
 #include <utility>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// How a client waits between attempts: every default is here. Checked by
 /// `basic_reconnect_policy::validate` (and so when a client is built).
@@ -3547,25 +3603,8 @@ private:
 /// The policy clients use, on the steady clock.
 using reconnect_policy = basic_reconnect_policy<std::chrono::steady_clock>;
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_RECONNECT_POLICY_HPP
-// ---- sse/version.hpp ----
-// SPDX-License-Identifier: MIT
-// Library version; CMake reads it from here and nowhere else.
-#ifndef SSE_CLIENT_VERSION_HPP
-#define SSE_CLIENT_VERSION_HPP
-
-/// Major version: 0 while the API may change between minor versions.
-#define SSE_CLIENT_VERSION_MAJOR 0
-/// Minor version.
-#define SSE_CLIENT_VERSION_MINOR 1
-/// Patch version.
-#define SSE_CLIENT_VERSION_PATCH 0
-/// The version as one number, major * 10000 + minor * 100 + patch, for `#if`.
-#define SSE_CLIENT_VERSION                                                                         \
-  (SSE_CLIENT_VERSION_MAJOR * 10000 + SSE_CLIENT_VERSION_MINOR * 100 + SSE_CLIENT_VERSION_PATCH)
-
-#endif // SSE_CLIENT_VERSION_HPP
 
 #include <chrono>
 #include <cstddef>
@@ -3576,7 +3615,7 @@ using reconnect_policy = basic_reconnect_policy<std::chrono::steady_clock>;
 #include <utility>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// One HTTP header: name and value.
 using header = std::pair<std::string, std::string>;
@@ -3939,7 +3978,7 @@ inline void adopt_last_event_id_header(client_options& options) {
 }
 
 } // namespace detail
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_OPTIONS_HPP
 // ---- sse/state.hpp ----
 // SPDX-License-Identifier: MIT
@@ -3947,9 +3986,10 @@ inline void adopt_last_event_id_header(client_options& options) {
 #ifndef SSE_CLIENT_STATE_HPP
 #define SSE_CLIENT_STATE_HPP
 
+
 #include <string_view>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// A stream's connection state, as WHATWG EventSource's readyState.
 enum class ready_state {
@@ -4007,7 +4047,7 @@ constexpr std::string_view to_string(close_reason reason) noexcept {
   return "unknown";
 }
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_STATE_HPP
 // ---- sse/stats.hpp ----
 // SPDX-License-Identifier: MIT
@@ -4022,7 +4062,7 @@ constexpr std::string_view to_string(close_reason reason) noexcept {
 #include <cstdint>
 #include <optional>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 static_assert(static_cast<std::size_t>(errc::listener) < 10, "failures_by_code holds every errc");
 
@@ -4052,7 +4092,7 @@ struct client_stats {
   }
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_STATS_HPP
 
 #include <curl/curl.h>
@@ -4075,7 +4115,7 @@ struct client_stats {
 #include <utility>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 namespace detail {
 
@@ -5394,7 +5434,7 @@ private:
 };
 
 } // namespace detail
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_STREAM_HPP
 
 #include <chrono>
@@ -5406,7 +5446,7 @@ private:
 #include <string_view>
 #include <utility>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// Follows one server-sent event stream and keeps following it across failures: every event
 /// exactly once, in order, resuming with `Last-Event-ID`.
@@ -5565,7 +5605,7 @@ private:
   std::shared_ptr<detail::stream> stream_;
 };
 
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_CLIENT_HPP
 
 #endif // SSE_CLIENT_SSE_HPP

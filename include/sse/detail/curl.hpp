@@ -4,6 +4,7 @@
 #define SSE_CLIENT_DETAIL_CURL_HPP
 
 #include <sse/error.hpp>
+#include <sse/version.hpp>
 
 #include <curl/curl.h>
 
@@ -16,7 +17,8 @@
 #include <stdexcept>
 #include <string>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Runs curl_global_init once per process, before the first handle is made.
 inline void ensure_curl_initialized() {
@@ -109,5 +111,6 @@ inline errc classify_curl_error(CURLcode code) noexcept {
   }
 }
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_CURL_HPP

@@ -4,11 +4,13 @@
 #define SSE_CLIENT_DETAIL_EVENT_SLOTS_HPP
 
 #include <sse/event.hpp>
+#include <sse/version.hpp>
 
 #include <cstddef>
 #include <utility>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Two events and which is which. Held as two pointers rather than an index: the parser reaches
 /// the event it builds several times per line, and a pointer costs one load where an index
@@ -64,5 +66,6 @@ private:
   event* pending_ = &slots_[1];
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_EVENT_SLOTS_HPP

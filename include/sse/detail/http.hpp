@@ -3,6 +3,8 @@
 #ifndef SSE_CLIENT_DETAIL_HTTP_HPP
 #define SSE_CLIENT_DETAIL_HTTP_HPP
 
+#include <sse/version.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +14,8 @@
 #include <string_view>
 #include <utility>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 inline char ascii_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
@@ -128,5 +131,6 @@ inline bool is_retryable_status(long status) noexcept {
   return status >= 500 || status == 408 || status == 429;
 }
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_HTTP_HPP

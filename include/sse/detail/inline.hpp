@@ -5,6 +5,8 @@
 #ifndef SSE_CLIENT_DETAIL_INLINE_HPP
 #define SSE_CLIENT_DETAIL_INLINE_HPP
 
+#include <sse/version.hpp>
+
 // A call per line or per event, with its register saves, costs more than the work of these
 // functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
 #if defined(__GNUC__) || defined(__clang__)

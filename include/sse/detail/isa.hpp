@@ -6,6 +6,7 @@
 #define SSE_CLIENT_DETAIL_ISA_HPP
 
 #include <sse/detail/inline.hpp>
+#include <sse/version.hpp>
 
 #include <cstdint>
 
@@ -119,7 +120,8 @@
 #define SSE_CLIENT_UNLIKELY(condition) static_cast<bool>(condition)
 #endif
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Names the instruction sets a translation unit is compiled for (SSE_CLIENT_ISA_FEATURES).
 template <unsigned long Features>
@@ -183,5 +185,6 @@ inline bool has_avx2() noexcept {
 #endif
 }
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_ISA_HPP

@@ -6,6 +6,7 @@
 #include <sse/detail/inline.hpp>
 #include <sse/event.hpp>
 #include <sse/listener.hpp>
+#include <sse/version.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -17,7 +18,7 @@
 #include <variant>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 namespace detail {
 
@@ -160,5 +161,5 @@ private:
 };
 
 } // namespace detail
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_LISTENERS_HPP

@@ -3,6 +3,8 @@
 #ifndef SSE_CLIENT_DETAIL_POLLER_EPOLL_HPP
 #define SSE_CLIENT_DETAIL_POLLER_EPOLL_HPP
 
+#include <sse/version.hpp>
+
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -12,7 +14,8 @@
 #include <cstdint>
 #include <stdexcept>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Waits for the sockets libcurl's socket callback names and for wake-ups from any thread.
 /// The loop's thread calls everything but `wake()`. The epoll descriptor is itself pollable,
@@ -110,5 +113,6 @@ private:
   int wake_ = -1; // eventfd: post() and stop() wake the loop through it
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_POLLER_EPOLL_HPP

@@ -4,6 +4,8 @@
 #ifndef SSE_CLIENT_DETAIL_POLLER_POLL_HPP
 #define SSE_CLIENT_DETAIL_POLLER_POLL_HPP
 
+#include <sse/version.hpp>
+
 #include <curl/curl.h>
 
 #ifdef _WIN32
@@ -22,7 +24,8 @@
 #include <utility>
 #include <vector>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Waits for the sockets libcurl's socket callback names and for wake-ups from any thread.
 /// The loop's thread calls everything but `wake()`. One poll() per wait over every watched
@@ -277,5 +280,6 @@ private:
   std::vector<std::pair<curl_socket_t, int>> ready_; // reused by wait()
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_POLLER_POLL_HPP

@@ -5,6 +5,7 @@
 
 #include <sse/detail/inline.hpp>
 #include <sse/detail/isa.hpp>
+#include <sse/version.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +24,8 @@
 #include <immintrin.h>
 #endif
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Whether the parser must stop at this byte: CR or LF end a line, a byte >= 0x80 starts a
 /// sequence the UTF-8 decoder has to check, and NUL makes an `id` line void.
@@ -225,5 +227,6 @@ private:
   std::uint64_t mask_ = 0; // the special bytes of the block held not yet consumed
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_SCAN_HPP

@@ -4,6 +4,7 @@
 #define SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 
 #include <sse/detail/inline.hpp>
+#include <sse/version.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +12,8 @@
 #include <string>
 #include <string_view>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// Equality for the short strings of fields (types, ids), inline: words compared in place of a
 /// call to memcmp, which costs more than the comparison for a type like "message". Reads only
@@ -136,5 +138,6 @@ SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view fro
   copy_short<true>(&to[0], from.data(), from.size()); // ids and types are mostly short
 }
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_SHORT_STRING_HPP

@@ -16,6 +16,7 @@
 #include <sse/reconnect_policy.hpp>
 #include <sse/state.hpp>
 #include <sse/stats.hpp>
+#include <sse/version.hpp>
 
 #include <curl/curl.h>
 
@@ -37,7 +38,7 @@
 #include <utility>
 #include <vector>
 
-namespace sse {
+SSE_CLIENT_BEGIN_NAMESPACE
 
 namespace detail {
 
@@ -1356,5 +1357,5 @@ private:
 };
 
 } // namespace detail
-} // namespace sse
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_STREAM_HPP

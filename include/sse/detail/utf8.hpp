@@ -4,12 +4,14 @@
 #define SSE_CLIENT_DETAIL_UTF8_HPP
 
 #include <sse/detail/isa.hpp>
+#include <sse/version.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-namespace sse::detail {
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
 
 /// U+FFFD REPLACEMENT CHARACTER, UTF-8 encoded.
 inline constexpr std::string_view replacement_character{"\xEF\xBF\xBD", 3};
@@ -109,5 +111,6 @@ private:
   std::uint8_t pending_size_ = 0;
 };
 
-} // namespace sse::detail
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_UTF8_HPP

@@ -78,7 +78,7 @@ Follow a server-sent event stream and print its events ("curl -N for SSE").
   --connect-timeout MS  limit for each connection's TCP and TLS handshake
   -v, --verbose         print the connection's life on stderr: each request, response (with its
                         HTTP version, e.g. "< HTTP/2 200") and reconnect (reason, failures in
-                        a row, delay)
+                        a row, delay); at exit the stream's stats ("* stats: ...")
   -q, --quiet           print no events; a summary line on stderr at exit
   -h, --help            this text
   --version             the version

@@ -73,6 +73,33 @@ std::string format_event(const sse::event& e, bool json, bool colour) {
   return text;
 }
 
+// -v's last lines: what an operator would graph for this stream.
+void print_stats(const sse::client_stats& s) {
+  std::fprintf(stderr,
+               "* stats: %llu events, %llu bytes, %llu attempts, %llu opens, %llu reconnects, "
+               "connected %.3f s, disconnected %.3f s\n",
+               static_cast<unsigned long long>(s.events), static_cast<unsigned long long>(s.bytes),
+               static_cast<unsigned long long>(s.attempts),
+               static_cast<unsigned long long>(s.opens),
+               static_cast<unsigned long long>(s.reconnects),
+               std::chrono::duration<double>(s.connected).count(),
+               std::chrono::duration<double>(s.disconnected).count());
+  if (s.failures == 0) {
+    return;
+  }
+  std::string kinds;
+  for (std::size_t i = 1; i < s.failures_by_code.size(); ++i) {
+    if (s.failures_by_code[i] != 0) {
+      kinds += (kinds.empty() ? "" : ", ") +
+               std::string(sse::to_string(static_cast<sse::errc>(i))) + " " +
+               std::to_string(s.failures_by_code[i]);
+    }
+  }
+  std::fprintf(stderr, "* stats: %llu failures (%s); last: %s\n",
+               static_cast<unsigned long long>(s.failures), kinds.c_str(),
+               s.last_error ? s.last_error->message.c_str() : "");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -224,6 +251,9 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(events), static_cast<unsigned long long>(stats.bytes),
         static_cast<unsigned long long>(stats.attempts > 0 ? stats.attempts - 1 : 0), seconds,
         seconds > 0 ? static_cast<double>(events) / seconds : 0.0);
+  }
+  if (verbose) {
+    print_stats(client->stats());
   }
   if (interrupted != 0) {
     return 128 + interrupted;

@@ -520,6 +520,12 @@ TEST_CASE("ssecat: -v prints each reconnect on one line; --no-jitter makes the d
                                  "! HTTP status 503; failure 2 in a row; reconnecting in 300 ms",
                                  "! HTTP status 503; failure 3 in a row; reconnecting in 600 ms",
                                  "! HTTP status 503; failure 4 in a row; not retrying"});
+  // -v's last lines: the stream's stats, failures by kind.
+  const auto stats = lines_starting(p.err, "* stats: ");
+  REQUIRE(stats.size() == 2);
+  CHECK(stats[0].find("0 events") != std::string::npos);
+  CHECK(stats[0].find("4 attempts, 0 opens, 3 reconnects") != std::string::npos);
+  CHECK(stats[1].find("4 failures (http_status 4); last: HTTP status 503") != std::string::npos);
   CHECK(server.requests().size() == 4);
 }
 

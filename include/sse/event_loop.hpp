@@ -258,12 +258,15 @@ public:
     // A stop() that came before this run() still counts: the destructor of a background loop
     // may stop it before its thread got here.
     while (true) {
-      const bool more_tasks = run_tasks();
+      bool more_tasks = run_tasks();
       if (has_due_timer()) {
         // A callback may have held the loop past a timer: read what arrived meanwhile first,
         // so an idle timer does not fire for a stream whose bytes wait in its socket.
         wait_and_drive(0);
         finish_done_transfers();
+        // That wait drained the wake-up of any task posted since run_tasks() looked: look
+        // again, or the loop would sleep with it queued.
+        more_tasks = more_tasks || has_tasks();
       }
       run_due_timers();
       if (stop_requested_.load()) {

@@ -40,6 +40,8 @@ set(SSE_CLIENT_WINDOWS_PENDING
     client_fuzz_replay_test client_test compression_test contract_cases_test faults_test
     guarantee_test http2_test httplib_server_test reliability_test ssecat_test
     test_server_test
+    event_loop_external_test # poll() on the descriptor: WSAPoll, and test_server's sockets
+    examples_test # posix_spawn, and the examples it runs
     single_header # the *_single_header test builds: single_include/sse/sse.hpp is the whole library
     consumers # tests/cmake: find_package, add_subdirectory, FetchContent, pkg-config
     contract # tests/contract: the REST service drives sse::client

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(cmake g++ make pkg-config python3 libcurl4-openssl-dev catch2 libcpp-httplib-dev
           nlohmann-json3-dev libbenchmark-dev zlib1g-dev libbrotli-dev libzstd-dev
-          openssl curl nginx-light)
+          openssl curl nginx-light libasio-dev libuv1-dev)
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-dev)
 fi

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -74,16 +75,78 @@ public:
     curl_multi_cleanup(multi_); // may still tell the socket callback: poller_ outlives it
   }
 
-  /// Runs `t` on the loop thread soon. Any thread; never runs `t` inline.
-  void post(task t) {
+  /// Runs `t` on the loop thread soon. Any thread; never runs `t` inline. False (and `t` is
+  /// dropped) once `shutdown()` has begun.
+  bool post(task t) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (shut_down_) {
-        return;
+        return false;
       }
       tasks_.push_back(std::move(t));
     }
     wake();
+    return true;
+  }
+
+  /// Runs user code: an exception escaping it ends the program (std::terminate), as one
+  /// escaping a std::thread's function does; there is no caller to hand it to.
+  static void run_user(const task& fn) noexcept { fn(); }
+
+  // ---- the public event_loop's timers: any thread ----
+
+  /// Any thread: runs `fn` on the loop thread at `when` unless `cancel_user_timer(id)` comes
+  /// first. The id is never reused.
+  std::uint64_t add_user_timer(clock::time_point when, task fn) {
+    const std::uint64_t id = last_user_timer_id_.fetch_add(1) + 1;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (shut_down_) {
+        return id; // never runs; cancel_user_timer(id) says false
+      }
+      user_timers_.emplace(id, user_timer{std::move(fn), std::nullopt});
+    }
+    if (in_loop_thread()) {
+      schedule_user_timer(id, when);
+    } else {
+      // The time was taken above: the delay counts from this call, not from the post.
+      post([this, id, when] { schedule_user_timer(id, when); });
+    }
+    return id;
+  }
+
+  /// Any thread: true when the timer had not started running, and now never will; its function
+  /// is destroyed here. False when it has run, or was cancelled or unknown; when it runs on the
+  /// loop thread right now, first waits (off the loop thread) until it has returned.
+  bool cancel_user_timer(std::uint64_t id) noexcept {
+    task fn; // destroyed last, with no lock held
+    std::optional<timer_id> internal;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      const auto found = user_timers_.find(id);
+      if (found == user_timers_.end()) {
+        if (running_user_timer_ == id && !in_loop_thread()) {
+          user_timer_done_.wait(lock, [this, id] { return running_user_timer_ != id; });
+        }
+        return false;
+      }
+      fn = std::move(found->second.fn);
+      internal = found->second.internal;
+      user_timers_.erase(found);
+    }
+    if (internal) {
+      // Frees the loop's entry now rather than at its time; firing it would find nothing.
+      if (in_loop_thread()) {
+        cancel_timer(*internal);
+      } else {
+        try {
+          post([this, at = *internal] { cancel_timer(at); });
+        } catch (...) {
+          // Out of memory: the entry stays until its time, then finds the timer gone.
+        }
+      }
+    }
+    return true;
   }
 
   bool in_loop_thread() const noexcept {
@@ -186,6 +249,9 @@ public:
   /// Runs the loop on the calling thread until `stop()`, or, with `until_idle`, until no stream
   /// is active and no task is queued.
   void run(bool until_idle) {
+    if (external_) {
+      throw std::logic_error("sse::event_loop: run() on an external loop; call process()");
+    }
     std::thread::id expected{};
     if (!loop_thread_.compare_exchange_strong(expected, std::this_thread::get_id())) {
       throw std::logic_error("sse::event_loop: already running on another thread");
@@ -193,18 +259,22 @@ public:
     // A stop() that came before this run() still counts: the destructor of a background loop
     // may stop it before its thread got here.
     while (true) {
-      const bool more_tasks = run_tasks();
+      bool more_tasks = run_tasks();
       if (has_due_timer()) {
         // A callback may have held the loop past a timer: read what arrived meanwhile first,
         // so an idle timer does not fire for a stream whose bytes wait in its socket.
         wait_and_drive(0);
         finish_done_transfers();
+        // That wait drained the wake-up of any task posted since run_tasks() looked: look
+        // again, or the loop would sleep with it queued.
+        more_tasks = more_tasks || has_tasks();
       }
       run_due_timers();
       if (stop_requested_.load()) {
         break;
       }
-      if (until_idle && active_streams_.load() == 0 && !more_tasks && !has_tasks()) {
+      if (until_idle && active_streams_.load() == 0 && !more_tasks && !has_tasks() &&
+          !has_user_timers()) {
         break;
       }
       wait_and_drive(more_tasks ? 0 : wait_ms());
@@ -222,6 +292,64 @@ public:
   void stop() noexcept {
     stop_requested_.store(true);
     wake();
+  }
+
+  // ---- driven by the host program's loop ----
+
+  /// Before anything else: the host program drives this loop through `process()`.
+  void drive_externally() {
+    external_ = true;
+    poller_.start_watcher();
+  }
+
+  /// Readable whenever `process()` has something to do but timers (see `next_timeout()`).
+  curl_socket_t descriptor() const noexcept { return poller_.descriptor(); }
+
+  /// The driving thread, outside `process()`: how long until `process()` has work that the
+  /// descriptor does not announce: zero when it has some now, empty when only the descriptor can.
+  std::optional<std::chrono::milliseconds> next_timeout() {
+    if (has_tasks() || poller_.ready_now()) {
+      return std::chrono::milliseconds(0);
+    }
+    std::optional<clock::time_point> next = curl_deadline_;
+    if (!timers_.empty() && (!next || timers_.begin()->first.first < *next)) {
+      next = timers_.begin()->first.first;
+    }
+    if (!next) {
+      return std::nullopt;
+    }
+    // Rounded up: a host timer that fires at the rounded time finds the work due.
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - clock::now());
+    return std::max(wait, std::chrono::milliseconds(0));
+  }
+
+  /// One round without waiting: ready sockets, posted tasks, due timers, on the calling thread.
+  void process() {
+    std::thread::id expected{};
+    if (!loop_thread_.compare_exchange_strong(expected, std::this_thread::get_id())) {
+      throw std::logic_error("sse::event_loop::process(): already running (inside a callback, "
+                             "or on another thread)");
+    }
+    struct round_end {
+      loop_core& loop;
+      ~round_end() {
+        loop.loop_thread_.store(std::thread::id{}, std::memory_order_release);
+        loop.poller_.processed();
+      }
+    } end{*this};
+    wait_and_drive(0);
+    finish_done_transfers();
+    run_tasks();
+    if (has_due_timer()) {
+      // As in run(): read what arrived while tasks ran before an idle timer judges a stream.
+      wait_and_drive(0);
+      finish_done_transfers();
+    }
+    run_due_timers();
+    if (has_tasks()) {
+      // Their wake-up may have been drained above: keep the descriptor readable for them.
+      wake();
+    }
   }
 
   /// Runs the loop on a thread of its own.
@@ -244,10 +372,12 @@ public:
       }
     }
     std::vector<task> tasks;
+    std::unordered_map<std::uint64_t, user_timer> user_timers;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       shut_down_ = true;
       tasks.swap(tasks_);
+      user_timers.swap(user_timers_);
     }
     for (auto& [easy, owner] : transfers_) {
       curl_multi_remove_handle(multi_, easy);
@@ -293,6 +423,44 @@ private:
   bool has_tasks() {
     std::lock_guard<std::mutex> lock(mutex_);
     return !tasks_.empty();
+  }
+
+  bool has_user_timers() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !user_timers_.empty();
+  }
+
+  // Loop thread: the timer's time is kept by the loop's own timers from now on, unless it was
+  // cancelled while this was posted.
+  void schedule_user_timer(std::uint64_t id, clock::time_point when) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = user_timers_.find(id);
+    if (found != user_timers_.end()) {
+      found->second.internal = add_timer(when, [this, id] { fire_user_timer(id); });
+    }
+  }
+
+  // Loop thread: runs the timer unless cancel_user_timer took it first; both decide under the
+  // mutex, so a cancel that returned true is never followed by a run.
+  void fire_user_timer(std::uint64_t id) {
+    task fn;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto found = user_timers_.find(id);
+      if (found == user_timers_.end()) {
+        return;
+      }
+      fn = std::move(found->second.fn);
+      user_timers_.erase(found);
+      running_user_timer_ = id;
+    }
+    run_user(fn);
+    fn = nullptr; // its captures go before a waiting cancel_user_timer returns
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_user_timer_ = 0;
+    }
+    user_timer_done_.notify_all();
   }
 
   // Runs the tasks queued so far; returns whether more arrived meanwhile.
@@ -404,6 +572,16 @@ private:
   std::atomic<std::thread::id> loop_thread_{};
   std::atomic<std::size_t> active_streams_{0};
   std::thread thread_;
+  bool external_ = false; // set before anything runs
+  // The public timers, by id; an entry goes when the timer runs or is cancelled. Under mutex_:
+  struct user_timer {
+    task fn;
+    std::optional<timer_id> internal; // its entry in timers_, once scheduled
+  };
+  std::unordered_map<std::uint64_t, user_timer> user_timers_;
+  std::uint64_t running_user_timer_ = 0;    // the one whose function runs now, or 0
+  std::condition_variable user_timer_done_; // running_user_timer_ changed
+  std::atomic<std::uint64_t> last_user_timer_id_{0};
   // Loop thread only:
   timer_id last_timer_id_ = 0;
   std::map<std::pair<clock::time_point, timer_id>, task> timers_;
@@ -423,36 +601,117 @@ private:
 
 } // namespace detail
 
-/// Drives any number of clients on one thread. Either on a thread of its own (the default), or
-/// on the caller's thread through `run()`, for command-line tools and tests.
+/// Identifies a timer of an `event_loop`, for `cancel_timer`.
+enum class timer_id : std::uint64_t {};
+
+/// Drives any number of clients on one thread: a thread of its own (the default), the caller's
+/// thread through `run()` (command-line tools, tests), or the host program's own event loop
+/// (asio, libuv, a GUI or game loop) through `descriptor()`, `next_timeout()` and `process()`.
+///
+/// `post()` and the timers run user work on the loop's thread, as callbacks do: one at a time,
+/// with no internal lock held. An exception escaping such a function ends the program
+/// (std::terminate), as one escaping a std::thread's function does: catch inside it. Destroying
+/// the loop discards what is still pending without running it (the functions are destroyed on
+/// the destroying thread): nothing runs on a thread other than the loop's.
 class event_loop {
 public:
   /// Where the loop runs.
   enum class mode {
     background_thread, ///< a thread of its own, started now and joined by the destructor
     caller_thread,     ///< whoever calls `run()`
+    external,          ///< the host program's loop, which calls `process()`
   };
+
+  /// What `descriptor()` returns: a file descriptor, a SOCKET on Windows.
+  using descriptor_type = curl_socket_t;
 
   /// A loop with no client yet; in `background_thread` mode its thread starts now.
   explicit event_loop(mode m = mode::background_thread)
-      : core_(std::make_shared<detail::loop_core>()) {
+      : core_(std::make_shared<detail::loop_core>()), mode_(m) {
     if (m == mode::background_thread) {
       core_->start_thread();
+    } else if (m == mode::external) {
+      core_->drive_externally();
     }
   }
   event_loop(const event_loop&) = delete;
   event_loop& operator=(const event_loop&) = delete;
 
-  /// Stops the loop and joins its thread; clients still on it stop receiving anything. Must not
-  /// run on the loop's own thread.
+  /// Stops the loop and joins its thread; clients still on it stop receiving anything, and
+  /// posted functions and timers still pending are discarded without running. Must not run on
+  /// the loop's own thread (inside a callback, or inside `process()`).
   ~event_loop() { core_->shutdown(); }
 
   /// `caller_thread` mode: runs the loop on this thread until every client on it has ended for
-  /// good (or has not been started), or until `stop()`.
+  /// good (or has not been started) and no posted function or timer is pending, or until
+  /// `stop()`. Throws std::logic_error on an `external` loop.
   void run() { core_->run(true); }
 
-  /// Makes `run()` return soon. Safe from any thread, including from a callback.
+  /// Makes `run()` return soon. Safe from any thread, including from a callback, and on POSIX
+  /// from a signal handler (an atomic store and one write(); errno is kept).
   void stop() noexcept { core_->stop(); }
+
+  /// Runs `fn` on the loop's thread soon, after the functions posted before it; never inside
+  /// this call, also when made on the loop's thread. Safe from any thread. On a `caller_thread`
+  /// loop it waits for `run()`; on an `external` one, for `process()`. False when the loop's
+  /// destruction has begun: `fn` is then destroyed here, unrun. Throws std::invalid_argument
+  /// for an empty `fn`.
+  bool post(std::function<void()> fn) {
+    check(fn, "post");
+    if (core_->shutting_down().load()) {
+      return false; // the destructor waits for the running callback, which may post
+    }
+    return core_->post([fn = std::move(fn)] { detail::loop_core::run_user(fn); });
+  }
+
+  /// Runs `fn` once on the loop's thread after `delay` (zero or less: at the loop's next round,
+  /// never inside this call) unless `cancel_timer` comes first. Safe from any thread; the delay
+  /// counts from this call (steady clock). Throws std::invalid_argument for an empty `fn`.
+  timer_id add_timer(std::chrono::steady_clock::duration delay, std::function<void()> fn) {
+    return add_timer(std::chrono::steady_clock::now() + delay, std::move(fn));
+  }
+
+  /// As above, at the steady-clock time `when`.
+  timer_id add_timer(std::chrono::steady_clock::time_point when, std::function<void()> fn) {
+    check(fn, "add_timer");
+    return timer_id{core_->add_user_timer(when, std::move(fn))};
+  }
+
+  /// Cancels a timer: true when it had not started, and now never runs, also when it was due
+  /// this instant on the loop's thread; its function (and captures) is destroyed in this call.
+  /// False when it has already run, was cancelled before, or is unknown. When it runs right now,
+  /// a call from another thread first waits (blocking) until it has returned, so that afterwards
+  /// it neither runs nor will; do not hold a lock there that the timer's function takes. Safe
+  /// from any thread, including from inside a callback and the timer's own function.
+  bool cancel_timer(timer_id id) noexcept {
+    return core_->cancel_user_timer(static_cast<std::uint64_t>(id));
+  }
+
+  /// `external` mode: the descriptor for the host loop to watch for readability (the epoll
+  /// descriptor on Linux; elsewhere a socket the loop makes readable whenever it has work). The
+  /// loop owns it: never read it, write it or close it. Call `process()` when it is readable.
+  /// An edge-triggered host (asio's reactor) must arm its next wait before calling `process()`.
+  descriptor_type descriptor() const {
+    check_external("descriptor");
+    return core_->descriptor();
+  }
+
+  /// `external` mode: when to call `process()` if the descriptor stays quiet: zero for now, empty
+  /// for "only when the descriptor is readable". Read it again after every `process()`: timers
+  /// added from any thread, streams and libcurl change it, and only `process()` does so. Call it
+  /// on the thread that calls `process()`, never at the same time.
+  std::optional<std::chrono::milliseconds> next_timeout() const {
+    check_external("next_timeout");
+    return core_->next_timeout();
+  }
+
+  /// `external` mode: does what is ready now (socket data, posted functions, due timers and the
+  /// callbacks they cause, on the calling thread) and returns without waiting. One thread at a
+  /// time, not from inside a callback (both throw std::logic_error); any thread may drive it.
+  void process() {
+    check_external("process");
+    core_->process();
+  }
 
   /// The process-wide loop clients use when given none: started on first use, on a thread of its
   /// own, stopped at exit.
@@ -465,7 +724,21 @@ public:
   const std::shared_ptr<detail::loop_core>& core() const noexcept { return core_; }
 
 private:
+  static void check(const std::function<void()>& fn, const char* what) {
+    if (!fn) {
+      throw std::invalid_argument(std::string("sse::event_loop::") + what + ": empty function");
+    }
+  }
+
+  void check_external(const char* what) const {
+    if (mode_ != mode::external) {
+      throw std::logic_error(std::string("sse::event_loop::") + what +
+                             ": only for a loop in mode::external");
+    }
+  }
+
   std::shared_ptr<detail::loop_core> core_;
+  mode mode_;
 };
 
 SSE_CLIENT_END_NAMESPACE

@@ -832,6 +832,7 @@ SSE_CLIENT_END_NAMESPACE
 
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -914,14 +915,30 @@ public:
     }
   }
 
-  /// Any thread: makes the current or next `wait()` return.
+  /// Any thread: makes the current or next `wait()` return. Async-signal-safe; keeps errno.
   void wake() noexcept {
+    const int saved = errno;
     const std::uint64_t one = 1;
     (void)!write(wake_, &one, sizeof one);
+    errno = saved;
   }
 
   /// The epoll descriptor: readable when `wait(0, ...)` has something to do.
   int descriptor() const noexcept { return epoll_; }
+
+  /// For a host program's loop: nothing to start, the epoll descriptor already says it all.
+  void start_watcher() noexcept {}
+
+  /// For a host program's loop, after each round: nothing to do here.
+  void processed() noexcept {}
+
+  /// Whether `descriptor()` is readable now (something is ready), without waiting.
+  bool ready_now() const noexcept {
+    pollfd self{};
+    self.fd = epoll_;
+    self.events = POLLIN;
+    return ::poll(&self, 1, 0) > 0;
+  }
 
 private:
   void close_all() noexcept {
@@ -963,8 +980,13 @@ SSE_CLIENT_END_NAMESPACE
 #include <unistd.h>
 #endif
 
+#include <cerrno>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -974,7 +996,9 @@ namespace detail {
 
 /// Waits for the sockets libcurl's socket callback names and for wake-ups from any thread.
 /// The loop's thread calls everything but `wake()`. One poll() per wait over every watched
-/// socket, then libcurl hears of the ready ones only.
+/// socket, then libcurl hears of the ready ones only. For a host program's loop, the wake-up
+/// socket is the descriptor it watches, and a watcher thread wakes it when one of libcurl's
+/// sockets is ready (it only polls: libcurl runs on the loop's thread alone).
 class poller {
 public:
   /// Which backend this is, for tests and figures.
@@ -988,7 +1012,7 @@ public:
     }
     wsa_started_ = true;
 #endif
-    if (!make_wake_pair()) {
+    if (!make_socket_pair(wake_read_, wake_write_)) {
       close_all();
       throw std::runtime_error("sse::event_loop: cannot create the wake-up socket pair");
     }
@@ -997,6 +1021,15 @@ public:
   poller(const poller&) = delete;
   poller& operator=(const poller&) = delete;
   ~poller() {
+    if (watcher_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(watch_mutex_);
+        watch_stop_ = true;
+      }
+      watch_changed_.notify_all();
+      poke(control_write_);
+      watcher_.join();
+    }
     close_all();
   }
 
@@ -1048,7 +1081,7 @@ public:
       }
       --left;
       if (i == 0) {
-        drain_wakes();
+        drain(wake_read_);
         continue;
       }
       int flags = 0;
@@ -1078,11 +1111,44 @@ public:
     }
   }
 
-  /// Any thread: makes the current or next `wait()` return.
+  /// Any thread: makes the current or next `wait()` return. Async-signal-safe on POSIX; keeps
+  /// errno.
   void wake() noexcept {
-    const char byte = 1;
-    // A full buffer (would block) already holds a wake-up.
-    (void)!::send(wake_write_, &byte, 1, 0);
+    poke(wake_write_);
+  }
+
+  /// For a host program's loop: readable when `wait(0, ...)` has something to do, once
+  /// `start_watcher()` runs.
+  curl_socket_t descriptor() const noexcept {
+    return wake_read_;
+  }
+
+  /// For a host program's loop: starts the thread that watches libcurl's sockets, as last told
+  /// by `processed()`, and wakes `descriptor()` when one is ready.
+  void start_watcher() {
+    if (!make_socket_pair(control_read_, control_write_)) {
+      throw std::runtime_error("sse::event_loop: cannot create the watcher's socket pair");
+    }
+    publish();
+    watcher_ = std::thread([this] { watch(); });
+  }
+
+  /// Loop thread, after each round of a host-driven loop: the watcher looks again, at the
+  /// sockets as they are now.
+  void processed() noexcept {
+    if (watcher_.joinable()) {
+      publish();
+    }
+  }
+
+  /// Whether `descriptor()` is readable now, without waiting.
+  bool ready_now() noexcept {
+    entry_type self = entry(wake_read_, in_events);
+#ifdef _WIN32
+    return WSAPoll(&self, 1, 0) > 0;
+#else
+    return ::poll(&self, 1, 0) > 0;
+#endif
   }
 
 private:
@@ -1114,7 +1180,7 @@ private:
     return e;
   }
 
-  void drain_wakes() noexcept {
+  static void drain(socket_type s) noexcept {
 #ifdef _WIN32
     constexpr int size = 64;
 #else
@@ -1123,7 +1189,7 @@ private:
     char bytes[size];
     // Bounded: wake-ups left over make the next wait return at once, which drains them.
     for (int i = 0; i < 16; ++i) {
-      if (::recv(wake_read_, bytes, size, 0) < static_cast<long>(size)) {
+      if (::recv(s, bytes, size, 0) < static_cast<long>(size)) {
         break;
       }
     }
@@ -1131,7 +1197,7 @@ private:
 
 #ifdef _WIN32
   // No socketpair() on Windows: a TCP connection over the loopback, checked to be our own.
-  bool make_wake_pair() noexcept {
+  static bool make_socket_pair(socket_type& read_end, socket_type& write_end) noexcept {
     const socket_type listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
     if (listener == INVALID_SOCKET) {
       return false;
@@ -1145,12 +1211,12 @@ private:
     bool ok = ::bind(listener, name, length) == 0 && ::listen(listener, 1) == 0 &&
               ::getsockname(listener, name, &length) == 0;
     if (ok) {
-      wake_write_ = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-      ok = wake_write_ != INVALID_SOCKET && ::connect(wake_write_, name, length) == 0;
+      write_end = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+      ok = write_end != INVALID_SOCKET && ::connect(write_end, name, length) == 0;
     }
     if (ok) {
-      wake_read_ = ::accept(listener, nullptr, nullptr);
-      ok = wake_read_ != INVALID_SOCKET;
+      read_end = ::accept(listener, nullptr, nullptr);
+      ok = read_end != INVALID_SOCKET;
     }
     closesocket(listener);
     if (ok) {
@@ -1159,8 +1225,8 @@ private:
       sockaddr_in peer{};
       int mine_length = static_cast<int>(sizeof mine);
       int peer_length = static_cast<int>(sizeof peer);
-      ok = ::getsockname(wake_write_, reinterpret_cast<sockaddr*>(&mine), &mine_length) == 0 &&
-           ::getpeername(wake_read_, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0 &&
+      ok = ::getsockname(write_end, reinterpret_cast<sockaddr*>(&mine), &mine_length) == 0 &&
+           ::getpeername(read_end, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0 &&
            mine.sin_port == peer.sin_port && mine.sin_addr.s_addr == peer.sin_addr.s_addr;
     }
     if (ok) {
@@ -1168,15 +1234,15 @@ private:
       const BOOL on = TRUE;
       u_long non_blocking = 1;
       const auto fionbio = static_cast<long>(FIONBIO); // an unsigned constant for a long
-      ok = ::setsockopt(wake_write_, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on),
+      ok = ::setsockopt(write_end, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on),
                         static_cast<int>(sizeof on)) == 0 &&
-           ioctlsocket(wake_read_, fionbio, &non_blocking) == 0 &&
-           ioctlsocket(wake_write_, fionbio, &non_blocking) == 0;
+           ioctlsocket(read_end, fionbio, &non_blocking) == 0 &&
+           ioctlsocket(write_end, fionbio, &non_blocking) == 0;
     }
     return ok;
   }
 #else
-  bool make_wake_pair() noexcept {
+  static bool make_socket_pair(socket_type& read_end, socket_type& write_end) noexcept {
     int pair[2] = {-1, -1};
     int type = SOCK_STREAM;
 #ifdef SOCK_CLOEXEC
@@ -1185,8 +1251,8 @@ private:
     if (::socketpair(AF_UNIX, type, 0, pair) != 0) {
       return false;
     }
-    wake_read_ = pair[0];
-    wake_write_ = pair[1];
+    read_end = pair[0];
+    write_end = pair[1];
     for (const int fd : pair) {
       if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
           ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
@@ -1197,7 +1263,99 @@ private:
   }
 #endif
 
+  // A byte to `s`: a full buffer (would block) already holds a wake-up.
+  static void poke(socket_type s) noexcept {
+#ifdef _WIN32
+    const char byte = 1;
+    (void)::send(s, &byte, 1, 0);
+#else
+    const int saved = errno;
+    const char byte = 1;
+    (void)!::send(s, &byte, 1, 0);
+    errno = saved;
+#endif
+  }
+
+  // Loop thread: hands the watcher the sockets as they are now, and lets it look again.
+  void publish() noexcept {
+    bool changed = false;
+    {
+      std::lock_guard<std::mutex> lock(watch_mutex_);
+      changed = watch_set_.size() != fds_.size();
+      for (std::size_t i = 1; !changed && i < fds_.size(); ++i) {
+        changed = watch_set_[i].fd != fds_[i].fd || watch_set_[i].events != fds_[i].events;
+      }
+      if (changed) {
+        try {
+          watch_set_.assign(fds_.begin(), fds_.end());
+          watch_set_[0] = entry(control_read_, in_events);
+        } catch (...) {
+          watch_set_.assign(1, entry(control_read_, in_events)); // out of memory: poll no socket
+        }
+      }
+      ++watch_generation_;
+    }
+    watch_changed_.notify_all();
+    if (changed) {
+      poke(control_write_); // a poll() in progress watches the old set
+    }
+  }
+
+  // The watcher thread: polls libcurl's sockets; once one is ready, wakes the loop and waits for
+  // the round that handles it, so a socket libcurl has not read yet does not make it spin.
+  void watch() noexcept {
+    std::vector<entry_type> set;
+    std::uint64_t seen = 0;
+    bool wait_for_round = false;
+    while (true) { // until the destructor sets watch_stop_
+      {
+        std::unique_lock<std::mutex> lock(watch_mutex_);
+        if (wait_for_round) {
+          watch_changed_.wait(lock, [&] { return watch_stop_ || watch_generation_ != seen; });
+        }
+        if (watch_stop_) {
+          return;
+        }
+        if (watch_generation_ != seen) {
+          seen = watch_generation_;
+          try {
+            set = watch_set_;
+          } catch (...) {
+            set.assign(1, entry(control_read_, in_events));
+          }
+        }
+      }
+      wait_for_round = false;
+#ifdef _WIN32
+      const int count = WSAPoll(set.data(), static_cast<ULONG>(set.size()), -1);
+      const bool failed = count < 0 && WSAGetLastError() != WSAEINTR;
+#else
+      const int count = ::poll(set.data(), static_cast<nfds_t>(set.size()), -1);
+      const bool failed = count < 0 && errno != EINTR;
+#endif
+      if (count > 0 && set[0].revents != 0) {
+        drain(control_read_);
+      }
+      bool ready = failed; // the loop's own poll() will say what failed
+      for (std::size_t i = 1; !ready && count > 0 && i < set.size(); ++i) {
+        ready = set[i].revents != 0;
+      }
+      if (ready) {
+        wake();
+        wait_for_round = true;
+      }
+    }
+  }
+
   void close_all() noexcept {
+    if (control_read_ != no_socket) {
+      close_socket(control_read_);
+      control_read_ = no_socket;
+    }
+    if (control_write_ != no_socket) {
+      close_socket(control_write_);
+      control_write_ = no_socket;
+    }
     if (wake_read_ != no_socket) {
       close_socket(wake_read_);
       wake_read_ = no_socket;
@@ -1216,6 +1374,15 @@ private:
 
   socket_type wake_read_ = no_socket;  // fds_[0]: drained by wait()
   socket_type wake_write_ = no_socket; // wake() writes a byte here
+  // A host program's loop only (start_watcher):
+  socket_type control_read_ = no_socket;  // the watcher polls it with libcurl's sockets
+  socket_type control_write_ = no_socket; // publish() and the destructor write a byte here
+  std::thread watcher_;
+  std::mutex watch_mutex_;
+  std::condition_variable watch_changed_;
+  std::vector<entry_type> watch_set_;  // under watch_mutex_: fds_ as published, control first
+  std::uint64_t watch_generation_ = 0; // under watch_mutex_: one more at each publish()
+  bool watch_stop_ = false;            // under watch_mutex_
 #ifdef _WIN32
   bool wsa_started_ = false;
 #endif
@@ -1235,6 +1402,7 @@ SSE_CLIENT_END_NAMESPACE
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -1290,16 +1458,78 @@ public:
     curl_multi_cleanup(multi_); // may still tell the socket callback: poller_ outlives it
   }
 
-  /// Runs `t` on the loop thread soon. Any thread; never runs `t` inline.
-  void post(task t) {
+  /// Runs `t` on the loop thread soon. Any thread; never runs `t` inline. False (and `t` is
+  /// dropped) once `shutdown()` has begun.
+  bool post(task t) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (shut_down_) {
-        return;
+        return false;
       }
       tasks_.push_back(std::move(t));
     }
     wake();
+    return true;
+  }
+
+  /// Runs user code: an exception escaping it ends the program (std::terminate), as one
+  /// escaping a std::thread's function does; there is no caller to hand it to.
+  static void run_user(const task& fn) noexcept { fn(); }
+
+  // ---- the public event_loop's timers: any thread ----
+
+  /// Any thread: runs `fn` on the loop thread at `when` unless `cancel_user_timer(id)` comes
+  /// first. The id is never reused.
+  std::uint64_t add_user_timer(clock::time_point when, task fn) {
+    const std::uint64_t id = last_user_timer_id_.fetch_add(1) + 1;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (shut_down_) {
+        return id; // never runs; cancel_user_timer(id) says false
+      }
+      user_timers_.emplace(id, user_timer{std::move(fn), std::nullopt});
+    }
+    if (in_loop_thread()) {
+      schedule_user_timer(id, when);
+    } else {
+      // The time was taken above: the delay counts from this call, not from the post.
+      post([this, id, when] { schedule_user_timer(id, when); });
+    }
+    return id;
+  }
+
+  /// Any thread: true when the timer had not started running, and now never will; its function
+  /// is destroyed here. False when it has run, or was cancelled or unknown; when it runs on the
+  /// loop thread right now, first waits (off the loop thread) until it has returned.
+  bool cancel_user_timer(std::uint64_t id) noexcept {
+    task fn; // destroyed last, with no lock held
+    std::optional<timer_id> internal;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      const auto found = user_timers_.find(id);
+      if (found == user_timers_.end()) {
+        if (running_user_timer_ == id && !in_loop_thread()) {
+          user_timer_done_.wait(lock, [this, id] { return running_user_timer_ != id; });
+        }
+        return false;
+      }
+      fn = std::move(found->second.fn);
+      internal = found->second.internal;
+      user_timers_.erase(found);
+    }
+    if (internal) {
+      // Frees the loop's entry now rather than at its time; firing it would find nothing.
+      if (in_loop_thread()) {
+        cancel_timer(*internal);
+      } else {
+        try {
+          post([this, at = *internal] { cancel_timer(at); });
+        } catch (...) {
+          // Out of memory: the entry stays until its time, then finds the timer gone.
+        }
+      }
+    }
+    return true;
   }
 
   bool in_loop_thread() const noexcept {
@@ -1402,6 +1632,9 @@ public:
   /// Runs the loop on the calling thread until `stop()`, or, with `until_idle`, until no stream
   /// is active and no task is queued.
   void run(bool until_idle) {
+    if (external_) {
+      throw std::logic_error("sse::event_loop: run() on an external loop; call process()");
+    }
     std::thread::id expected{};
     if (!loop_thread_.compare_exchange_strong(expected, std::this_thread::get_id())) {
       throw std::logic_error("sse::event_loop: already running on another thread");
@@ -1409,18 +1642,22 @@ public:
     // A stop() that came before this run() still counts: the destructor of a background loop
     // may stop it before its thread got here.
     while (true) {
-      const bool more_tasks = run_tasks();
+      bool more_tasks = run_tasks();
       if (has_due_timer()) {
         // A callback may have held the loop past a timer: read what arrived meanwhile first,
         // so an idle timer does not fire for a stream whose bytes wait in its socket.
         wait_and_drive(0);
         finish_done_transfers();
+        // That wait drained the wake-up of any task posted since run_tasks() looked: look
+        // again, or the loop would sleep with it queued.
+        more_tasks = more_tasks || has_tasks();
       }
       run_due_timers();
       if (stop_requested_.load()) {
         break;
       }
-      if (until_idle && active_streams_.load() == 0 && !more_tasks && !has_tasks()) {
+      if (until_idle && active_streams_.load() == 0 && !more_tasks && !has_tasks() &&
+          !has_user_timers()) {
         break;
       }
       wait_and_drive(more_tasks ? 0 : wait_ms());
@@ -1438,6 +1675,64 @@ public:
   void stop() noexcept {
     stop_requested_.store(true);
     wake();
+  }
+
+  // ---- driven by the host program's loop ----
+
+  /// Before anything else: the host program drives this loop through `process()`.
+  void drive_externally() {
+    external_ = true;
+    poller_.start_watcher();
+  }
+
+  /// Readable whenever `process()` has something to do but timers (see `next_timeout()`).
+  curl_socket_t descriptor() const noexcept { return poller_.descriptor(); }
+
+  /// The driving thread, outside `process()`: how long until `process()` has work that the
+  /// descriptor does not announce: zero when it has some now, empty when only the descriptor can.
+  std::optional<std::chrono::milliseconds> next_timeout() {
+    if (has_tasks() || poller_.ready_now()) {
+      return std::chrono::milliseconds(0);
+    }
+    std::optional<clock::time_point> next = curl_deadline_;
+    if (!timers_.empty() && (!next || timers_.begin()->first.first < *next)) {
+      next = timers_.begin()->first.first;
+    }
+    if (!next) {
+      return std::nullopt;
+    }
+    // Rounded up: a host timer that fires at the rounded time finds the work due.
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - clock::now());
+    return std::max(wait, std::chrono::milliseconds(0));
+  }
+
+  /// One round without waiting: ready sockets, posted tasks, due timers, on the calling thread.
+  void process() {
+    std::thread::id expected{};
+    if (!loop_thread_.compare_exchange_strong(expected, std::this_thread::get_id())) {
+      throw std::logic_error("sse::event_loop::process(): already running (inside a callback, "
+                             "or on another thread)");
+    }
+    struct round_end {
+      loop_core& loop;
+      ~round_end() {
+        loop.loop_thread_.store(std::thread::id{}, std::memory_order_release);
+        loop.poller_.processed();
+      }
+    } end{*this};
+    wait_and_drive(0);
+    finish_done_transfers();
+    run_tasks();
+    if (has_due_timer()) {
+      // As in run(): read what arrived while tasks ran before an idle timer judges a stream.
+      wait_and_drive(0);
+      finish_done_transfers();
+    }
+    run_due_timers();
+    if (has_tasks()) {
+      // Their wake-up may have been drained above: keep the descriptor readable for them.
+      wake();
+    }
   }
 
   /// Runs the loop on a thread of its own.
@@ -1460,10 +1755,12 @@ public:
       }
     }
     std::vector<task> tasks;
+    std::unordered_map<std::uint64_t, user_timer> user_timers;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       shut_down_ = true;
       tasks.swap(tasks_);
+      user_timers.swap(user_timers_);
     }
     for (auto& [easy, owner] : transfers_) {
       curl_multi_remove_handle(multi_, easy);
@@ -1509,6 +1806,44 @@ private:
   bool has_tasks() {
     std::lock_guard<std::mutex> lock(mutex_);
     return !tasks_.empty();
+  }
+
+  bool has_user_timers() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !user_timers_.empty();
+  }
+
+  // Loop thread: the timer's time is kept by the loop's own timers from now on, unless it was
+  // cancelled while this was posted.
+  void schedule_user_timer(std::uint64_t id, clock::time_point when) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = user_timers_.find(id);
+    if (found != user_timers_.end()) {
+      found->second.internal = add_timer(when, [this, id] { fire_user_timer(id); });
+    }
+  }
+
+  // Loop thread: runs the timer unless cancel_user_timer took it first; both decide under the
+  // mutex, so a cancel that returned true is never followed by a run.
+  void fire_user_timer(std::uint64_t id) {
+    task fn;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      const auto found = user_timers_.find(id);
+      if (found == user_timers_.end()) {
+        return;
+      }
+      fn = std::move(found->second.fn);
+      user_timers_.erase(found);
+      running_user_timer_ = id;
+    }
+    run_user(fn);
+    fn = nullptr; // its captures go before a waiting cancel_user_timer returns
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_user_timer_ = 0;
+    }
+    user_timer_done_.notify_all();
   }
 
   // Runs the tasks queued so far; returns whether more arrived meanwhile.
@@ -1620,6 +1955,16 @@ private:
   std::atomic<std::thread::id> loop_thread_{};
   std::atomic<std::size_t> active_streams_{0};
   std::thread thread_;
+  bool external_ = false; // set before anything runs
+  // The public timers, by id; an entry goes when the timer runs or is cancelled. Under mutex_:
+  struct user_timer {
+    task fn;
+    std::optional<timer_id> internal; // its entry in timers_, once scheduled
+  };
+  std::unordered_map<std::uint64_t, user_timer> user_timers_;
+  std::uint64_t running_user_timer_ = 0;    // the one whose function runs now, or 0
+  std::condition_variable user_timer_done_; // running_user_timer_ changed
+  std::atomic<std::uint64_t> last_user_timer_id_{0};
   // Loop thread only:
   timer_id last_timer_id_ = 0;
   std::map<std::pair<clock::time_point, timer_id>, task> timers_;
@@ -1639,36 +1984,117 @@ private:
 
 } // namespace detail
 
-/// Drives any number of clients on one thread. Either on a thread of its own (the default), or
-/// on the caller's thread through `run()`, for command-line tools and tests.
+/// Identifies a timer of an `event_loop`, for `cancel_timer`.
+enum class timer_id : std::uint64_t {};
+
+/// Drives any number of clients on one thread: a thread of its own (the default), the caller's
+/// thread through `run()` (command-line tools, tests), or the host program's own event loop
+/// (asio, libuv, a GUI or game loop) through `descriptor()`, `next_timeout()` and `process()`.
+///
+/// `post()` and the timers run user work on the loop's thread, as callbacks do: one at a time,
+/// with no internal lock held. An exception escaping such a function ends the program
+/// (std::terminate), as one escaping a std::thread's function does: catch inside it. Destroying
+/// the loop discards what is still pending without running it (the functions are destroyed on
+/// the destroying thread): nothing runs on a thread other than the loop's.
 class event_loop {
 public:
   /// Where the loop runs.
   enum class mode {
     background_thread, ///< a thread of its own, started now and joined by the destructor
     caller_thread,     ///< whoever calls `run()`
+    external,          ///< the host program's loop, which calls `process()`
   };
+
+  /// What `descriptor()` returns: a file descriptor, a SOCKET on Windows.
+  using descriptor_type = curl_socket_t;
 
   /// A loop with no client yet; in `background_thread` mode its thread starts now.
   explicit event_loop(mode m = mode::background_thread)
-      : core_(std::make_shared<detail::loop_core>()) {
+      : core_(std::make_shared<detail::loop_core>()), mode_(m) {
     if (m == mode::background_thread) {
       core_->start_thread();
+    } else if (m == mode::external) {
+      core_->drive_externally();
     }
   }
   event_loop(const event_loop&) = delete;
   event_loop& operator=(const event_loop&) = delete;
 
-  /// Stops the loop and joins its thread; clients still on it stop receiving anything. Must not
-  /// run on the loop's own thread.
+  /// Stops the loop and joins its thread; clients still on it stop receiving anything, and
+  /// posted functions and timers still pending are discarded without running. Must not run on
+  /// the loop's own thread (inside a callback, or inside `process()`).
   ~event_loop() { core_->shutdown(); }
 
   /// `caller_thread` mode: runs the loop on this thread until every client on it has ended for
-  /// good (or has not been started), or until `stop()`.
+  /// good (or has not been started) and no posted function or timer is pending, or until
+  /// `stop()`. Throws std::logic_error on an `external` loop.
   void run() { core_->run(true); }
 
-  /// Makes `run()` return soon. Safe from any thread, including from a callback.
+  /// Makes `run()` return soon. Safe from any thread, including from a callback, and on POSIX
+  /// from a signal handler (an atomic store and one write(); errno is kept).
   void stop() noexcept { core_->stop(); }
+
+  /// Runs `fn` on the loop's thread soon, after the functions posted before it; never inside
+  /// this call, also when made on the loop's thread. Safe from any thread. On a `caller_thread`
+  /// loop it waits for `run()`; on an `external` one, for `process()`. False when the loop's
+  /// destruction has begun: `fn` is then destroyed here, unrun. Throws std::invalid_argument
+  /// for an empty `fn`.
+  bool post(std::function<void()> fn) {
+    check(fn, "post");
+    if (core_->shutting_down().load()) {
+      return false; // the destructor waits for the running callback, which may post
+    }
+    return core_->post([fn = std::move(fn)] { detail::loop_core::run_user(fn); });
+  }
+
+  /// Runs `fn` once on the loop's thread after `delay` (zero or less: at the loop's next round,
+  /// never inside this call) unless `cancel_timer` comes first. Safe from any thread; the delay
+  /// counts from this call (steady clock). Throws std::invalid_argument for an empty `fn`.
+  timer_id add_timer(std::chrono::steady_clock::duration delay, std::function<void()> fn) {
+    return add_timer(std::chrono::steady_clock::now() + delay, std::move(fn));
+  }
+
+  /// As above, at the steady-clock time `when`.
+  timer_id add_timer(std::chrono::steady_clock::time_point when, std::function<void()> fn) {
+    check(fn, "add_timer");
+    return timer_id{core_->add_user_timer(when, std::move(fn))};
+  }
+
+  /// Cancels a timer: true when it had not started, and now never runs, also when it was due
+  /// this instant on the loop's thread; its function (and captures) is destroyed in this call.
+  /// False when it has already run, was cancelled before, or is unknown. When it runs right now,
+  /// a call from another thread first waits (blocking) until it has returned, so that afterwards
+  /// it neither runs nor will; do not hold a lock there that the timer's function takes. Safe
+  /// from any thread, including from inside a callback and the timer's own function.
+  bool cancel_timer(timer_id id) noexcept {
+    return core_->cancel_user_timer(static_cast<std::uint64_t>(id));
+  }
+
+  /// `external` mode: the descriptor for the host loop to watch for readability (the epoll
+  /// descriptor on Linux; elsewhere a socket the loop makes readable whenever it has work). The
+  /// loop owns it: never read it, write it or close it. Call `process()` when it is readable.
+  /// An edge-triggered host (asio's reactor) must arm its next wait before calling `process()`.
+  descriptor_type descriptor() const {
+    check_external("descriptor");
+    return core_->descriptor();
+  }
+
+  /// `external` mode: when to call `process()` if the descriptor stays quiet: zero for now, empty
+  /// for "only when the descriptor is readable". Read it again after every `process()`: timers
+  /// added from any thread, streams and libcurl change it, and only `process()` does so. Call it
+  /// on the thread that calls `process()`, never at the same time.
+  std::optional<std::chrono::milliseconds> next_timeout() const {
+    check_external("next_timeout");
+    return core_->next_timeout();
+  }
+
+  /// `external` mode: does what is ready now (socket data, posted functions, due timers and the
+  /// callbacks they cause, on the calling thread) and returns without waiting. One thread at a
+  /// time, not from inside a callback (both throw std::logic_error); any thread may drive it.
+  void process() {
+    check_external("process");
+    core_->process();
+  }
 
   /// The process-wide loop clients use when given none: started on first use, on a thread of its
   /// own, stopped at exit.
@@ -1681,7 +2107,21 @@ public:
   const std::shared_ptr<detail::loop_core>& core() const noexcept { return core_; }
 
 private:
+  static void check(const std::function<void()>& fn, const char* what) {
+    if (!fn) {
+      throw std::invalid_argument(std::string("sse::event_loop::") + what + ": empty function");
+    }
+  }
+
+  void check_external(const char* what) const {
+    if (mode_ != mode::external) {
+      throw std::logic_error(std::string("sse::event_loop::") + what +
+                             ": only for a loop in mode::external");
+    }
+  }
+
   std::shared_ptr<detail::loop_core> core_;
+  mode mode_;
 };
 
 SSE_CLIENT_END_NAMESPACE

@@ -6,6 +6,7 @@
 #include <sse/version.hpp>
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -88,14 +89,30 @@ public:
     }
   }
 
-  /// Any thread: makes the current or next `wait()` return.
+  /// Any thread: makes the current or next `wait()` return. Async-signal-safe; keeps errno.
   void wake() noexcept {
+    const int saved = errno;
     const std::uint64_t one = 1;
     (void)!write(wake_, &one, sizeof one);
+    errno = saved;
   }
 
   /// The epoll descriptor: readable when `wait(0, ...)` has something to do.
   int descriptor() const noexcept { return epoll_; }
+
+  /// For a host program's loop: nothing to start, the epoll descriptor already says it all.
+  void start_watcher() noexcept {}
+
+  /// For a host program's loop, after each round: nothing to do here.
+  void processed() noexcept {}
+
+  /// Whether `descriptor()` is readable now (something is ready), without waiting.
+  bool ready_now() const noexcept {
+    pollfd self{};
+    self.fd = epoll_;
+    self.events = POLLIN;
+    return ::poll(&self, 1, 0) > 0;
+  }
 
 private:
   void close_all() noexcept {

@@ -18,8 +18,13 @@
 #include <unistd.h>
 #endif
 
+#include <cerrno>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -29,7 +34,9 @@ namespace detail {
 
 /// Waits for the sockets libcurl's socket callback names and for wake-ups from any thread.
 /// The loop's thread calls everything but `wake()`. One poll() per wait over every watched
-/// socket, then libcurl hears of the ready ones only.
+/// socket, then libcurl hears of the ready ones only. For a host program's loop, the wake-up
+/// socket is the descriptor it watches, and a watcher thread wakes it when one of libcurl's
+/// sockets is ready (it only polls: libcurl runs on the loop's thread alone).
 class poller {
 public:
   /// Which backend this is, for tests and figures.
@@ -43,7 +50,7 @@ public:
     }
     wsa_started_ = true;
 #endif
-    if (!make_wake_pair()) {
+    if (!make_socket_pair(wake_read_, wake_write_)) {
       close_all();
       throw std::runtime_error("sse::event_loop: cannot create the wake-up socket pair");
     }
@@ -52,6 +59,15 @@ public:
   poller(const poller&) = delete;
   poller& operator=(const poller&) = delete;
   ~poller() {
+    if (watcher_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(watch_mutex_);
+        watch_stop_ = true;
+      }
+      watch_changed_.notify_all();
+      poke(control_write_);
+      watcher_.join();
+    }
     close_all();
   }
 
@@ -103,7 +119,7 @@ public:
       }
       --left;
       if (i == 0) {
-        drain_wakes();
+        drain(wake_read_);
         continue;
       }
       int flags = 0;
@@ -133,11 +149,44 @@ public:
     }
   }
 
-  /// Any thread: makes the current or next `wait()` return.
+  /// Any thread: makes the current or next `wait()` return. Async-signal-safe on POSIX; keeps
+  /// errno.
   void wake() noexcept {
-    const char byte = 1;
-    // A full buffer (would block) already holds a wake-up.
-    (void)!::send(wake_write_, &byte, 1, 0);
+    poke(wake_write_);
+  }
+
+  /// For a host program's loop: readable when `wait(0, ...)` has something to do, once
+  /// `start_watcher()` runs.
+  curl_socket_t descriptor() const noexcept {
+    return wake_read_;
+  }
+
+  /// For a host program's loop: starts the thread that watches libcurl's sockets, as last told
+  /// by `processed()`, and wakes `descriptor()` when one is ready.
+  void start_watcher() {
+    if (!make_socket_pair(control_read_, control_write_)) {
+      throw std::runtime_error("sse::event_loop: cannot create the watcher's socket pair");
+    }
+    publish();
+    watcher_ = std::thread([this] { watch(); });
+  }
+
+  /// Loop thread, after each round of a host-driven loop: the watcher looks again, at the
+  /// sockets as they are now.
+  void processed() noexcept {
+    if (watcher_.joinable()) {
+      publish();
+    }
+  }
+
+  /// Whether `descriptor()` is readable now, without waiting.
+  bool ready_now() noexcept {
+    entry_type self = entry(wake_read_, in_events);
+#ifdef _WIN32
+    return WSAPoll(&self, 1, 0) > 0;
+#else
+    return ::poll(&self, 1, 0) > 0;
+#endif
   }
 
 private:
@@ -169,7 +218,7 @@ private:
     return e;
   }
 
-  void drain_wakes() noexcept {
+  static void drain(socket_type s) noexcept {
 #ifdef _WIN32
     constexpr int size = 64;
 #else
@@ -178,7 +227,7 @@ private:
     char bytes[size];
     // Bounded: wake-ups left over make the next wait return at once, which drains them.
     for (int i = 0; i < 16; ++i) {
-      if (::recv(wake_read_, bytes, size, 0) < static_cast<long>(size)) {
+      if (::recv(s, bytes, size, 0) < static_cast<long>(size)) {
         break;
       }
     }
@@ -186,7 +235,7 @@ private:
 
 #ifdef _WIN32
   // No socketpair() on Windows: a TCP connection over the loopback, checked to be our own.
-  bool make_wake_pair() noexcept {
+  static bool make_socket_pair(socket_type& read_end, socket_type& write_end) noexcept {
     const socket_type listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
     if (listener == INVALID_SOCKET) {
       return false;
@@ -200,12 +249,12 @@ private:
     bool ok = ::bind(listener, name, length) == 0 && ::listen(listener, 1) == 0 &&
               ::getsockname(listener, name, &length) == 0;
     if (ok) {
-      wake_write_ = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-      ok = wake_write_ != INVALID_SOCKET && ::connect(wake_write_, name, length) == 0;
+      write_end = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+      ok = write_end != INVALID_SOCKET && ::connect(write_end, name, length) == 0;
     }
     if (ok) {
-      wake_read_ = ::accept(listener, nullptr, nullptr);
-      ok = wake_read_ != INVALID_SOCKET;
+      read_end = ::accept(listener, nullptr, nullptr);
+      ok = read_end != INVALID_SOCKET;
     }
     closesocket(listener);
     if (ok) {
@@ -214,8 +263,8 @@ private:
       sockaddr_in peer{};
       int mine_length = static_cast<int>(sizeof mine);
       int peer_length = static_cast<int>(sizeof peer);
-      ok = ::getsockname(wake_write_, reinterpret_cast<sockaddr*>(&mine), &mine_length) == 0 &&
-           ::getpeername(wake_read_, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0 &&
+      ok = ::getsockname(write_end, reinterpret_cast<sockaddr*>(&mine), &mine_length) == 0 &&
+           ::getpeername(read_end, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0 &&
            mine.sin_port == peer.sin_port && mine.sin_addr.s_addr == peer.sin_addr.s_addr;
     }
     if (ok) {
@@ -223,15 +272,15 @@ private:
       const BOOL on = TRUE;
       u_long non_blocking = 1;
       const auto fionbio = static_cast<long>(FIONBIO); // an unsigned constant for a long
-      ok = ::setsockopt(wake_write_, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on),
+      ok = ::setsockopt(write_end, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on),
                         static_cast<int>(sizeof on)) == 0 &&
-           ioctlsocket(wake_read_, fionbio, &non_blocking) == 0 &&
-           ioctlsocket(wake_write_, fionbio, &non_blocking) == 0;
+           ioctlsocket(read_end, fionbio, &non_blocking) == 0 &&
+           ioctlsocket(write_end, fionbio, &non_blocking) == 0;
     }
     return ok;
   }
 #else
-  bool make_wake_pair() noexcept {
+  static bool make_socket_pair(socket_type& read_end, socket_type& write_end) noexcept {
     int pair[2] = {-1, -1};
     int type = SOCK_STREAM;
 #ifdef SOCK_CLOEXEC
@@ -240,8 +289,8 @@ private:
     if (::socketpair(AF_UNIX, type, 0, pair) != 0) {
       return false;
     }
-    wake_read_ = pair[0];
-    wake_write_ = pair[1];
+    read_end = pair[0];
+    write_end = pair[1];
     for (const int fd : pair) {
       if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
           ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
@@ -252,7 +301,99 @@ private:
   }
 #endif
 
+  // A byte to `s`: a full buffer (would block) already holds a wake-up.
+  static void poke(socket_type s) noexcept {
+#ifdef _WIN32
+    const char byte = 1;
+    (void)::send(s, &byte, 1, 0);
+#else
+    const int saved = errno;
+    const char byte = 1;
+    (void)!::send(s, &byte, 1, 0);
+    errno = saved;
+#endif
+  }
+
+  // Loop thread: hands the watcher the sockets as they are now, and lets it look again.
+  void publish() noexcept {
+    bool changed = false;
+    {
+      std::lock_guard<std::mutex> lock(watch_mutex_);
+      changed = watch_set_.size() != fds_.size();
+      for (std::size_t i = 1; !changed && i < fds_.size(); ++i) {
+        changed = watch_set_[i].fd != fds_[i].fd || watch_set_[i].events != fds_[i].events;
+      }
+      if (changed) {
+        try {
+          watch_set_.assign(fds_.begin(), fds_.end());
+          watch_set_[0] = entry(control_read_, in_events);
+        } catch (...) {
+          watch_set_.assign(1, entry(control_read_, in_events)); // out of memory: poll no socket
+        }
+      }
+      ++watch_generation_;
+    }
+    watch_changed_.notify_all();
+    if (changed) {
+      poke(control_write_); // a poll() in progress watches the old set
+    }
+  }
+
+  // The watcher thread: polls libcurl's sockets; once one is ready, wakes the loop and waits for
+  // the round that handles it, so a socket libcurl has not read yet does not make it spin.
+  void watch() noexcept {
+    std::vector<entry_type> set;
+    std::uint64_t seen = 0;
+    bool wait_for_round = false;
+    while (true) { // until the destructor sets watch_stop_
+      {
+        std::unique_lock<std::mutex> lock(watch_mutex_);
+        if (wait_for_round) {
+          watch_changed_.wait(lock, [&] { return watch_stop_ || watch_generation_ != seen; });
+        }
+        if (watch_stop_) {
+          return;
+        }
+        if (watch_generation_ != seen) {
+          seen = watch_generation_;
+          try {
+            set = watch_set_;
+          } catch (...) {
+            set.assign(1, entry(control_read_, in_events));
+          }
+        }
+      }
+      wait_for_round = false;
+#ifdef _WIN32
+      const int count = WSAPoll(set.data(), static_cast<ULONG>(set.size()), -1);
+      const bool failed = count < 0 && WSAGetLastError() != WSAEINTR;
+#else
+      const int count = ::poll(set.data(), static_cast<nfds_t>(set.size()), -1);
+      const bool failed = count < 0 && errno != EINTR;
+#endif
+      if (count > 0 && set[0].revents != 0) {
+        drain(control_read_);
+      }
+      bool ready = failed; // the loop's own poll() will say what failed
+      for (std::size_t i = 1; !ready && count > 0 && i < set.size(); ++i) {
+        ready = set[i].revents != 0;
+      }
+      if (ready) {
+        wake();
+        wait_for_round = true;
+      }
+    }
+  }
+
   void close_all() noexcept {
+    if (control_read_ != no_socket) {
+      close_socket(control_read_);
+      control_read_ = no_socket;
+    }
+    if (control_write_ != no_socket) {
+      close_socket(control_write_);
+      control_write_ = no_socket;
+    }
     if (wake_read_ != no_socket) {
       close_socket(wake_read_);
       wake_read_ = no_socket;
@@ -271,6 +412,15 @@ private:
 
   socket_type wake_read_ = no_socket;  // fds_[0]: drained by wait()
   socket_type wake_write_ = no_socket; // wake() writes a byte here
+  // A host program's loop only (start_watcher):
+  socket_type control_read_ = no_socket;  // the watcher polls it with libcurl's sockets
+  socket_type control_write_ = no_socket; // publish() and the destructor write a byte here
+  std::thread watcher_;
+  std::mutex watch_mutex_;
+  std::condition_variable watch_changed_;
+  std::vector<entry_type> watch_set_;  // under watch_mutex_: fds_ as published, control first
+  std::uint64_t watch_generation_ = 0; // under watch_mutex_: one more at each publish()
+  bool watch_stop_ = false;            // under watch_mutex_
 #ifdef _WIN32
   bool wsa_started_ = false;
 #endif

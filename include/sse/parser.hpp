@@ -5,6 +5,7 @@
 
 #include <sse/detail/event_slots.hpp>
 #include <sse/detail/inline.hpp>
+#include <sse/detail/isa.hpp>
 #include <sse/detail/scan.hpp>
 #include <sse/detail/short_string.hpp>
 #include <sse/detail/utf8.hpp>
@@ -67,11 +68,15 @@ public:
 
   /// Parses the next bytes of the stream. Returns `errc::too_large` once a line or the data
   /// buffer exceeds `max_event_size`; from then on the parser ignores input until `reset()`.
+  /// (`Isa` is left to its default: the parser's code then has symbols of its own for the
+  /// instruction sets each file of a program is compiled for, see detail/isa.hpp.)
+  template <typename Isa = detail::compiled_isa>
   std::error_code feed(std::string_view bytes);
 
   /// Ends the current stream: an incomplete event is discarded, as at end of stream, and the
   /// next byte fed starts a new stream (a BOM is skipped again). The last event ID is kept, so
   /// the next connection resumes from it.
+  template <typename Isa = detail::compiled_isa>
   void reset() noexcept;
 
   /// Makes the running `feed()` return after the current event, dropping the rest of its chunk.
@@ -100,17 +105,20 @@ private:
   friend class detail::stream; // for types_seen() and feed_to()
 
   // Where feed_bytes is in its chunk.
+  template <typename Isa>
   struct cursor {
     const char* p;
     std::size_t n;
     std::size_t start; // where the current line's bytes in this chunk begin
-    detail::special_scanner scan;
+    detail::special_scanner<Isa> scan;
   };
   // The functions that can dispatch an event take its sink as a template parameter: an empty
   // object called with the parser and the event. feed() passes callback_sink, and the client
   // its delivery to its listeners, which the compiler then builds into the plain lane instead
   // of reaching it through a std::function (a call, and the lane's registers saved around it,
-  // per event). Being empty, a sink costs the lane no register.
+  // per event). Being empty, a sink costs the lane no register. Every function of the path
+  // takes the instruction sets of the file that calls feed() (see feed()).
+  template <typename Isa>
   struct callback_sink {
     void operator()(parser& p, const event& e) const {
       if (p.on_event_) {
@@ -118,49 +126,60 @@ private:
       }
     }
   };
-  template <typename Sink>
+  template <typename Sink, typename Isa = detail::compiled_isa>
   std::error_code feed_to(std::string_view bytes, Sink sink);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   void feed_bytes(std::string_view bytes, Sink sink);
-  template <typename Sink>
-  bool resume_plain(cursor& at, Sink sink);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
+  bool resume_plain(cursor<Isa>& at, Sink sink);
+  template <typename Isa, typename Sink>
   std::size_t plain_lines(const char* p, std::size_t n, std::size_t start, Sink sink);
-  template <bool Avx2, typename Sink>
+  template <typename Isa, bool Avx2, typename Sink>
   SSE_CLIENT_ALWAYS_INLINE std::size_t plain_lines_with(const char* p, std::size_t n,
                                                         std::size_t start, Sink sink);
   // The lane for AVX2, declared everywhere and defined where the AVX2 paths are built.
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   SSE_CLIENT_AVX2_TARGET std::size_t plain_lines_avx2(const char* p, std::size_t n,
                                                       std::size_t start, Sink sink);
   // The lane's rare lines, out of line so that it keeps its state in registers.
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   SSE_CLIENT_NOINLINE void dispatch_out_of_line(Sink sink) {
-    dispatch(sink);
+    dispatch<Isa>(sink);
   }
-  SSE_CLIENT_NOINLINE void append_data_out_of_line(std::string_view value) { append_data(value); }
+  template <typename Isa>
+  SSE_CLIENT_NOINLINE void append_data_out_of_line(std::string_view value) {
+    append_data<Isa>(value);
+  }
+  template <typename Isa>
   SSE_CLIENT_NOINLINE void process_other_line_out_of_line(std::string_view line, bool has_nul) {
     line_has_nul_ = has_nul;
-    process_other_line(line);
+    process_other_line<Isa>(line);
     line_has_nul_ = false;
   }
-  template <typename Sink>
-  bool special_byte(cursor& at, std::size_t end, Sink sink);
+  template <typename Isa, typename Sink>
+  bool special_byte(cursor<Isa>& at, std::size_t end, Sink sink);
+  template <typename Isa>
   bool append_to_line(std::string_view text);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   void process_line(std::string_view line, Sink sink);
+  template <typename Isa>
   void process_other_line(std::string_view line);
+  template <typename Isa>
   void process_field(std::string_view name, std::string_view value);
+  template <typename Isa>
   void append_data(std::string_view value);
+  template <typename Isa>
   void set_id(std::string_view value);
+  template <typename Isa>
   void set_type(std::string_view value);
+  template <typename Isa>
   void process_retry(std::string_view value);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   void dispatch(Sink sink);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   void dispatch_data(std::size_t data_size, Sink sink);
   // A large event's sink call, then its buffer let go if it grew too large (see dispatch_data).
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   SSE_CLIENT_NOINLINE void deliver_large(event& built, Sink sink) {
     sink(*this, static_cast<const event&>(built));
     if (built.data.capacity() > detail::retained_data_capacity) {
@@ -171,10 +190,25 @@ private:
   // Whether an event field was seen: until then, every event dispatched is of type "message".
   bool types_seen() const noexcept { return types_seen_; }
 
-  event& committed() noexcept { return slots_.committed(); }
-  const event& committed() const noexcept { return slots_.committed(); }
-  event& pending() noexcept { return slots_.pending(); }
-  const event& pending() const noexcept { return slots_.pending(); }
+  // Templates too, for a build that does not inline them (-O0), with the default that every
+  // caller on the feed path has: its own file's instruction sets.
+  template <typename Isa = detail::compiled_isa>
+  event& committed() noexcept {
+    return slots_.committed();
+  }
+  template <typename Isa = detail::compiled_isa>
+  const event& committed() const noexcept {
+    return slots_.committed();
+  }
+  template <typename Isa = detail::compiled_isa>
+  event& pending() noexcept {
+    return slots_.pending();
+  }
+  template <typename Isa = detail::compiled_isa>
+  const event& pending() const noexcept {
+    return slots_.pending();
+  }
+  template <typename Isa = detail::compiled_isa>
   void fail(errc code) noexcept {
     error_ = make_error_code(code);
     halted_ = true;
@@ -213,11 +247,12 @@ private:
   detail::stream* stream_ = nullptr; // the client's stream that feeds this parser, for its sink
 };
 
+template <typename Isa>
 inline std::error_code parser::feed(std::string_view bytes) {
-  return feed_to(bytes, callback_sink{});
+  return feed_to<callback_sink<Isa>, Isa>(bytes, callback_sink<Isa>{});
 }
 
-template <typename Sink>
+template <typename Sink, typename Isa>
 std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
   if (error_) {
     return error_;
@@ -230,7 +265,7 @@ std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
       if (bytes.front() != bom[bom_matched_]) {
         // Not a BOM after all: the bytes held back are ordinary input.
         stream_started_ = true;
-        feed_bytes(bom.substr(0, bom_matched_), sink);
+        feed_bytes<Isa>(bom.substr(0, bom_matched_), sink);
         break;
       }
       ++bom_matched_;
@@ -243,10 +278,11 @@ std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
       return {};
     }
   }
-  feed_bytes(bytes, sink);
+  feed_bytes<Isa>(bytes, sink);
   return error_;
 }
 
+template <typename Isa>
 inline void parser::reset() noexcept {
   decoder_.reset();
   bom_matched_ = 0;
@@ -283,7 +319,7 @@ SSE_CLIENT_ALWAYS_INLINE std::string_view field_value(std::string_view line,
 // One pass over the raw bytes finds line ends and validates UTF-8 together: a line made of
 // valid text is processed where it lies, and only a line that continues in the next chunk or
 // holds an invalid sequence (which U+FFFD replaces) is copied to line_.
-template <typename Sink>
+template <typename Isa, typename Sink>
 void parser::feed_bytes(std::string_view bytes, Sink sink) {
   const char* p = bytes.data();
   const std::size_t n = bytes.size();
@@ -300,14 +336,15 @@ void parser::feed_bytes(std::string_view bytes, Sink sink) {
   }
   if (decoder_.has_pending() && i < n) {
     // A character cut by the previous chunk boundary (its line goes on in line_).
-    i += decoder_.complete(p + i, n - i, [this](std::string_view text) { append_to_line(text); });
+    i += decoder_.complete(p + i, n - i,
+                           [this](std::string_view text) { append_to_line<Isa>(text); });
     if (halted_) {
       return; // the character made the line too long
     }
   }
-  cursor at{p, n, i, detail::special_scanner(p, n)};
+  cursor<Isa> at{p, n, i, detail::special_scanner<Isa>(p, n)};
   at.scan.skip_to(i);
-  if (line_.empty() && !decoder_.has_pending() && !resume_plain(at, sink)) {
+  if (line_.empty() && !decoder_.has_pending() && !resume_plain<Isa>(at, sink)) {
     return; // a sink halted the parser
   }
   const std::size_t max_line = options_.max_event_size;
@@ -326,32 +363,32 @@ void parser::feed_bytes(std::string_view bytes, Sink sink) {
       } else {
         at.scan.skip_to(++next); // the CR and its LF
       }
-      process_line(std::string_view(p + at.start, end - at.start), sink);
+      process_line<Isa>(std::string_view(p + at.start, end - at.start), sink);
       if (halted_) {
         return;
       }
       line_has_nul_ = false;
       at.start = next;
-      if (!resume_plain(at, sink)) {
+      if (!resume_plain<Isa>(at, sink)) {
         return;
       }
       continue;
     }
-    if (!special_byte(at, end, sink)) {
+    if (!special_byte<Isa>(at, end, sink)) {
       return;
     }
   }
-  append_to_line(std::string_view(p + at.start, n - at.start)); // it goes on in the next chunk
+  append_to_line<Isa>(std::string_view(p + at.start, n - at.start)); // it goes on in the next chunk
 }
 
 // At a line start (the chunk's first, or after a line the general path took), the plain lane
 // takes the lines it can. False when a sink halted the parser.
-template <typename Sink>
-SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at, Sink sink) {
+template <typename Isa, typename Sink>
+SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor<Isa>& at, Sink sink) {
   if (at.n - at.start < detail::plain_block) {
     return true;
   }
-  const std::size_t resumed = plain_lines(at.p, at.n, at.start, sink);
+  const std::size_t resumed = plain_lines<Isa>(at.p, at.n, at.start, sink);
   if (halted_) {
     return false;
   }
@@ -362,23 +399,27 @@ SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at, Sink sink) {
   return true;
 }
 
-template <typename Sink>
+template <typename Isa, typename Sink>
 std::size_t parser::plain_lines(const char* p, std::size_t n, std::size_t start, Sink sink) {
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
-  if (detail::has_avx2()) {
-    return plain_lines_avx2(p, n, start, sink);
+  if (detail::has_avx2<Isa>()) {
+    return plain_lines_avx2<Isa>(p, n, start, sink);
   }
+  return plain_lines_with<Isa, false>(p, n, start, sink);
+#elif defined(SSE_CLIENT_AVX2)
+  return plain_lines_with<Isa, true>(p, n, start, sink); // compiled for AVX2 as a whole
+#else
+  return plain_lines_with<Isa, false>(p, n, start, sink);
 #endif
-  return plain_lines_with<false>(p, n, start, sink);
 }
 
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
 // The lane compiled for AVX2 and BMI1 as a whole: the classifier inline, bit scans in one
 // instruction each.
-template <typename Sink>
+template <typename Isa, typename Sink>
 SSE_CLIENT_AVX2_TARGET std::size_t parser::plain_lines_avx2(const char* p, std::size_t n,
                                                             std::size_t start, Sink sink) {
-  return plain_lines_with<true>(p, n, start, sink);
+  return plain_lines_with<Isa, true>(p, n, start, sink);
 }
 #endif
 
@@ -387,7 +428,7 @@ SSE_CLIENT_AVX2_TARGET std::size_t parser::plain_lines_avx2(const char* p, std::
 // invalid or cut UTF-8 sequence or one too long, a CR that ends the chunk or whose LF starts the
 // next block, and the chunk's last 64 bytes; it returns where the first line it did not take
 // begins. A line is taken whole or not at all, so the general path can start over there.
-template <bool Avx2, typename Sink>
+template <typename Isa, bool Avx2, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE std::size_t
 parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t start, Sink sink) {
   constexpr std::size_t block_size = detail::plain_block;
@@ -402,7 +443,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
   }
   // The special bytes of the 64 from `block` not yet consumed.
   std::size_t block = start;
-  std::uint64_t mask = detail::special_mask<Avx2>(p + block);
+  std::uint64_t mask = detail::special_mask<Isa, Avx2>(p + block);
   // The data buffer's length in a local (written back before anything that reads the member),
   // and where the last NUL was: a line holds one when that lies past its start.
   std::size_t held = data_held_;
@@ -412,17 +453,17 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
   for (;;) {
     // Marked rare: the compiler then tests the mask at the bottom of the loop, after the line
     // that cleared a bit, with no jump back to a test at the top.
-    if (__builtin_expect(mask == 0, 0)) {
+    if (SSE_CLIENT_UNLIKELY(mask == 0)) {
       do {
         block += block_size;
         if (stop - block < block_size) {
           store_state();
           return start;
         }
-        mask = detail::special_mask<Avx2>(p + block);
+        mask = detail::special_mask<Isa, Avx2>(p + block);
       } while (mask == 0);
     }
-    const std::size_t end = block + static_cast<unsigned>(__builtin_ctzll(mask));
+    const std::size_t end = block + detail::count_trailing_zeros<Isa>(mask);
     const char c = p[end];
     std::size_t next = end + 1; // where the next line begins
     if (c != '\n') {
@@ -432,7 +473,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         continue;
       }
       if (c != '\r') {
-        const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
+        const detail::utf8_sequence seq = detail::check_utf8_sequence<Isa>(p, end, n);
         if (seq.kind != detail::utf8_sequence::valid) {
           break; // the general path writes U+FFFD, or holds the cut sequence
         }
@@ -445,7 +486,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         if (block > stop || stop - block < block_size) {
           break; // it may end past `stop`: the general path takes its line
         }
-        mask = detail::special_mask<Avx2>(p + block);
+        mask = detail::special_mask<Isa, Avx2>(p + block);
         continue;
       }
       if (next == n) {
@@ -468,7 +509,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
     bool ends_event = size == 0;
     if (ends_event) {
       // dispatched below
-    } else if (__builtin_expect(size >= 5, 1) && std::memcmp(line, "data:", 5) == 0) {
+    } else if (SSE_CLIENT_LIKELY(size >= 5) && std::memcmp(line, "data:", 5) == 0) {
       const std::string_view value = detail::field_value(std::string_view(line, size), 4);
       if (value.size() <= detail::short_value) {
         char* bytes = detail::writable(pending().data, held + value.size());
@@ -479,7 +520,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         held += value.size() + 1;
       } else {
         store_state();
-        append_data_out_of_line(value); // long
+        append_data_out_of_line<Isa>(value); // long
         if (halted_) {
           return next;
         }
@@ -496,10 +537,10 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         id_set_ = true;
       }
     } else if (size >= 6 && std::memcmp(line, "event:", 6) == 0) {
-      set_type(detail::field_value(std::string_view(line, size), 5));
+      set_type<Isa>(detail::field_value(std::string_view(line, size), 5));
     } else {
       store_state();
-      process_other_line_out_of_line(std::string_view(line, size), nul_end > start);
+      process_other_line_out_of_line<Isa>(std::string_view(line, size), nul_end > start);
       if (halted_) {
         return next;
       }
@@ -507,11 +548,11 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
     }
     if (ends_event) {
       if (held != 0) {
-        dispatch_data(held - 1, sink); // WHATWG: without the last LF
+        dispatch_data<Isa>(held - 1, sink); // WHATWG: without the last LF
         held = 0;
       } else {
         store_state();
-        dispatch_out_of_line(sink); // an id alone still sets the last event ID
+        dispatch_out_of_line<Isa>(sink); // an id alone still sets the last event ID
       }
       if (halted_) {
         return next;
@@ -526,8 +567,8 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
 
 // Every other special byte: a line end after a line cut by a chunk boundary or repaired, CR,
 // NUL, a byte >= 0x80, a line too long. Returns false when the chunk is done with.
-template <typename Sink>
-bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
+template <typename Isa, typename Sink>
+bool parser::special_byte(cursor<Isa>& at, std::size_t end, Sink sink) {
   const char* p = at.p;
   const std::size_t n = at.n;
   const char c = p[end];
@@ -537,13 +578,13 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
       at.scan.pop();
       return true;
     }
-    const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
+    const detail::utf8_sequence seq = detail::check_utf8_sequence<Isa>(p, end, n);
     const std::size_t next = end + seq.size;
     at.scan.skip_to(next);
     if (seq.kind == detail::utf8_sequence::valid) {
       return true; // the line goes on
     }
-    if (!append_to_line(std::string_view(p + at.start, end - at.start))) {
+    if (!append_to_line<Isa>(std::string_view(p + at.start, end - at.start))) {
       return false;
     }
     if (seq.kind == detail::utf8_sequence::truncated) {
@@ -551,7 +592,7 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
       return false;
     }
     // WHATWG: each maximal invalid subpart becomes one U+FFFD.
-    if (!append_to_line(detail::replacement_character)) {
+    if (!append_to_line<Isa>(detail::replacement_character)) {
       return false;
     }
     at.start = next;
@@ -560,7 +601,7 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
   std::string_view line(p + at.start, end - at.start);
   if (!line_.empty()) {
     // The line began in an earlier chunk or holds a repaired sequence.
-    if (!append_to_line(line)) {
+    if (!append_to_line<Isa>(line)) {
       return false;
     }
     line = line_;
@@ -577,7 +618,7 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
     }
   }
   at.scan.skip_to(next);
-  process_line(line, sink);
+  process_line<Isa>(line, sink);
   if (halted_) {
     return false;
   }
@@ -586,10 +627,11 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
   }
   line_has_nul_ = false;
   at.start = next;
-  return resume_plain(at, sink);
+  return resume_plain<Isa>(at, sink);
 }
 
 // Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
+template <typename Isa>
 inline bool parser::append_to_line(std::string_view text) {
   if (line_.size() + text.size() > options_.max_event_size) {
     fail(errc::too_large);
@@ -601,19 +643,20 @@ inline bool parser::append_to_line(std::string_view text) {
 
 // Nearly every line of a stream is a data or id line or the blank line that ends an event:
 // those are decided here by their first bytes, everything else out of line.
-template <typename Sink>
+template <typename Isa, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line, Sink sink) {
   if (line.empty()) {
-    dispatch(sink);
+    dispatch<Isa>(sink);
   } else if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0) {
-    append_data(detail::field_value(line, 4));
+    append_data<Isa>(detail::field_value(line, 4));
   } else if (line.size() >= 3 && std::memcmp(line.data(), "id:", 3) == 0) {
-    set_id(detail::field_value(line, 2));
+    set_id<Isa>(detail::field_value(line, 2));
   } else {
-    process_other_line(line);
+    process_other_line<Isa>(line);
   }
 }
 
+template <typename Isa>
 inline void parser::process_other_line(std::string_view line) {
   if (line.front() == ':') {
     if (on_comment_) {
@@ -623,26 +666,28 @@ inline void parser::process_other_line(std::string_view line) {
   }
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
-    process_field(line, {}); // the whole line is the field name, the value is empty
+    process_field<Isa>(line, {}); // the whole line is the field name, the value is empty
     return;
   }
-  process_field(line.substr(0, colon), detail::field_value(line, colon));
+  process_field<Isa>(line.substr(0, colon), detail::field_value(line, colon));
 }
 
+template <typename Isa>
 inline void parser::process_field(std::string_view name, std::string_view value) {
   if (name == "data") {
-    append_data(value);
+    append_data<Isa>(value);
   } else if (name == "id") {
-    set_id(value);
+    set_id<Isa>(value);
   } else if (name == "event") {
-    set_type(value);
+    set_type<Isa>(value);
   } else if (name == "retry") {
-    process_retry(value);
+    process_retry<Isa>(value);
   } else if (on_unknown_field_) {
     on_unknown_field_(name, value);
   }
 }
 
+template <typename Isa>
 SSE_CLIENT_ALWAYS_INLINE void parser::append_data(std::string_view value) {
   // WHATWG: the value and an LF are appended; the dispatch drops the last LF.
   const std::size_t held = data_held_ + value.size() + 1;
@@ -673,6 +718,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::append_data(std::string_view value) {
   data_held_ = held;
 }
 
+template <typename Isa>
 SSE_CLIENT_ALWAYS_INLINE void parser::set_id(std::string_view value) {
   // WHATWG: an id containing NUL is ignored. The scan noted any NUL of the line, and the name
   // has none.
@@ -682,6 +728,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::set_id(std::string_view value) {
   }
 }
 
+template <typename Isa>
 inline void parser::set_type(std::string_view value) {
   // An empty type buffer dispatches as "message"; streams mostly repeat one type, which the
   // slot then already holds.
@@ -693,6 +740,7 @@ inline void parser::set_type(std::string_view value) {
   types_seen_ = true;
 }
 
+template <typename Isa>
 inline void parser::process_retry(std::string_view value) {
   if (value.empty()) {
     return;
@@ -711,7 +759,7 @@ inline void parser::process_retry(std::string_view value) {
   }
 }
 
-template <typename Sink>
+template <typename Isa, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE void parser::dispatch(Sink sink) {
   // WHATWG "dispatch the event", step by step.
   if (data_held_ == 0) {
@@ -724,12 +772,12 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch(Sink sink) {
     type_set_ = false;
     return;
   }
-  dispatch_data(data_held_ - 1, sink); // WHATWG: without the last LF
+  dispatch_data<Isa>(data_held_ - 1, sink); // WHATWG: without the last LF
 }
 
 // The dispatch of an event with data, `data_size` bytes of it (the plain lane keeps the size
 // in a register).
-template <typename Sink>
+template <typename Isa, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink sink) {
   event& built = pending();
   if (!id_set_ && !detail::equal_short(built.id, committed().id)) {
@@ -751,7 +799,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink 
   // string grows to less than twice the length asked of it, which here is at most the data's
   // and a line end's, plus the 64 bytes writable() adds.
   if (data_size > detail::retained_data_capacity / 4) {
-    deliver_large(built, sink); // out of line: this frame keeps nothing across the sink
+    deliver_large<Isa>(built, sink); // out of line: this frame keeps nothing across the sink
     return;
   }
   sink(*this, static_cast<const event&>(built));

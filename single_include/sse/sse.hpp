@@ -238,8 +238,8 @@ inline errc classify_curl_error(CURLcode code) noexcept {
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
-#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -290,6 +290,18 @@ inline bool is_event_stream(std::string_view content_type) noexcept {
   return iequals(trim(content_type.substr(0, semicolon)), "text/event-stream");
 }
 
+/// Days from 1970-01-01 to the proleptic Gregorian date `year`-`month`-`day` (month 1 to 12),
+/// negative before it: the calendar arithmetic of timegm(), which not every platform has. Eras
+/// of 400 years repeat exactly; a year is counted from March, so that a leap day ends it.
+constexpr std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400); // [0, 399]
+  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
 /// A Retry-After value, in delta-seconds or as an HTTP date, as a delay from `now`.
 inline std::optional<std::chrono::milliseconds>
 parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
@@ -308,13 +320,17 @@ parse_retry_after(std::string_view value, std::chrono::system_clock::time_point 
     return std::chrono::seconds(std::stol(std::string(value)));
   }
   // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT" (the form RFC 9110 says senders use).
-  std::tm tm{};
+  int day = 0;
+  int year = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
   char weekday[4] = {};
   char month[4] = {};
   char zone[4] = {};
   const std::string text(value);
-  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &tm.tm_mday, month,
-                  &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, zone) != 8) {
+  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &day, month, &year, &hour,
+                  &minute, &second, zone) != 8) {
     return std::nullopt;
   }
   static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -322,13 +338,18 @@ parse_retry_after(std::string_view value, std::chrono::system_clock::time_point 
   if (index == std::string_view::npos || index % 3 != 0) {
     return std::nullopt;
   }
-  tm.tm_mon = static_cast<int>(index / 3);
-  tm.tm_year -= 1900;
-  const std::time_t when = timegm(&tm);
-  if (when == static_cast<std::time_t>(-1)) {
+  // RFC 9110: a four-digit year; a leap second (60) is allowed.
+  if (day < 1 || day > 31 || year < 0 || year > 9999 || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 60) {
     return std::nullopt;
   }
-  const auto delay = std::chrono::system_clock::from_time_t(when) - now;
+  // UTC by arithmetic: no platform call (timegm is POSIX only) and no time zone involved.
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(index / 3 + 1), static_cast<unsigned>(day));
+  const std::chrono::seconds when(days * 86400 + hour * 3600 + minute * 60 + second);
+  const auto delay = std::chrono::system_clock::time_point(
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(when)) -
+                     now;
   if (delay <= std::chrono::system_clock::duration::zero()) {
     return std::chrono::milliseconds(0);
   }
@@ -355,6 +376,9 @@ inline bool is_retryable_status(long status) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
 #define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
 #define SSE_CLIENT_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define SSE_CLIENT_ALWAYS_INLINE __forceinline
+#define SSE_CLIENT_NOINLINE __declspec(noinline)
 #else
 #define SSE_CLIENT_ALWAYS_INLINE inline
 #define SSE_CLIENT_NOINLINE
@@ -1641,6 +1665,193 @@ private:
 
 } // namespace sse::detail
 #endif // SSE_CLIENT_DETAIL_EVENT_SLOTS_HPP
+// ---- sse/detail/isa.hpp ----
+// SPDX-License-Identifier: MIT
+// What the compiler and the processor offer the parser: which SIMD classifiers are built, the
+// instruction set a translation unit is compiled for (as a type, so that code built for one
+// never shares a symbol with code built for another), bit scans and the AVX2 check.
+#ifndef SSE_CLIENT_DETAIL_ISA_HPP
+#define SSE_CLIENT_DETAIL_ISA_HPP
+
+
+#include <cstdint>
+
+#if defined(_MSC_VER) && !defined(__clang__) && (defined(_M_X64) || defined(_M_ARM64))
+#include <intrin.h>
+#endif
+
+// SSE_CLIENT_NO_SIMD: plain C++ everywhere, as on a processor without SSE2 (the tests build the
+// parser so, to run the portable path on x86). SSE_CLIENT_NO_AVX2: SSE2 but not AVX2.
+//
+// SSE_CLIENT_SSE2: the SSE2 classifier is built (x86-64, or x86 with SSE2 enabled).
+#if !defined(SSE_CLIENT_NO_SIMD) &&                                                                \
+    (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2))
+#define SSE_CLIENT_SSE2 1
+#endif
+// SSE_CLIENT_AVX2: the AVX2 classifier is built, either because the translation unit is
+// compiled for AVX2 as a whole, or for a choice at run time (SSE_CLIENT_AVX2_AT_RUN_TIME: x86-64
+// with GCC or Clang, whose target attribute compiles one function for AVX2; MSVC has no such
+// attribute, so there AVX2 takes /arch:AVX2).
+#if defined(SSE_CLIENT_SSE2) && !defined(SSE_CLIENT_NO_AVX2)
+#if defined(__AVX2__)
+#define SSE_CLIENT_AVX2 1
+#elif defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(_MSC_VER)
+#define SSE_CLIENT_AVX2 1
+#define SSE_CLIENT_AVX2_AT_RUN_TIME 1
+#endif
+#endif
+// For a function compiled for AVX2 as a whole, and BMI1, which every AVX2 processor has.
+#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+#define SSE_CLIENT_AVX2_TARGET __attribute__((target("avx2,bmi")))
+#else
+#define SSE_CLIENT_AVX2_TARGET
+#endif
+
+// SSE_CLIENT_ISA_FEATURES: one bit per instruction set extension the compiler may use anywhere in
+// this translation unit (it says so by these macros), and one per parser path chosen by macro.
+// Two translation units of one program may be compiled with different flags; each inline
+// function of the parser's path takes isa<SSE_CLIENT_ISA_FEATURES> as a template argument, so
+// each gets copies of its own, and the linker, which keeps one copy of an inline function, can
+// never hand code built for AVX2 to a caller built for the baseline.
+#define SSE_CLIENT_ISA_BIT(macro_defined, bit) ((macro_defined) ? (1UL << (bit)) : 0UL)
+#if defined(__SSE3__)
+#define SSE_CLIENT_ISA_SSE3 1
+#else
+#define SSE_CLIENT_ISA_SSE3 0
+#endif
+#if defined(__SSSE3__)
+#define SSE_CLIENT_ISA_SSSE3 1
+#else
+#define SSE_CLIENT_ISA_SSSE3 0
+#endif
+#if defined(__SSE4_1__)
+#define SSE_CLIENT_ISA_SSE4_1 1
+#else
+#define SSE_CLIENT_ISA_SSE4_1 0
+#endif
+#if defined(__SSE4_2__)
+#define SSE_CLIENT_ISA_SSE4_2 1
+#else
+#define SSE_CLIENT_ISA_SSE4_2 0
+#endif
+#if defined(__AVX__)
+#define SSE_CLIENT_ISA_AVX 1
+#else
+#define SSE_CLIENT_ISA_AVX 0
+#endif
+#if defined(__AVX2__)
+#define SSE_CLIENT_ISA_AVX2 1
+#else
+#define SSE_CLIENT_ISA_AVX2 0
+#endif
+#if defined(__BMI__) || defined(__BMI2__) || defined(__LZCNT__) || defined(__POPCNT__)
+#define SSE_CLIENT_ISA_BITS 1
+#else
+#define SSE_CLIENT_ISA_BITS 0
+#endif
+#if defined(__AVX512F__)
+#define SSE_CLIENT_ISA_AVX512 1
+#else
+#define SSE_CLIENT_ISA_AVX512 0
+#endif
+#if defined(__ARM_FEATURE_SVE)
+#define SSE_CLIENT_ISA_SVE 1
+#else
+#define SSE_CLIENT_ISA_SVE 0
+#endif
+#if defined(SSE_CLIENT_SSE2)
+#define SSE_CLIENT_ISA_PATH_SSE2 1
+#else
+#define SSE_CLIENT_ISA_PATH_SSE2 0
+#endif
+#if defined(SSE_CLIENT_AVX2)
+#define SSE_CLIENT_ISA_PATH_AVX2 1
+#else
+#define SSE_CLIENT_ISA_PATH_AVX2 0
+#endif
+#define SSE_CLIENT_ISA_FEATURES                                                                    \
+  (SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_SSE3, 0) | SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_SSSE3, 1) |      \
+   SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_SSE4_1, 2) | SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_SSE4_2, 3) |   \
+   SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_AVX, 4) | SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_AVX2, 5) |        \
+   SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_BITS, 6) | SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_AVX512, 7) |     \
+   SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_SVE, 8) | SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_PATH_SSE2, 16) |  \
+   SSE_CLIENT_ISA_BIT(SSE_CLIENT_ISA_PATH_AVX2, 17))
+
+// Branch hints for the parser's hot loop; no-ops where the compiler has none.
+#if defined(__GNUC__) || defined(__clang__)
+#define SSE_CLIENT_LIKELY(condition) __builtin_expect(static_cast<bool>(condition), 1)
+#define SSE_CLIENT_UNLIKELY(condition) __builtin_expect(static_cast<bool>(condition), 0)
+#else
+#define SSE_CLIENT_LIKELY(condition) static_cast<bool>(condition)
+#define SSE_CLIENT_UNLIKELY(condition) static_cast<bool>(condition)
+#endif
+
+namespace sse::detail {
+
+/// Names the instruction sets a translation unit is compiled for (SSE_CLIENT_ISA_FEATURES).
+template <unsigned long Features>
+struct isa {};
+
+/// This translation unit's instruction sets: the default template argument of the parser's path.
+using compiled_isa = isa<SSE_CLIENT_ISA_FEATURES>;
+
+/// The index of the lowest set bit of `mask` != 0, in plain C++: six halvings.
+constexpr unsigned count_trailing_zeros_portable(std::uint64_t mask) noexcept {
+  unsigned n = 0;
+  if ((mask & 0xFFFFFFFFU) == 0) {
+    n += 32;
+    mask >>= 32;
+  }
+  if ((mask & 0xFFFFU) == 0) {
+    n += 16;
+    mask >>= 16;
+  }
+  if ((mask & 0xFFU) == 0) {
+    n += 8;
+    mask >>= 8;
+  }
+  if ((mask & 0xFU) == 0) {
+    n += 4;
+    mask >>= 4;
+  }
+  if ((mask & 0x3U) == 0) {
+    n += 2;
+    mask >>= 2;
+  }
+  return n + ((mask & 1U) == 0 ? 1 : 0);
+}
+
+/// The index of the lowest set bit of `mask` != 0: one instruction where the compiler has one.
+template <typename Isa = compiled_isa>
+SSE_CLIENT_ALWAYS_INLINE unsigned count_trailing_zeros(std::uint64_t mask) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  return static_cast<unsigned>(__builtin_ctzll(mask));
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_ARM64))
+  unsigned long index = 0;
+  _BitScanForward64(&index, mask);
+  return static_cast<unsigned>(index);
+#else
+  return count_trailing_zeros_portable(mask);
+#endif
+}
+
+/// Whether this processor runs the AVX2 classifier: asked once where it is chosen at run time
+/// (AVX2, and BMI1 with it, as every AVX2 processor has), known where the translation unit is
+/// compiled for AVX2, false where it is not built.
+template <typename Isa = compiled_isa>
+inline bool has_avx2() noexcept {
+#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+  static const bool has = __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("bmi") != 0;
+  return has;
+#elif defined(SSE_CLIENT_AVX2)
+  return true;
+#else
+  return false;
+#endif
+}
+
+} // namespace sse::detail
+#endif // SSE_CLIENT_DETAIL_ISA_HPP
 // ---- sse/detail/scan.hpp ----
 // SPDX-License-Identifier: MIT
 // The byte scan the parser's hot loop needs: each line end or non-ASCII byte of a chunk in turn.
@@ -1652,20 +1863,17 @@ private:
 #include <cstdint>
 #include <cstring>
 
-#if defined(__SSE2__)
+#if defined(SSE_CLIENT_SSE2)
 #include <emmintrin.h>
 #include <xmmintrin.h>
 #endif
-// x86-64 with GCC or Clang: an AVX2 classifier, chosen at run time when the processor has it,
-// so that a default build (SSE2 only) gets it too. Defining SSE_CLIENT_NO_AVX2 leaves it out
-// (the tests build the single header so, to run the SSE2 paths on an AVX2 machine).
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SSE_CLIENT_NO_AVX2)
-#define SSE_CLIENT_AVX2_AT_RUN_TIME 1
+// x86-64: an AVX2 classifier, chosen at run time when the processor has it (GCC and Clang), so
+// that a default build (SSE2 only) gets it too. Defining SSE_CLIENT_NO_AVX2 leaves it out (the
+// tests build the single header so, to run the SSE2 paths on an AVX2 machine), and
+// SSE_CLIENT_NO_SIMD leaves out SSE2 too (see isa.hpp). Each function below takes the
+// translation unit's instruction sets as a template argument (see isa.hpp), defaulted.
+#if defined(SSE_CLIENT_AVX2)
 #include <immintrin.h>
-// For a function compiled for AVX2 as a whole, and BMI1, which every AVX2 processor has.
-#define SSE_CLIENT_AVX2_TARGET __attribute__((target("avx2,bmi")))
-#else
-#define SSE_CLIENT_AVX2_TARGET
 #endif
 
 namespace sse::detail {
@@ -1677,6 +1885,7 @@ inline bool is_special_byte(char c) noexcept {
 }
 
 /// Bit k set: byte k of the `size` <= 64 at `p` is special. The reference the others match.
+template <typename Isa = compiled_isa>
 inline std::uint64_t special_mask_portable(const char* p, std::size_t size) noexcept {
   std::uint64_t mask = 0;
   for (std::size_t k = 0; k < size; ++k) {
@@ -1685,8 +1894,35 @@ inline std::uint64_t special_mask_portable(const char* p, std::size_t size) noex
   return mask;
 }
 
-#if defined(__SSE2__)
+/// The same for the 64 bytes at `p`, 8 at a time in plain C++ (SIMD within a register): for a
+/// processor without SSE2, or with SSE_CLIENT_NO_SIMD.
+template <typename Isa = compiled_isa>
+inline std::uint64_t special_mask_words(const char* p) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101U;
+  constexpr std::uint64_t low7 = ones * 0x7F;
+  constexpr std::uint64_t high = ones * 0x80;
+  // Bit 7 of each byte set where the byte is 0: the sum sets it for the nonzero low 7 bits and
+  // never carries into the next byte (0x7F + 0x7F < 0x100).
+  const auto zero_bytes = [](std::uint64_t x) { return ~(((x & low7) + low7) | x) & high; };
+  std::uint64_t mask = 0;
+  for (unsigned word = 0; word < 8; ++word) {
+    // Byte k of the word is p[k], whatever the byte order (compilers make this one load).
+    std::uint64_t x = 0;
+    for (unsigned k = 0; k < 8; ++k) {
+      x |= std::uint64_t{static_cast<unsigned char>(p[word * 8 + k])} << (8 * k);
+    }
+    // A byte >= 0x80 has bit 7 already.
+    const std::uint64_t special =
+        (x | zero_bytes(x) | zero_bytes(x ^ (ones * '\n')) | zero_bytes(x ^ (ones * '\r'))) & high;
+    // Bit 7 of byte k to bit 56 + k: the multiplier's terms never meet, so nothing carries.
+    mask |= ((special * 0x0002040810204081U) >> 56) << (word * 8);
+  }
+  return mask;
+}
+
+#if defined(SSE_CLIENT_SSE2)
 /// The same for the 64 bytes at `p`, 16 at a time.
+template <typename Isa = compiled_isa>
 inline std::uint64_t special_mask_sse2(const char* p) noexcept {
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i cr = _mm_set1_epi8('\r');
@@ -1713,12 +1949,13 @@ inline std::uint64_t special_mask_sse2(const char* p) noexcept {
 }
 #endif
 
-#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+#if defined(SSE_CLIENT_AVX2)
 /// The same for the 64 bytes at `p`, 32 at a time, with one table lookup per 32 in place of
 /// three comparisons: a byte below 0x80 is CR, LF or NUL exactly when it equals the table's
 /// entry for its low four bits (an entry no other byte has, 0xFF, for the other 13). A byte
 /// >= 0x80 looks up 0 and is caught by its own top bit, as in SSE2.
-__attribute__((target("avx2"))) inline std::uint64_t special_mask_avx2(const char* p) noexcept {
+template <typename Isa = compiled_isa>
+SSE_CLIENT_AVX2_TARGET inline std::uint64_t special_mask_avx2(const char* p) noexcept {
   constexpr char none = static_cast<char>(0xFF);
   const __m256i ends = _mm256_setr_epi8(               //
       '\0', none, none, none, none, none, none, none,  //
@@ -1735,39 +1972,30 @@ __attribute__((target("avx2"))) inline std::uint64_t special_mask_avx2(const cha
 }
 #endif
 
-/// Whether this processor runs AVX2, and BMI1 with it (as every AVX2 processor does); asked once.
-inline bool has_avx2() noexcept {
-#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
-  static const bool has = __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("bmi") != 0;
-  return has;
-#else
-  return false;
-#endif
-}
-
 /// The special bytes of the 64 bytes at `p`, with the AVX2 classifier or without: inline, for
 /// code compiled for AVX2 as a whole when `Avx2`.
-template <bool Avx2>
+template <typename Isa, bool Avx2>
 SSE_CLIENT_ALWAYS_INLINE std::uint64_t special_mask(const char* p) noexcept {
-#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+#if defined(SSE_CLIENT_AVX2)
   if constexpr (Avx2) {
-    return special_mask_avx2(p);
+    return special_mask_avx2<Isa>(p);
   }
 #endif
-#if defined(__SSE2__)
-  return special_mask_sse2(p);
+#if defined(SSE_CLIENT_SSE2)
+  return special_mask_sse2<Isa>(p);
 #else
-  return special_mask_portable(p, 64);
+  return special_mask_words<Isa>(p);
 #endif
 }
 
 /// Yields the special bytes (CR, LF, NUL, >= 0x80) of one chunk in order. A 64-byte block is
 /// classified once into a bit mask, so a chunk of short lines costs one pass over its bytes
 /// rather than one search per line; a block with nothing special costs one branch.
+template <typename Isa = compiled_isa>
 class special_scanner {
 public:
   /// `avx2`: classify with AVX2 (only where has_avx2(); tests force either way).
-  special_scanner(const char* p, std::size_t size, bool avx2 = has_avx2()) noexcept
+  special_scanner(const char* p, std::size_t size, bool avx2 = has_avx2<Isa>()) noexcept
       : p_(p), size_(size), avx2_(avx2) {}
 
   /// Index of the first special byte not yet consumed, or the chunk's size when there is none.
@@ -1775,7 +2003,7 @@ public:
     if (mask_ == 0 && !find_block()) {
       return size_;
     }
-    return block_ + count_trailing_zeros(mask_);
+    return block_ + count_trailing_zeros<Isa>(mask_);
   }
 
   /// Consumes the special byte next() returned.
@@ -1815,12 +2043,8 @@ private:
     return false;
   }
 
-  static unsigned count_trailing_zeros(std::uint64_t mask) noexcept {
-    return static_cast<unsigned>(__builtin_ctzll(mask));
-  }
-
   std::uint64_t block_mask(const char* p, [[maybe_unused]] bool prefetch) const noexcept {
-#if defined(__SSE2__)
+#if defined(SSE_CLIENT_SSE2)
     if (prefetch) {
       _mm_prefetch(p + prefetch_distance, _MM_HINT_T0);
     }
@@ -1829,12 +2053,12 @@ private:
   }
 
   std::uint64_t classify(const char* p) const noexcept {
-#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+#if defined(SSE_CLIENT_AVX2)
     if (avx2_) {
-      return special_mask_avx2(p);
+      return special_mask_avx2<Isa>(p);
     }
 #endif
-    return special_mask<false>(p);
+    return special_mask<Isa, false>(p);
   }
 
   // The last `size` < 64 bytes of the chunk, classified without reading past them.
@@ -1862,6 +2086,7 @@ private:
 #ifndef SSE_CLIENT_DETAIL_UTF8_HPP
 #define SSE_CLIENT_DETAIL_UTF8_HPP
 
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -1884,6 +2109,7 @@ struct utf8_sequence {
 
 /// Classifies the sequence at `p[i]` (i < n) exactly as the WHATWG "UTF-8 decoder" would
 /// consume it, looking at no byte past `p[n - 1]`.
+template <typename Isa = compiled_isa>
 inline utf8_sequence check_utf8_sequence(const char* p, std::size_t i, std::size_t n) noexcept {
   const auto lead = static_cast<std::uint8_t>(p[i]);
   // Length from the lead byte, and the range the second byte must fall in (WHATWG's
@@ -2024,11 +2250,15 @@ public:
 
   /// Parses the next bytes of the stream. Returns `errc::too_large` once a line or the data
   /// buffer exceeds `max_event_size`; from then on the parser ignores input until `reset()`.
+  /// (`Isa` is left to its default: the parser's code then has symbols of its own for the
+  /// instruction sets each file of a program is compiled for, see detail/isa.hpp.)
+  template <typename Isa = detail::compiled_isa>
   std::error_code feed(std::string_view bytes);
 
   /// Ends the current stream: an incomplete event is discarded, as at end of stream, and the
   /// next byte fed starts a new stream (a BOM is skipped again). The last event ID is kept, so
   /// the next connection resumes from it.
+  template <typename Isa = detail::compiled_isa>
   void reset() noexcept;
 
   /// Makes the running `feed()` return after the current event, dropping the rest of its chunk.
@@ -2057,17 +2287,20 @@ private:
   friend class detail::stream; // for types_seen() and feed_to()
 
   // Where feed_bytes is in its chunk.
+  template <typename Isa>
   struct cursor {
     const char* p;
     std::size_t n;
     std::size_t start; // where the current line's bytes in this chunk begin
-    detail::special_scanner scan;
+    detail::special_scanner<Isa> scan;
   };
   // The functions that can dispatch an event take its sink as a template parameter: an empty
   // object called with the parser and the event. feed() passes callback_sink, and the client
   // its delivery to its listeners, which the compiler then builds into the plain lane instead
   // of reaching it through a std::function (a call, and the lane's registers saved around it,
-  // per event). Being empty, a sink costs the lane no register.
+  // per event). Being empty, a sink costs the lane no register. Every function of the path
+  // takes the instruction sets of the file that calls feed() (see feed()).
+  template <typename Isa>
   struct callback_sink {
     void operator()(parser& p, const event& e) const {
       if (p.on_event_) {
@@ -2075,49 +2308,60 @@ private:
       }
     }
   };
-  template <typename Sink>
+  template <typename Sink, typename Isa = detail::compiled_isa>
   std::error_code feed_to(std::string_view bytes, Sink sink);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   void feed_bytes(std::string_view bytes, Sink sink);
-  template <typename Sink>
-  bool resume_plain(cursor& at, Sink sink);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
+  bool resume_plain(cursor<Isa>& at, Sink sink);
+  template <typename Isa, typename Sink>
   std::size_t plain_lines(const char* p, std::size_t n, std::size_t start, Sink sink);
-  template <bool Avx2, typename Sink>
+  template <typename Isa, bool Avx2, typename Sink>
   SSE_CLIENT_ALWAYS_INLINE std::size_t plain_lines_with(const char* p, std::size_t n,
                                                         std::size_t start, Sink sink);
   // The lane for AVX2, declared everywhere and defined where the AVX2 paths are built.
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   SSE_CLIENT_AVX2_TARGET std::size_t plain_lines_avx2(const char* p, std::size_t n,
                                                       std::size_t start, Sink sink);
   // The lane's rare lines, out of line so that it keeps its state in registers.
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   SSE_CLIENT_NOINLINE void dispatch_out_of_line(Sink sink) {
-    dispatch(sink);
+    dispatch<Isa>(sink);
   }
-  SSE_CLIENT_NOINLINE void append_data_out_of_line(std::string_view value) { append_data(value); }
+  template <typename Isa>
+  SSE_CLIENT_NOINLINE void append_data_out_of_line(std::string_view value) {
+    append_data<Isa>(value);
+  }
+  template <typename Isa>
   SSE_CLIENT_NOINLINE void process_other_line_out_of_line(std::string_view line, bool has_nul) {
     line_has_nul_ = has_nul;
-    process_other_line(line);
+    process_other_line<Isa>(line);
     line_has_nul_ = false;
   }
-  template <typename Sink>
-  bool special_byte(cursor& at, std::size_t end, Sink sink);
+  template <typename Isa, typename Sink>
+  bool special_byte(cursor<Isa>& at, std::size_t end, Sink sink);
+  template <typename Isa>
   bool append_to_line(std::string_view text);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   void process_line(std::string_view line, Sink sink);
+  template <typename Isa>
   void process_other_line(std::string_view line);
+  template <typename Isa>
   void process_field(std::string_view name, std::string_view value);
+  template <typename Isa>
   void append_data(std::string_view value);
+  template <typename Isa>
   void set_id(std::string_view value);
+  template <typename Isa>
   void set_type(std::string_view value);
+  template <typename Isa>
   void process_retry(std::string_view value);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   void dispatch(Sink sink);
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   void dispatch_data(std::size_t data_size, Sink sink);
   // A large event's sink call, then its buffer let go if it grew too large (see dispatch_data).
-  template <typename Sink>
+  template <typename Isa, typename Sink>
   SSE_CLIENT_NOINLINE void deliver_large(event& built, Sink sink) {
     sink(*this, static_cast<const event&>(built));
     if (built.data.capacity() > detail::retained_data_capacity) {
@@ -2128,10 +2372,25 @@ private:
   // Whether an event field was seen: until then, every event dispatched is of type "message".
   bool types_seen() const noexcept { return types_seen_; }
 
-  event& committed() noexcept { return slots_.committed(); }
-  const event& committed() const noexcept { return slots_.committed(); }
-  event& pending() noexcept { return slots_.pending(); }
-  const event& pending() const noexcept { return slots_.pending(); }
+  // Templates too, for a build that does not inline them (-O0), with the default that every
+  // caller on the feed path has: its own file's instruction sets.
+  template <typename Isa = detail::compiled_isa>
+  event& committed() noexcept {
+    return slots_.committed();
+  }
+  template <typename Isa = detail::compiled_isa>
+  const event& committed() const noexcept {
+    return slots_.committed();
+  }
+  template <typename Isa = detail::compiled_isa>
+  event& pending() noexcept {
+    return slots_.pending();
+  }
+  template <typename Isa = detail::compiled_isa>
+  const event& pending() const noexcept {
+    return slots_.pending();
+  }
+  template <typename Isa = detail::compiled_isa>
   void fail(errc code) noexcept {
     error_ = make_error_code(code);
     halted_ = true;
@@ -2170,11 +2429,12 @@ private:
   detail::stream* stream_ = nullptr; // the client's stream that feeds this parser, for its sink
 };
 
+template <typename Isa>
 inline std::error_code parser::feed(std::string_view bytes) {
-  return feed_to(bytes, callback_sink{});
+  return feed_to<callback_sink<Isa>, Isa>(bytes, callback_sink<Isa>{});
 }
 
-template <typename Sink>
+template <typename Sink, typename Isa>
 std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
   if (error_) {
     return error_;
@@ -2187,7 +2447,7 @@ std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
       if (bytes.front() != bom[bom_matched_]) {
         // Not a BOM after all: the bytes held back are ordinary input.
         stream_started_ = true;
-        feed_bytes(bom.substr(0, bom_matched_), sink);
+        feed_bytes<Isa>(bom.substr(0, bom_matched_), sink);
         break;
       }
       ++bom_matched_;
@@ -2200,10 +2460,11 @@ std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
       return {};
     }
   }
-  feed_bytes(bytes, sink);
+  feed_bytes<Isa>(bytes, sink);
   return error_;
 }
 
+template <typename Isa>
 inline void parser::reset() noexcept {
   decoder_.reset();
   bom_matched_ = 0;
@@ -2240,7 +2501,7 @@ SSE_CLIENT_ALWAYS_INLINE std::string_view field_value(std::string_view line,
 // One pass over the raw bytes finds line ends and validates UTF-8 together: a line made of
 // valid text is processed where it lies, and only a line that continues in the next chunk or
 // holds an invalid sequence (which U+FFFD replaces) is copied to line_.
-template <typename Sink>
+template <typename Isa, typename Sink>
 void parser::feed_bytes(std::string_view bytes, Sink sink) {
   const char* p = bytes.data();
   const std::size_t n = bytes.size();
@@ -2257,14 +2518,15 @@ void parser::feed_bytes(std::string_view bytes, Sink sink) {
   }
   if (decoder_.has_pending() && i < n) {
     // A character cut by the previous chunk boundary (its line goes on in line_).
-    i += decoder_.complete(p + i, n - i, [this](std::string_view text) { append_to_line(text); });
+    i += decoder_.complete(p + i, n - i,
+                           [this](std::string_view text) { append_to_line<Isa>(text); });
     if (halted_) {
       return; // the character made the line too long
     }
   }
-  cursor at{p, n, i, detail::special_scanner(p, n)};
+  cursor<Isa> at{p, n, i, detail::special_scanner<Isa>(p, n)};
   at.scan.skip_to(i);
-  if (line_.empty() && !decoder_.has_pending() && !resume_plain(at, sink)) {
+  if (line_.empty() && !decoder_.has_pending() && !resume_plain<Isa>(at, sink)) {
     return; // a sink halted the parser
   }
   const std::size_t max_line = options_.max_event_size;
@@ -2283,32 +2545,32 @@ void parser::feed_bytes(std::string_view bytes, Sink sink) {
       } else {
         at.scan.skip_to(++next); // the CR and its LF
       }
-      process_line(std::string_view(p + at.start, end - at.start), sink);
+      process_line<Isa>(std::string_view(p + at.start, end - at.start), sink);
       if (halted_) {
         return;
       }
       line_has_nul_ = false;
       at.start = next;
-      if (!resume_plain(at, sink)) {
+      if (!resume_plain<Isa>(at, sink)) {
         return;
       }
       continue;
     }
-    if (!special_byte(at, end, sink)) {
+    if (!special_byte<Isa>(at, end, sink)) {
       return;
     }
   }
-  append_to_line(std::string_view(p + at.start, n - at.start)); // it goes on in the next chunk
+  append_to_line<Isa>(std::string_view(p + at.start, n - at.start)); // it goes on in the next chunk
 }
 
 // At a line start (the chunk's first, or after a line the general path took), the plain lane
 // takes the lines it can. False when a sink halted the parser.
-template <typename Sink>
-SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at, Sink sink) {
+template <typename Isa, typename Sink>
+SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor<Isa>& at, Sink sink) {
   if (at.n - at.start < detail::plain_block) {
     return true;
   }
-  const std::size_t resumed = plain_lines(at.p, at.n, at.start, sink);
+  const std::size_t resumed = plain_lines<Isa>(at.p, at.n, at.start, sink);
   if (halted_) {
     return false;
   }
@@ -2319,23 +2581,27 @@ SSE_CLIENT_ALWAYS_INLINE bool parser::resume_plain(cursor& at, Sink sink) {
   return true;
 }
 
-template <typename Sink>
+template <typename Isa, typename Sink>
 std::size_t parser::plain_lines(const char* p, std::size_t n, std::size_t start, Sink sink) {
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
-  if (detail::has_avx2()) {
-    return plain_lines_avx2(p, n, start, sink);
+  if (detail::has_avx2<Isa>()) {
+    return plain_lines_avx2<Isa>(p, n, start, sink);
   }
+  return plain_lines_with<Isa, false>(p, n, start, sink);
+#elif defined(SSE_CLIENT_AVX2)
+  return plain_lines_with<Isa, true>(p, n, start, sink); // compiled for AVX2 as a whole
+#else
+  return plain_lines_with<Isa, false>(p, n, start, sink);
 #endif
-  return plain_lines_with<false>(p, n, start, sink);
 }
 
 #if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
 // The lane compiled for AVX2 and BMI1 as a whole: the classifier inline, bit scans in one
 // instruction each.
-template <typename Sink>
+template <typename Isa, typename Sink>
 SSE_CLIENT_AVX2_TARGET std::size_t parser::plain_lines_avx2(const char* p, std::size_t n,
                                                             std::size_t start, Sink sink) {
-  return plain_lines_with<true>(p, n, start, sink);
+  return plain_lines_with<Isa, true>(p, n, start, sink);
 }
 #endif
 
@@ -2344,7 +2610,7 @@ SSE_CLIENT_AVX2_TARGET std::size_t parser::plain_lines_avx2(const char* p, std::
 // invalid or cut UTF-8 sequence or one too long, a CR that ends the chunk or whose LF starts the
 // next block, and the chunk's last 64 bytes; it returns where the first line it did not take
 // begins. A line is taken whole or not at all, so the general path can start over there.
-template <bool Avx2, typename Sink>
+template <typename Isa, bool Avx2, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE std::size_t
 parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t start, Sink sink) {
   constexpr std::size_t block_size = detail::plain_block;
@@ -2359,7 +2625,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
   }
   // The special bytes of the 64 from `block` not yet consumed.
   std::size_t block = start;
-  std::uint64_t mask = detail::special_mask<Avx2>(p + block);
+  std::uint64_t mask = detail::special_mask<Isa, Avx2>(p + block);
   // The data buffer's length in a local (written back before anything that reads the member),
   // and where the last NUL was: a line holds one when that lies past its start.
   std::size_t held = data_held_;
@@ -2369,17 +2635,17 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
   for (;;) {
     // Marked rare: the compiler then tests the mask at the bottom of the loop, after the line
     // that cleared a bit, with no jump back to a test at the top.
-    if (__builtin_expect(mask == 0, 0)) {
+    if (SSE_CLIENT_UNLIKELY(mask == 0)) {
       do {
         block += block_size;
         if (stop - block < block_size) {
           store_state();
           return start;
         }
-        mask = detail::special_mask<Avx2>(p + block);
+        mask = detail::special_mask<Isa, Avx2>(p + block);
       } while (mask == 0);
     }
-    const std::size_t end = block + static_cast<unsigned>(__builtin_ctzll(mask));
+    const std::size_t end = block + detail::count_trailing_zeros<Isa>(mask);
     const char c = p[end];
     std::size_t next = end + 1; // where the next line begins
     if (c != '\n') {
@@ -2389,7 +2655,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         continue;
       }
       if (c != '\r') {
-        const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
+        const detail::utf8_sequence seq = detail::check_utf8_sequence<Isa>(p, end, n);
         if (seq.kind != detail::utf8_sequence::valid) {
           break; // the general path writes U+FFFD, or holds the cut sequence
         }
@@ -2402,7 +2668,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         if (block > stop || stop - block < block_size) {
           break; // it may end past `stop`: the general path takes its line
         }
-        mask = detail::special_mask<Avx2>(p + block);
+        mask = detail::special_mask<Isa, Avx2>(p + block);
         continue;
       }
       if (next == n) {
@@ -2425,7 +2691,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
     bool ends_event = size == 0;
     if (ends_event) {
       // dispatched below
-    } else if (__builtin_expect(size >= 5, 1) && std::memcmp(line, "data:", 5) == 0) {
+    } else if (SSE_CLIENT_LIKELY(size >= 5) && std::memcmp(line, "data:", 5) == 0) {
       const std::string_view value = detail::field_value(std::string_view(line, size), 4);
       if (value.size() <= detail::short_value) {
         char* bytes = detail::writable(pending().data, held + value.size());
@@ -2436,7 +2702,7 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         held += value.size() + 1;
       } else {
         store_state();
-        append_data_out_of_line(value); // long
+        append_data_out_of_line<Isa>(value); // long
         if (halted_) {
           return next;
         }
@@ -2453,10 +2719,10 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
         id_set_ = true;
       }
     } else if (size >= 6 && std::memcmp(line, "event:", 6) == 0) {
-      set_type(detail::field_value(std::string_view(line, size), 5));
+      set_type<Isa>(detail::field_value(std::string_view(line, size), 5));
     } else {
       store_state();
-      process_other_line_out_of_line(std::string_view(line, size), nul_end > start);
+      process_other_line_out_of_line<Isa>(std::string_view(line, size), nul_end > start);
       if (halted_) {
         return next;
       }
@@ -2464,11 +2730,11 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
     }
     if (ends_event) {
       if (held != 0) {
-        dispatch_data(held - 1, sink); // WHATWG: without the last LF
+        dispatch_data<Isa>(held - 1, sink); // WHATWG: without the last LF
         held = 0;
       } else {
         store_state();
-        dispatch_out_of_line(sink); // an id alone still sets the last event ID
+        dispatch_out_of_line<Isa>(sink); // an id alone still sets the last event ID
       }
       if (halted_) {
         return next;
@@ -2483,8 +2749,8 @@ parser::plain_lines_with(const char* const p, const std::size_t n, std::size_t s
 
 // Every other special byte: a line end after a line cut by a chunk boundary or repaired, CR,
 // NUL, a byte >= 0x80, a line too long. Returns false when the chunk is done with.
-template <typename Sink>
-bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
+template <typename Isa, typename Sink>
+bool parser::special_byte(cursor<Isa>& at, std::size_t end, Sink sink) {
   const char* p = at.p;
   const std::size_t n = at.n;
   const char c = p[end];
@@ -2494,13 +2760,13 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
       at.scan.pop();
       return true;
     }
-    const detail::utf8_sequence seq = detail::check_utf8_sequence(p, end, n);
+    const detail::utf8_sequence seq = detail::check_utf8_sequence<Isa>(p, end, n);
     const std::size_t next = end + seq.size;
     at.scan.skip_to(next);
     if (seq.kind == detail::utf8_sequence::valid) {
       return true; // the line goes on
     }
-    if (!append_to_line(std::string_view(p + at.start, end - at.start))) {
+    if (!append_to_line<Isa>(std::string_view(p + at.start, end - at.start))) {
       return false;
     }
     if (seq.kind == detail::utf8_sequence::truncated) {
@@ -2508,7 +2774,7 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
       return false;
     }
     // WHATWG: each maximal invalid subpart becomes one U+FFFD.
-    if (!append_to_line(detail::replacement_character)) {
+    if (!append_to_line<Isa>(detail::replacement_character)) {
       return false;
     }
     at.start = next;
@@ -2517,7 +2783,7 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
   std::string_view line(p + at.start, end - at.start);
   if (!line_.empty()) {
     // The line began in an earlier chunk or holds a repaired sequence.
-    if (!append_to_line(line)) {
+    if (!append_to_line<Isa>(line)) {
       return false;
     }
     line = line_;
@@ -2534,7 +2800,7 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
     }
   }
   at.scan.skip_to(next);
-  process_line(line, sink);
+  process_line<Isa>(line, sink);
   if (halted_) {
     return false;
   }
@@ -2543,10 +2809,11 @@ bool parser::special_byte(cursor& at, std::size_t end, Sink sink) {
   }
   line_has_nul_ = false;
   at.start = next;
-  return resume_plain(at, sink);
+  return resume_plain<Isa>(at, sink);
 }
 
 // Adds text to a line cut by a chunk boundary or an invalid sequence; false once too large.
+template <typename Isa>
 inline bool parser::append_to_line(std::string_view text) {
   if (line_.size() + text.size() > options_.max_event_size) {
     fail(errc::too_large);
@@ -2558,19 +2825,20 @@ inline bool parser::append_to_line(std::string_view text) {
 
 // Nearly every line of a stream is a data or id line or the blank line that ends an event:
 // those are decided here by their first bytes, everything else out of line.
-template <typename Sink>
+template <typename Isa, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE void parser::process_line(std::string_view line, Sink sink) {
   if (line.empty()) {
-    dispatch(sink);
+    dispatch<Isa>(sink);
   } else if (line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0) {
-    append_data(detail::field_value(line, 4));
+    append_data<Isa>(detail::field_value(line, 4));
   } else if (line.size() >= 3 && std::memcmp(line.data(), "id:", 3) == 0) {
-    set_id(detail::field_value(line, 2));
+    set_id<Isa>(detail::field_value(line, 2));
   } else {
-    process_other_line(line);
+    process_other_line<Isa>(line);
   }
 }
 
+template <typename Isa>
 inline void parser::process_other_line(std::string_view line) {
   if (line.front() == ':') {
     if (on_comment_) {
@@ -2580,26 +2848,28 @@ inline void parser::process_other_line(std::string_view line) {
   }
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
-    process_field(line, {}); // the whole line is the field name, the value is empty
+    process_field<Isa>(line, {}); // the whole line is the field name, the value is empty
     return;
   }
-  process_field(line.substr(0, colon), detail::field_value(line, colon));
+  process_field<Isa>(line.substr(0, colon), detail::field_value(line, colon));
 }
 
+template <typename Isa>
 inline void parser::process_field(std::string_view name, std::string_view value) {
   if (name == "data") {
-    append_data(value);
+    append_data<Isa>(value);
   } else if (name == "id") {
-    set_id(value);
+    set_id<Isa>(value);
   } else if (name == "event") {
-    set_type(value);
+    set_type<Isa>(value);
   } else if (name == "retry") {
-    process_retry(value);
+    process_retry<Isa>(value);
   } else if (on_unknown_field_) {
     on_unknown_field_(name, value);
   }
 }
 
+template <typename Isa>
 SSE_CLIENT_ALWAYS_INLINE void parser::append_data(std::string_view value) {
   // WHATWG: the value and an LF are appended; the dispatch drops the last LF.
   const std::size_t held = data_held_ + value.size() + 1;
@@ -2630,6 +2900,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::append_data(std::string_view value) {
   data_held_ = held;
 }
 
+template <typename Isa>
 SSE_CLIENT_ALWAYS_INLINE void parser::set_id(std::string_view value) {
   // WHATWG: an id containing NUL is ignored. The scan noted any NUL of the line, and the name
   // has none.
@@ -2639,6 +2910,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::set_id(std::string_view value) {
   }
 }
 
+template <typename Isa>
 inline void parser::set_type(std::string_view value) {
   // An empty type buffer dispatches as "message"; streams mostly repeat one type, which the
   // slot then already holds.
@@ -2650,6 +2922,7 @@ inline void parser::set_type(std::string_view value) {
   types_seen_ = true;
 }
 
+template <typename Isa>
 inline void parser::process_retry(std::string_view value) {
   if (value.empty()) {
     return;
@@ -2668,7 +2941,7 @@ inline void parser::process_retry(std::string_view value) {
   }
 }
 
-template <typename Sink>
+template <typename Isa, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE void parser::dispatch(Sink sink) {
   // WHATWG "dispatch the event", step by step.
   if (data_held_ == 0) {
@@ -2681,12 +2954,12 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch(Sink sink) {
     type_set_ = false;
     return;
   }
-  dispatch_data(data_held_ - 1, sink); // WHATWG: without the last LF
+  dispatch_data<Isa>(data_held_ - 1, sink); // WHATWG: without the last LF
 }
 
 // The dispatch of an event with data, `data_size` bytes of it (the plain lane keeps the size
 // in a register).
-template <typename Sink>
+template <typename Isa, typename Sink>
 SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink sink) {
   event& built = pending();
   if (!id_set_ && !detail::equal_short(built.id, committed().id)) {
@@ -2708,7 +2981,7 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink 
   // string grows to less than twice the length asked of it, which here is at most the data's
   // and a line end's, plus the 64 bytes writable() adds.
   if (data_size > detail::retained_data_capacity / 4) {
-    deliver_large(built, sink); // out of line: this frame keeps nothing across the sink
+    deliver_large<Isa>(built, sink); // out of line: this frame keeps nothing across the sink
     return;
   }
   sink(*this, static_cast<const event&>(built));

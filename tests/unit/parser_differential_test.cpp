@@ -89,8 +89,8 @@ std::string random_stream(rng_t& rng, std::size_t max_lines = 24) {
                                       "dat",
                                       "data ",
                                       "ID",
-                                      "\xEF\xBB\xBF"
-                                      "data"};
+                                      ("\xEF\xBB\xBF" // a BOM, not at stream start
+                                       "data")};
   static const char* const retries[] = {"1000", "0",  "007", "1a",
                                         "",     " 5", "-1",  "99999999999999999999999"};
   std::string stream;

@@ -11,6 +11,11 @@
 #include <string>
 #include <vector>
 
+// The portable build (tests/CMakeLists.txt) must run the plain C++ classifier alone.
+#if defined(SSE_CLIENT_NO_SIMD) && (defined(SSE_CLIENT_SSE2) || defined(SSE_CLIENT_AVX2))
+#error "SSE_CLIENT_NO_SIMD left a SIMD classifier in"
+#endif
+
 namespace {
 
 // Random bytes, weighted so that each special byte and its neighbours come up often.
@@ -36,7 +41,7 @@ std::vector<std::size_t> reference_positions(const std::string& s) {
 
 } // namespace
 
-TEST_CASE("scan: the SSE2 and AVX2 classifiers match the portable one on every byte value",
+TEST_CASE("scan: the word, SSE2 and AVX2 classifiers match the portable one on every byte value",
           "[scan]") {
   std::mt19937_64 rng(42);
   for (int round = 0; round < 2000; ++round) {
@@ -45,15 +50,50 @@ TEST_CASE("scan: the SSE2 and AVX2 classifiers match the portable one on every b
       block.assign(64, static_cast<char>(round)); // every byte value, in every lane
     }
     const std::uint64_t expected = sse::detail::special_mask_portable(block.data(), 64);
-#if defined(__SSE2__)
+    CHECK(sse::detail::special_mask_words(block.data()) == expected);
+#if defined(SSE_CLIENT_SSE2)
     CHECK(sse::detail::special_mask_sse2(block.data()) == expected);
 #endif
-#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+#if defined(SSE_CLIENT_AVX2)
     if (sse::detail::has_avx2()) {
       CHECK(sse::detail::special_mask_avx2(block.data()) == expected);
     }
 #endif
   }
+}
+
+TEST_CASE("scan: the word classifier on blocks of two values, in every pair of lanes", "[scan]") {
+  // The carries of its arithmetic could only leak between neighbouring bytes: every value next
+  // to every other value of interest, at every place in the block.
+  static constexpr unsigned char values[] = {0x00, 0x01, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E,
+                                             0x7F, 0x80, 0x81, 0x8A, 0x8D, 0xFE, 0xFF, 'a'};
+  for (const unsigned char a : values) {
+    for (const unsigned char b : values) {
+      for (std::size_t at = 0; at < 64; ++at) {
+        std::string block(64, static_cast<char>(a));
+        block[at] = static_cast<char>(b);
+        const std::uint64_t expected = sse::detail::special_mask_portable(block.data(), 64);
+        if (sse::detail::special_mask_words(block.data()) != expected) {
+          FAIL_CHECK("values " << unsigned{a} << " and " << unsigned{b} << " at " << at);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("scan: count_trailing_zeros finds the lowest bit, with the builtin or without",
+          "[scan]") {
+  std::mt19937_64 rng(3);
+  for (unsigned bit = 0; bit < 64; ++bit) {
+    const std::uint64_t alone = std::uint64_t{1} << bit;
+    const std::uint64_t with_higher = alone | (rng() << bit);
+    CHECK(sse::detail::count_trailing_zeros(alone) == bit);
+    CHECK(sse::detail::count_trailing_zeros_portable(alone) == bit);
+    CHECK(sse::detail::count_trailing_zeros(with_higher) == bit);
+    CHECK(sse::detail::count_trailing_zeros_portable(with_higher) == bit);
+  }
+  static_assert(sse::detail::count_trailing_zeros_portable(std::uint64_t{1} << 63) == 63);
+  static_assert(sse::detail::count_trailing_zeros_portable(0x30) == 4);
 }
 
 TEST_CASE("scan: the scanner yields every special byte in order, with either classifier",

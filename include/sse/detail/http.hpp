@@ -5,8 +5,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
-#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +57,18 @@ inline bool is_event_stream(std::string_view content_type) noexcept {
   return iequals(trim(content_type.substr(0, semicolon)), "text/event-stream");
 }
 
+/// Days from 1970-01-01 to the proleptic Gregorian date `year`-`month`-`day` (month 1 to 12),
+/// negative before it: the calendar arithmetic of timegm(), which not every platform has. Eras
+/// of 400 years repeat exactly; a year is counted from March, so that a leap day ends it.
+constexpr std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400); // [0, 399]
+  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
 /// A Retry-After value, in delta-seconds or as an HTTP date, as a delay from `now`.
 inline std::optional<std::chrono::milliseconds>
 parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
@@ -75,13 +87,17 @@ parse_retry_after(std::string_view value, std::chrono::system_clock::time_point 
     return std::chrono::seconds(std::stol(std::string(value)));
   }
   // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT" (the form RFC 9110 says senders use).
-  std::tm tm{};
+  int day = 0;
+  int year = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
   char weekday[4] = {};
   char month[4] = {};
   char zone[4] = {};
   const std::string text(value);
-  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &tm.tm_mday, month,
-                  &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, zone) != 8) {
+  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &day, month, &year, &hour,
+                  &minute, &second, zone) != 8) {
     return std::nullopt;
   }
   static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -89,13 +105,18 @@ parse_retry_after(std::string_view value, std::chrono::system_clock::time_point 
   if (index == std::string_view::npos || index % 3 != 0) {
     return std::nullopt;
   }
-  tm.tm_mon = static_cast<int>(index / 3);
-  tm.tm_year -= 1900;
-  const std::time_t when = timegm(&tm);
-  if (when == static_cast<std::time_t>(-1)) {
+  // RFC 9110: a four-digit year; a leap second (60) is allowed.
+  if (day < 1 || day > 31 || year < 0 || year > 9999 || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 60) {
     return std::nullopt;
   }
-  const auto delay = std::chrono::system_clock::from_time_t(when) - now;
+  // UTC by arithmetic: no platform call (timegm is POSIX only) and no time zone involved.
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(index / 3 + 1), static_cast<unsigned>(day));
+  const std::chrono::seconds when(days * 86400 + hour * 3600 + minute * 60 + second);
+  const auto delay = std::chrono::system_clock::time_point(
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(when)) -
+                     now;
   if (delay <= std::chrono::system_clock::duration::zero()) {
     return std::chrono::milliseconds(0);
   }

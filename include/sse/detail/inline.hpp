@@ -10,6 +10,9 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
 #define SSE_CLIENT_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define SSE_CLIENT_ALWAYS_INLINE __forceinline
+#define SSE_CLIENT_NOINLINE __declspec(noinline)
 #else
 #define SSE_CLIENT_ALWAYS_INLINE inline
 #define SSE_CLIENT_NOINLINE

@@ -4,25 +4,23 @@
 #define SSE_CLIENT_DETAIL_SCAN_HPP
 
 #include <sse/detail/inline.hpp>
+#include <sse/detail/isa.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
-#if defined(__SSE2__)
+#if defined(SSE_CLIENT_SSE2)
 #include <emmintrin.h>
 #include <xmmintrin.h>
 #endif
-// x86-64 with GCC or Clang: an AVX2 classifier, chosen at run time when the processor has it,
-// so that a default build (SSE2 only) gets it too. Defining SSE_CLIENT_NO_AVX2 leaves it out
-// (the tests build the single header so, to run the SSE2 paths on an AVX2 machine).
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SSE_CLIENT_NO_AVX2)
-#define SSE_CLIENT_AVX2_AT_RUN_TIME 1
+// x86-64: an AVX2 classifier, chosen at run time when the processor has it (GCC and Clang), so
+// that a default build (SSE2 only) gets it too. Defining SSE_CLIENT_NO_AVX2 leaves it out (the
+// tests build the single header so, to run the SSE2 paths on an AVX2 machine), and
+// SSE_CLIENT_NO_SIMD leaves out SSE2 too (see isa.hpp). Each function below takes the
+// translation unit's instruction sets as a template argument (see isa.hpp), defaulted.
+#if defined(SSE_CLIENT_AVX2)
 #include <immintrin.h>
-// For a function compiled for AVX2 as a whole, and BMI1, which every AVX2 processor has.
-#define SSE_CLIENT_AVX2_TARGET __attribute__((target("avx2,bmi")))
-#else
-#define SSE_CLIENT_AVX2_TARGET
 #endif
 
 namespace sse::detail {
@@ -34,6 +32,7 @@ inline bool is_special_byte(char c) noexcept {
 }
 
 /// Bit k set: byte k of the `size` <= 64 at `p` is special. The reference the others match.
+template <typename Isa = compiled_isa>
 inline std::uint64_t special_mask_portable(const char* p, std::size_t size) noexcept {
   std::uint64_t mask = 0;
   for (std::size_t k = 0; k < size; ++k) {
@@ -42,8 +41,35 @@ inline std::uint64_t special_mask_portable(const char* p, std::size_t size) noex
   return mask;
 }
 
-#if defined(__SSE2__)
+/// The same for the 64 bytes at `p`, 8 at a time in plain C++ (SIMD within a register): for a
+/// processor without SSE2, or with SSE_CLIENT_NO_SIMD.
+template <typename Isa = compiled_isa>
+inline std::uint64_t special_mask_words(const char* p) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101U;
+  constexpr std::uint64_t low7 = ones * 0x7F;
+  constexpr std::uint64_t high = ones * 0x80;
+  // Bit 7 of each byte set where the byte is 0: the sum sets it for the nonzero low 7 bits and
+  // never carries into the next byte (0x7F + 0x7F < 0x100).
+  const auto zero_bytes = [](std::uint64_t x) { return ~(((x & low7) + low7) | x) & high; };
+  std::uint64_t mask = 0;
+  for (unsigned word = 0; word < 8; ++word) {
+    // Byte k of the word is p[k], whatever the byte order (compilers make this one load).
+    std::uint64_t x = 0;
+    for (unsigned k = 0; k < 8; ++k) {
+      x |= std::uint64_t{static_cast<unsigned char>(p[word * 8 + k])} << (8 * k);
+    }
+    // A byte >= 0x80 has bit 7 already.
+    const std::uint64_t special =
+        (x | zero_bytes(x) | zero_bytes(x ^ (ones * '\n')) | zero_bytes(x ^ (ones * '\r'))) & high;
+    // Bit 7 of byte k to bit 56 + k: the multiplier's terms never meet, so nothing carries.
+    mask |= ((special * 0x0002040810204081U) >> 56) << (word * 8);
+  }
+  return mask;
+}
+
+#if defined(SSE_CLIENT_SSE2)
 /// The same for the 64 bytes at `p`, 16 at a time.
+template <typename Isa = compiled_isa>
 inline std::uint64_t special_mask_sse2(const char* p) noexcept {
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i cr = _mm_set1_epi8('\r');
@@ -70,12 +96,13 @@ inline std::uint64_t special_mask_sse2(const char* p) noexcept {
 }
 #endif
 
-#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+#if defined(SSE_CLIENT_AVX2)
 /// The same for the 64 bytes at `p`, 32 at a time, with one table lookup per 32 in place of
 /// three comparisons: a byte below 0x80 is CR, LF or NUL exactly when it equals the table's
 /// entry for its low four bits (an entry no other byte has, 0xFF, for the other 13). A byte
 /// >= 0x80 looks up 0 and is caught by its own top bit, as in SSE2.
-__attribute__((target("avx2"))) inline std::uint64_t special_mask_avx2(const char* p) noexcept {
+template <typename Isa = compiled_isa>
+SSE_CLIENT_AVX2_TARGET inline std::uint64_t special_mask_avx2(const char* p) noexcept {
   constexpr char none = static_cast<char>(0xFF);
   const __m256i ends = _mm256_setr_epi8(               //
       '\0', none, none, none, none, none, none, none,  //
@@ -92,39 +119,30 @@ __attribute__((target("avx2"))) inline std::uint64_t special_mask_avx2(const cha
 }
 #endif
 
-/// Whether this processor runs AVX2, and BMI1 with it (as every AVX2 processor does); asked once.
-inline bool has_avx2() noexcept {
-#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
-  static const bool has = __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("bmi") != 0;
-  return has;
-#else
-  return false;
-#endif
-}
-
 /// The special bytes of the 64 bytes at `p`, with the AVX2 classifier or without: inline, for
 /// code compiled for AVX2 as a whole when `Avx2`.
-template <bool Avx2>
+template <typename Isa, bool Avx2>
 SSE_CLIENT_ALWAYS_INLINE std::uint64_t special_mask(const char* p) noexcept {
-#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+#if defined(SSE_CLIENT_AVX2)
   if constexpr (Avx2) {
-    return special_mask_avx2(p);
+    return special_mask_avx2<Isa>(p);
   }
 #endif
-#if defined(__SSE2__)
-  return special_mask_sse2(p);
+#if defined(SSE_CLIENT_SSE2)
+  return special_mask_sse2<Isa>(p);
 #else
-  return special_mask_portable(p, 64);
+  return special_mask_words<Isa>(p);
 #endif
 }
 
 /// Yields the special bytes (CR, LF, NUL, >= 0x80) of one chunk in order. A 64-byte block is
 /// classified once into a bit mask, so a chunk of short lines costs one pass over its bytes
 /// rather than one search per line; a block with nothing special costs one branch.
+template <typename Isa = compiled_isa>
 class special_scanner {
 public:
   /// `avx2`: classify with AVX2 (only where has_avx2(); tests force either way).
-  special_scanner(const char* p, std::size_t size, bool avx2 = has_avx2()) noexcept
+  special_scanner(const char* p, std::size_t size, bool avx2 = has_avx2<Isa>()) noexcept
       : p_(p), size_(size), avx2_(avx2) {}
 
   /// Index of the first special byte not yet consumed, or the chunk's size when there is none.
@@ -132,7 +150,7 @@ public:
     if (mask_ == 0 && !find_block()) {
       return size_;
     }
-    return block_ + count_trailing_zeros(mask_);
+    return block_ + count_trailing_zeros<Isa>(mask_);
   }
 
   /// Consumes the special byte next() returned.
@@ -172,12 +190,8 @@ private:
     return false;
   }
 
-  static unsigned count_trailing_zeros(std::uint64_t mask) noexcept {
-    return static_cast<unsigned>(__builtin_ctzll(mask));
-  }
-
   std::uint64_t block_mask(const char* p, [[maybe_unused]] bool prefetch) const noexcept {
-#if defined(__SSE2__)
+#if defined(SSE_CLIENT_SSE2)
     if (prefetch) {
       _mm_prefetch(p + prefetch_distance, _MM_HINT_T0);
     }
@@ -186,12 +200,12 @@ private:
   }
 
   std::uint64_t classify(const char* p) const noexcept {
-#if defined(SSE_CLIENT_AVX2_AT_RUN_TIME)
+#if defined(SSE_CLIENT_AVX2)
     if (avx2_) {
-      return special_mask_avx2(p);
+      return special_mask_avx2<Isa>(p);
     }
 #endif
-    return special_mask<false>(p);
+    return special_mask<Isa, false>(p);
   }
 
   // The last `size` < 64 bytes of the chunk, classified without reading past them.

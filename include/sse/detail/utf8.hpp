@@ -3,6 +3,8 @@
 #ifndef SSE_CLIENT_DETAIL_UTF8_HPP
 #define SSE_CLIENT_DETAIL_UTF8_HPP
 
+#include <sse/detail/isa.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -25,6 +27,7 @@ struct utf8_sequence {
 
 /// Classifies the sequence at `p[i]` (i < n) exactly as the WHATWG "UTF-8 decoder" would
 /// consume it, looking at no byte past `p[n - 1]`.
+template <typename Isa = compiled_isa>
 inline utf8_sequence check_utf8_sequence(const char* p, std::size_t i, std::size_t n) noexcept {
   const auto lead = static_cast<std::uint8_t>(p[i]);
   // Length from the lead byte, and the range the second byte must fall in (WHATWG's

@@ -284,7 +284,13 @@ TEST_CASE("test_server: abort() resets the connection, close() ends it with FIN"
   {
     raw_client client(server.port());
     REQUIRE(client.send(get("/abort")));
-    CHECK(client.read_all(5s) == raw_client::end::reset);
+    const auto ended = client.read_all(5s);
+    if (sse_test::under_wine()) {
+      // Wine 8 closes a socket with SO_LINGER 0 with a FIN, not an RST; Windows resets it.
+      CHECK((ended == raw_client::end::reset || ended == raw_client::end::eof));
+    } else {
+      CHECK(ended == raw_client::end::reset);
+    }
   }
   {
     raw_client client(server.port());

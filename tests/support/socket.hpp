@@ -158,6 +158,18 @@ inline std::ptrdiff_t recv_some(socket_t s, char* data, std::size_t size) noexce
 #endif
 }
 
+/// True when this Windows program runs under Wine (its ntdll exports wine_get_version): a test
+/// names each difference from Windows it allows there.
+inline bool under_wine() noexcept {
+#ifdef _WIN32
+  const HMODULE ntdll = ::GetModuleHandleA("ntdll.dll");
+  return ntdll != nullptr &&
+         reinterpret_cast<void*>(::GetProcAddress(ntdll, "wine_get_version")) != nullptr;
+#else
+  return false;
+#endif
+}
+
 } // namespace sse_test
 
 #endif // SSE_CLIENT_TESTS_SUPPORT_SOCKET_HPP

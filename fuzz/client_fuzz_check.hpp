@@ -7,12 +7,7 @@
 
 #include <sse/sse.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "../tests/support/socket.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -25,18 +20,17 @@
 namespace sse_fuzz {
 
 // One listening socket on 127.0.0.1 for the whole process.
-inline int fuzz_listener(std::uint16_t& port) {
+inline sse_test::socket_t fuzz_listener(std::uint16_t& port) {
   static std::uint16_t bound_port = 0;
-  static const int fd = [] {
-    const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  static const sse_test::socket_t fd = [] {
+    const sse_test::socket_t s = sse_test::tcp_socket();
+    sse_test::set_socket_option(s, SOL_SOCKET, SO_REUSEADDR, 1);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address);
     listen(s, 16);
-    socklen_t length = sizeof address;
+    sse_test::socket_length length = sizeof address;
     getsockname(s, reinterpret_cast<sockaddr*>(&address), &length);
     bound_port = ntohs(address.sin_port);
     return s;
@@ -47,40 +41,39 @@ inline int fuzz_listener(std::uint16_t& port) {
 
 // Accepts one connection, reads the request head, answers 200 text/event-stream with `body`
 // in writes of `step` bytes, and closes.
-inline void serve_once(int listener, const std::string& body, std::size_t step) {
-  pollfd p{listener, POLLIN, 0};
-  if (poll(&p, 1, 5000) <= 0) {
+inline void serve_once(sse_test::socket_t listener, const std::string& body, std::size_t step) {
+  sse_test::poll_entry p{listener, sse_test::poll_in, 0};
+  if (sse_test::poll_sockets(&p, 1, 5000) <= 0) {
     return;
   }
-  const int fd = accept(listener, nullptr, nullptr);
-  if (fd < 0) {
+  const sse_test::socket_t fd = accept(listener, nullptr, nullptr);
+  if (fd == sse_test::invalid_socket) {
     return;
   }
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sse_test::set_socket_option(fd, IPPROTO_TCP, TCP_NODELAY, 1);
   std::string request;
   char buffer[4096];
   while (request.find("\r\n\r\n") == std::string::npos) {
-    const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    const auto n = sse_test::recv_some(fd, buffer, sizeof buffer);
     if (n <= 0) {
-      close(fd);
+      sse_test::close_socket(fd);
       return;
     }
     request.append(buffer, static_cast<std::size_t>(n));
   }
   const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                            "Connection: close\r\n\r\n";
-  send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+  sse_test::send_some(fd, head.data(), head.size());
   for (std::size_t at = 0; at < body.size(); at += step) {
     const std::string_view piece = std::string_view(body).substr(at, step);
-    if (send(fd, piece.data(), piece.size(), MSG_NOSIGNAL) < 0) {
+    if (sse_test::send_some(fd, piece.data(), piece.size()) < 0) {
       break;
     }
   }
-  shutdown(fd, SHUT_WR);
-  while (recv(fd, buffer, sizeof buffer, 0) > 0) {
+  shutdown(fd, sse_test::shut_write);
+  while (sse_test::recv_some(fd, buffer, sizeof buffer) > 0) {
   }
-  close(fd);
+  sse_test::close_socket(fd);
 }
 
 /// Returns "" when the client over a socket agrees with the parser, else what differed.
@@ -98,7 +91,7 @@ inline std::string check_client_input(const std::uint8_t* data, std::size_t size
   const bool too_large = static_cast<bool>(parser.feed(body));
 
   std::uint16_t port = 0;
-  const int listener = fuzz_listener(port);
+  const auto listener = fuzz_listener(port);
   std::thread server([&] { serve_once(listener, body, step); });
 
   std::vector<sse::event> seen;

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 build="${1:-build-windows}"
 shift || true
 start=$SECONDS
-deps="$(tools/windows-deps.sh | tail -n 1)"
+# SSE_CLIENT_WINDOWS_CURL_PREFIX: where libcurl for Windows is built once and kept (CI keeps it
+# outside the clone, so a later run on the same machine skips the build).
+deps="$(tools/windows-deps.sh ${SSE_CLIENT_WINDOWS_CURL_PREFIX:+"$SSE_CLIENT_WINDOWS_CURL_PREFIX"} | tail -n 1)"
 echo "windows-deps: ${deps} ($((SECONDS - start)) s)"
 
 # A warm, persistent wineserver for the whole run, in the prefix the toolchain gives the tests:

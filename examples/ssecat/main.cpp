@@ -4,12 +4,19 @@
 
 #include "cli.hpp"
 #include <nlohmann/json.hpp>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#include <windows.h>
+#else
 #include <pthread.h>
 #include <unistd.h>
+#endif
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +25,7 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -100,6 +108,60 @@ void print_stats(const sse::client_stats& s) {
                s.last_error ? s.last_error->message.c_str() : "");
 }
 
+#ifdef _WIN32
+// Console control events stand for the signals: Ctrl-C and Ctrl-Break for SIGINT, closing the
+// console window, logging off and shutting down for SIGTERM. The system calls the handler on a
+// thread of its own; the handler hands the signal number to the watcher thread in main().
+struct console_events {
+  std::mutex mutex;
+  std::condition_variable changed;
+  int signal = 0;    // the first event's signal number
+  int count = 0;     // events so far
+  bool done = false; // the loop has returned
+};
+
+console_events& events() {
+  static console_events e;
+  return e;
+}
+
+BOOL WINAPI on_console_event(DWORD type) {
+  int signal = 0;
+  switch (type) {
+  case CTRL_C_EVENT:
+  case CTRL_BREAK_EVENT:
+    signal = SIGINT;
+    break;
+  case CTRL_CLOSE_EVENT:
+  case CTRL_LOGOFF_EVENT:
+  case CTRL_SHUTDOWN_EVENT:
+    signal = SIGTERM;
+    break;
+  default:
+    return FALSE;
+  }
+  console_events& e = events();
+  std::unique_lock<std::mutex> lock(e.mutex);
+  if (e.count++ == 0) {
+    e.signal = signal;
+  }
+  e.changed.notify_all();
+  if (signal == SIGTERM) {
+    // The system ends the process once this returns: give the stream its second to end.
+    e.changed.wait_for(lock, std::chrono::seconds(2), [&] { return e.done; });
+  }
+  return TRUE;
+}
+
+// A console that takes ANSI colour codes (GetConsoleMode fails for files, pipes and NUL).
+bool colour_console() {
+  const HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
+  DWORD mode = 0;
+  return GetConsoleMode(out, &mode) != 0 &&
+         SetConsoleMode(out, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING) != 0;
+}
+#endif
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -120,6 +182,14 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+#ifdef _WIN32
+  // The same bytes as on Linux: LF line ends, not CRLF.
+  _setmode(_fileno(stdout), _O_BINARY);
+  // Ctrl-C reaches the handler even when the parent started ssecat in a process group of its own
+  // (which ignores Ctrl-C by default).
+  SetConsoleCtrlHandler(nullptr, FALSE);
+  SetConsoleCtrlHandler(on_console_event, TRUE);
+#else
   // A write to a closed pipe (`ssecat URL | head -1`) fails with EPIPE, which ends ssecat with
   // status 1 and a message, instead of killing it.
   std::signal(SIGPIPE, SIG_IGN);
@@ -132,6 +202,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGUSR1); // our own "exit now" for the watcher
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+#endif
 
   const bool verbose = settings.verbose;
   if (settings.until || settings.until_event) {
@@ -177,7 +248,11 @@ int main(int argc, char** argv) {
   state.left = settings.max_events.value_or(UINT64_MAX);
   state.quiet = settings.quiet;
   state.json = settings.json;
+#ifdef _WIN32
+  state.colour = !settings.json && colour_console();
+#else
   state.colour = !settings.json && isatty(STDOUT_FILENO) != 0;
+#endif
   state.client = client.get();
   const std::uint64_t max_events = state.left;
   const bool quiet = state.quiet;
@@ -215,6 +290,28 @@ int main(int argc, char** argv) {
   // a second passing without the end (the loop's thread is stuck writing to a pipe nobody
   // reads), ends the process at once.
   std::atomic<int> interrupted{0};
+#ifdef _WIN32
+  std::thread watcher([&] {
+    console_events& e = events();
+    std::unique_lock<std::mutex> lock(e.mutex);
+    e.changed.wait(lock, [&] { return e.count > 0 || e.done; });
+    if (e.count == 0) {
+      return;
+    }
+    const int signal = e.signal;
+    const int seen = e.count;
+    interrupted = signal;
+    lock.unlock();
+    client->close();
+    lock.lock();
+    e.changed.wait_for(lock, std::chrono::seconds(1), [&] { return e.done || e.count > seen; });
+    if (!e.done) {
+      // Not std::_Exit: ExitProcess unloads the C runtime's DLL, which flushes stdout, and that
+      // blocks on the very pipe that keeps the loop's thread from ending.
+      TerminateProcess(GetCurrentProcess(), static_cast<UINT>(128 + signal));
+    }
+  });
+#else
   std::thread watcher([&] {
     int signal = 0;
     sigwait(&signals, &signal);
@@ -228,11 +325,21 @@ int main(int argc, char** argv) {
       std::_Exit(128 + signal);
     }
   });
+#endif
 
   const auto started = clock_type::now();
   client->start();
   loop.run();
+#ifdef _WIN32
+  {
+    console_events& e = events();
+    std::lock_guard<std::mutex> lock(e.mutex);
+    e.done = true;
+    e.changed.notify_all();
+  }
+#else
   pthread_kill(watcher.native_handle(), SIGUSR1);
+#endif
   watcher.join();
   if (settings.cookie_jar_file) {
     try {

@@ -251,8 +251,8 @@ TEST_CASE("hostile server: headers dripped a byte at a time are activity, not si
     const std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Pad: " + std::string(120, 'p') +
         "\r\n\r\n";
-    for (const char byte : head) { // 1.5 s of headers, one byte per 10 ms
-      if (!c.send(std::string(1, byte)) || !c.sleep_for(10ms)) {
+    for (const char one : head) { // 1.5 s of headers, one byte per 10 ms
+      if (!c.send(std::string(1, one)) || !c.sleep_for(10ms)) {
         return;
       }
     }

@@ -1,15 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The test support itself: test_server, silent_server, wait_until and recorder, driven by a
 // raw-socket client (the library's client is tested with them elsewhere).
+#include "support/socket.hpp"
 #include "support/test_server.hpp"
 #include "support/wait.hpp"
-#include <arpa/inet.h>
 #include <catch2/catch.hpp>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,8 +32,8 @@ public:
   enum class end { eof, reset, timeout, found };
 
   explicit raw_client(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
+    fd_ = sse_test::tcp_socket();
+    if (fd_ == sse_test::invalid_socket) {
       throw std::runtime_error("socket failed");
     }
     sockaddr_in addr{};
@@ -46,11 +41,10 @@ public:
     addr.sin_port = htons(port);
     ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
+      sse_test::close_socket(fd_);
       throw std::runtime_error("connect failed");
     }
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sse_test::set_socket_option(fd_, IPPROTO_TCP, TCP_NODELAY, 1);
   }
   ~raw_client() { close(); }
   raw_client(const raw_client&) = delete;
@@ -59,7 +53,7 @@ public:
   bool send(std::string_view bytes) {
     // Ends: each pass sends bytes or fails.
     while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      const auto n = sse_test::send_some(fd_, bytes.data(), bytes.size());
       if (n <= 0) {
         return false;
       }
@@ -79,9 +73,9 @@ public:
   const std::string& data() const { return data_; }
 
   void close() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
+    if (fd_ != sse_test::invalid_socket) {
+      sse_test::close_socket(fd_);
+      fd_ = sse_test::invalid_socket;
     }
   }
 
@@ -98,23 +92,23 @@ private:
       if (left.count() <= 0) {
         return end::timeout;
       }
-      pollfd pfd{fd_, POLLIN, 0};
-      if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
+      sse_test::poll_entry pfd{fd_, sse_test::poll_in, 0};
+      if (sse_test::poll_sockets(&pfd, 1, static_cast<int>(left.count())) <= 0) {
         continue;
       }
       char buffer[16384];
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      const auto n = sse_test::recv_some(fd_, buffer, sizeof buffer);
       if (n > 0) {
         data_.append(buffer, static_cast<std::size_t>(n));
       } else if (n == 0) {
         return end::eof;
-      } else if (errno != EINTR) {
+      } else if (!sse_test::socket_interrupted(sse_test::socket_error())) {
         return end::reset;
       }
     }
   }
 
-  int fd_ = -1;
+  sse_test::socket_t fd_ = sse_test::invalid_socket;
   std::string data_;
 };
 
@@ -290,7 +284,13 @@ TEST_CASE("test_server: abort() resets the connection, close() ends it with FIN"
   {
     raw_client client(server.port());
     REQUIRE(client.send(get("/abort")));
-    CHECK(client.read_all(5s) == raw_client::end::reset);
+    const auto ended = client.read_all(5s);
+    if (sse_test::under_wine()) {
+      // Wine 8 closes a socket with SO_LINGER 0 with a FIN, not an RST; Windows resets it.
+      CHECK((ended == raw_client::end::reset || ended == raw_client::end::eof));
+    } else {
+      CHECK(ended == raw_client::end::reset);
+    }
   }
   {
     raw_client client(server.port());

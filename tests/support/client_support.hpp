@@ -5,12 +5,9 @@
 
 #include <sse/sse.hpp>
 
+#include "support/socket.hpp"
 #include "support/test_server.hpp"
 #include "support/wait.hpp"
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -50,14 +47,14 @@ struct collected {
 
 /// A loopback port nobody listens on right now (bound, then closed).
 inline std::uint16_t unused_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const socket_t fd = tcp_socket();
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
+  socket_length length = sizeof address;
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
+  close_socket(fd);
   return ntohs(address.sin_port);
 }
 

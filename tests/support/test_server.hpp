@@ -3,13 +3,7 @@
 #ifndef SSE_CLIENT_TESTS_SUPPORT_TEST_SERVER_HPP
 #define SSE_CLIENT_TESTS_SUPPORT_TEST_SERVER_HPP
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "support/socket.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -164,22 +158,65 @@ constexpr std::chrono::milliseconds linger_timeout{2000};
 constexpr std::chrono::milliseconds wait_cap{24 * 60 * 60 * 1000};
 
 [[noreturn]] inline void throw_errno(const char* what) {
-  throw std::system_error(errno, std::generic_category(), what);
+  throw_socket_error(what);
 }
 
-inline void set_nonblocking_cloexec(int fd) {
+/// Non-blocking, and on POSIX close-on-exec (Windows sockets are made uninheritable).
+inline void set_nonblocking_cloexec(socket_t fd) {
+#ifdef _WIN32
+  u_long on = 1;
+  if (::ioctlsocket(fd, static_cast<long>(FIONBIO), &on) != 0) {
+    throw_errno("ioctlsocket(FIONBIO)");
+  }
+#else
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
       ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
     throw_errno("fcntl");
   }
+#endif
 }
+
+#ifdef _WIN32
+inline std::pair<socket_t, std::uint16_t> listen_loopback(); // stop_signal's socket pair
+#endif
 
 /// The server's "stop now" flag plus a pipe that becomes readable, once and for good, when the
 /// flag is set: every thread waiting in poll() wakes at once, so waits need no short slices.
 class stop_signal {
 public:
   stop_signal() {
+#ifdef _WIN32
+    // WSAPoll waits on sockets only: a loopback TCP connection instead of a pipe.
+    const auto [listener, port] = listen_loopback();
+    try {
+      write_fd_ = tcp_socket();
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(port);
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (write_fd_ == invalid_socket ||
+          ::connect(write_fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        throw_errno("connect");
+      }
+      read_fd_ = ::accept(listener, nullptr, nullptr);
+      if (read_fd_ == invalid_socket) {
+        throw_errno("accept");
+      }
+      set_nonblocking_cloexec(read_fd_);
+      set_nonblocking_cloexec(write_fd_);
+    } catch (...) {
+      close_socket(listener);
+      if (read_fd_ != invalid_socket) {
+        close_socket(read_fd_);
+      }
+      if (write_fd_ != invalid_socket) {
+        close_socket(write_fd_);
+      }
+      throw;
+    }
+    close_socket(listener);
+#else
     int fds[2];
     if (::pipe(fds) != 0) {
       throw_errno("pipe");
@@ -194,10 +231,11 @@ public:
       ::close(write_fd_);
       throw;
     }
+#endif
   }
   ~stop_signal() {
-    ::close(read_fd_);
-    ::close(write_fd_);
+    close_socket(read_fd_);
+    close_socket(write_fd_);
   }
   stop_signal(const stop_signal&) = delete;
   stop_signal& operator=(const stop_signal&) = delete;
@@ -207,26 +245,34 @@ public:
       return;
     }
     const char byte = 1;
+#ifdef _WIN32
+    (void)send_some(write_fd_, &byte, 1);
+#else
     for (int attempt = 0; attempt < 100; ++attempt) { // only EINTR repeats
       if (::write(write_fd_, &byte, 1) >= 0 || errno != EINTR) {
         break;
       }
     }
+#endif
   }
-  bool stopping() const noexcept { return stopping_.load(); }
-  int fd() const noexcept { return read_fd_; }
+  bool stopping() const noexcept {
+    return stopping_.load();
+  }
+  socket_t fd() const noexcept {
+    return read_fd_;
+  }
 
 private:
   std::atomic<bool> stopping_{false};
-  int read_fd_ = -1;
-  int write_fd_ = -1;
+  socket_t read_fd_ = invalid_socket;
+  socket_t write_fd_ = invalid_socket;
 };
 
 enum class wait_result { ready, timed_out, stopped };
 
 /// Waits until `fd` reports any of `events` (or an error/hangup), the stop signal fires, or
-/// `timeout` passes. With fd < 0 it only sleeps, interruptibly.
-inline wait_result wait_fd(int fd, short events, std::chrono::milliseconds timeout,
+/// `timeout` passes. With invalid_socket it only sleeps, interruptibly.
+inline wait_result wait_fd(socket_t fd, short events, std::chrono::milliseconds timeout,
                            const stop_signal& stop) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + std::min(timeout, wait_cap);
@@ -237,16 +283,16 @@ inline wait_result wait_fd(int fd, short events, std::chrono::milliseconds timeo
     }
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
     const auto wait_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1000));
-    pollfd fds[2] = {{stop.fd(), POLLIN, 0}, {fd, events, 0}};
-    const nfds_t count = fd >= 0 ? 2 : 1;
-    const int n = ::poll(fds, count, wait_ms);
+    poll_entry fds[2] = {{stop.fd(), poll_in, 0}, {fd, events, 0}};
+    const std::size_t count = fd != invalid_socket ? 2 : 1;
+    const int n = poll_sockets(fds, count, wait_ms);
     if (n > 0 && fds[0].revents != 0) {
       return wait_result::stopped;
     }
     if (n > 0 && count == 2 && fds[1].revents != 0) {
       return wait_result::ready;
     }
-    if (n < 0 && errno != EINTR) {
+    if (n < 0 && !socket_interrupted(socket_error())) {
       return wait_result::timed_out;
     }
     if (left.count() <= 0) {
@@ -258,22 +304,23 @@ inline wait_result wait_fd(int fd, short events, std::chrono::milliseconds timeo
 /// Writes every byte of `bytes` (MSG_NOSIGNAL: a vanished peer is an error, not SIGPIPE).
 /// False when the peer is gone, the server stops while the socket is full, or the peer reads
 /// nothing for `send_stall_timeout`.
-inline bool send_all(int fd, std::string_view bytes, const stop_signal& stop) {
-  if (fd < 0) {
+inline bool send_all(socket_t fd, std::string_view bytes, const stop_signal& stop) {
+  if (fd == invalid_socket) {
     return false;
   }
   // Ends: each pass either sends bytes or waits (bounded) for room.
   while (!bytes.empty()) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const auto n = send_some(fd, bytes.data(), bytes.size());
     if (n > 0) {
       bytes.remove_prefix(static_cast<std::size_t>(n));
       continue;
     }
-    if (n < 0 && errno == EINTR) {
+    const int error = n < 0 ? socket_error() : 0;
+    if (n < 0 && socket_interrupted(error)) {
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (wait_fd(fd, POLLOUT, send_stall_timeout, stop) != wait_result::ready) {
+    if (n < 0 && socket_would_block(error)) {
+      if (wait_fd(fd, poll_out, send_stall_timeout, stop) != wait_result::ready) {
         return false;
       }
       continue;
@@ -284,14 +331,13 @@ inline bool send_all(int fd, std::string_view bytes, const stop_signal& stop) {
 }
 
 /// Binds a TCP socket to 127.0.0.1 on a kernel-chosen port and listens. Returns {fd, port}.
-inline std::pair<int, std::uint16_t> listen_loopback() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
+inline std::pair<socket_t, std::uint16_t> listen_loopback() {
+  const socket_t fd = tcp_socket();
+  if (fd == invalid_socket) {
     throw_errno("socket");
   }
   try {
-    const int one = 1;
-    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    if (set_socket_option(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0) {
       throw_errno("setsockopt(SO_REUSEADDR)");
     }
     sockaddr_in addr{};
@@ -306,13 +352,13 @@ inline std::pair<int, std::uint16_t> listen_loopback() {
     if (::listen(fd, SOMAXCONN) != 0) {
       throw_errno("listen");
     }
-    socklen_t len = sizeof addr;
+    socket_length len = sizeof addr;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
       throw_errno("getsockname");
     }
     return {fd, ntohs(addr.sin_port)};
   } catch (...) {
-    ::close(fd);
+    close_socket(fd);
     throw;
   }
 }
@@ -320,7 +366,7 @@ inline std::pair<int, std::uint16_t> listen_loopback() {
 /// Buffered reads from one socket, all bounded by one deadline and the stop signal.
 class input {
 public:
-  input(int fd, const stop_signal& stop)
+  input(socket_t fd, const stop_signal& stop)
       : fd_(fd), stop_(stop), deadline_(std::chrono::steady_clock::now() + request_timeout) {}
 
   enum class line_result { ok, too_long, ended };
@@ -369,22 +415,23 @@ private:
     for (;;) { // ends at the deadline (wait_fd) or on any read result
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(
           deadline_ - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || wait_fd(fd_, POLLIN, left, stop_) != wait_result::ready) {
+      if (left.count() <= 0 || wait_fd(fd_, poll_in, left, stop_) != wait_result::ready) {
         return false;
       }
       char chunk[16384];
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      const auto n = recv_some(fd_, chunk, sizeof chunk);
       if (n > 0) {
         buffer_.append(chunk, static_cast<std::size_t>(n));
         return true;
       }
-      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      const int error = socket_error();
+      if (n == 0 || (!socket_would_block(error) && !socket_interrupted(error))) {
         return false;
       }
     }
   }
 
-  int fd_;
+  socket_t fd_;
   const stop_signal& stop_;
   std::chrono::steady_clock::time_point deadline_;
   std::string buffer_;
@@ -436,7 +483,7 @@ constexpr int request_gone = -1; // peer left, time ran out or server stopping: 
 
 /// Reads one request into `req`. Returns request_ok, request_gone, or the 4xx/5xx status the
 /// server answers a malformed or unsupported request with.
-inline int read_request(int fd, const stop_signal& stop, request& req) {
+inline int read_request(socket_t fd, const stop_signal& stop, request& req) {
   input in(fd, stop);
   std::string line;
   // RFC 9112 2.2: a server should ignore at least one empty line before the request-line.
@@ -641,23 +688,20 @@ public:
   /// Graceful close: sends FIN after any queued bytes. The socket stays readable, so
   /// wait_closed_by_peer() still works; the descriptor is released when the handler returns.
   void close() noexcept {
-    if (fd_ >= 0 && !write_closed_) {
-      ::shutdown(fd_, SHUT_WR);
+    if (fd_ != invalid_socket && !write_closed_) {
+      ::shutdown(fd_, shut_write);
     }
     write_closed_ = true;
   }
 
   /// Abortive close: SO_LINGER 0 then close(), so the client sees a TCP RST (ECONNRESET).
   void abort() noexcept {
-    if (fd_ < 0) {
+    if (fd_ == invalid_socket) {
       return;
     }
-    linger lg{};
-    lg.l_onoff = 1;
-    lg.l_linger = 0;
-    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    ::close(fd_);
-    fd_ = -1;
+    set_linger_zero(fd_);
+    close_socket(fd_);
+    fd_ = invalid_socket;
     write_closed_ = true;
   }
 
@@ -665,7 +709,7 @@ public:
   /// request are read and dropped). False when `timeout` passes or the server stops first, and
   /// at once after abort().
   bool wait_closed_by_peer(std::chrono::milliseconds timeout) {
-    if (peer_closed_ || fd_ < 0) {
+    if (peer_closed_ || fd_ == invalid_socket) {
       return peer_closed_;
     }
     const auto deadline = std::chrono::steady_clock::now() + std::min(timeout, detail::wait_cap);
@@ -674,12 +718,13 @@ public:
       const auto left =
           std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() < 0 ||
-          detail::wait_fd(fd_, POLLIN, left, stop_) != detail::wait_result::ready) {
+          detail::wait_fd(fd_, poll_in, left, stop_) != detail::wait_result::ready) {
         return false;
       }
       char sink[4096];
-      const ssize_t n = ::recv(fd_, sink, sizeof sink, 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      const auto n = recv_some(fd_, sink, sizeof sink);
+      const int error = n < 0 ? socket_error() : 0;
+      if (n == 0 || (n < 0 && !socket_would_block(error) && !socket_interrupted(error))) {
         peer_closed_ = true;
         return true;
       }
@@ -692,26 +737,26 @@ public:
   /// Sleeps for `d` unless the server stops first. True when the full time passed; false when
   /// interrupted by stop() (then return from the handler).
   bool sleep_for(std::chrono::milliseconds d) {
-    return detail::wait_fd(-1, 0, d, stop_) != detail::wait_result::stopped;
+    return detail::wait_fd(invalid_socket, 0, d, stop_) != detail::wait_result::stopped;
   }
 
 private:
   friend class test_server;
-  connection(int fd, const detail::stop_signal& stop) : fd_(fd), stop_(stop) {}
+  connection(socket_t fd, const detail::stop_signal& stop) : fd_(fd), stop_(stop) {}
 
   // Closes after the handler: FIN, then read until the client's FIN, because close() with
   // unread input sends an RST, which may destroy the response still on its way to the client.
   void finish() noexcept {
-    if (fd_ < 0) {
+    if (fd_ == invalid_socket) {
       return;
     }
     close();
     wait_closed_by_peer(detail::linger_timeout);
-    ::close(fd_);
-    fd_ = -1;
+    close_socket(fd_);
+    fd_ = invalid_socket;
   }
 
-  int fd_;
+  socket_t fd_;
   const detail::stop_signal& stop_;
   request req_;
   bool chunked_ = false;
@@ -740,7 +785,7 @@ public:
       detail::set_nonblocking_cloexec(listen_fd_);
       accept_thread_ = std::thread([this] { accept_loop(); });
     } catch (...) {
-      ::close(listen_fd_);
+      close_socket(listen_fd_);
       throw;
     }
   }
@@ -793,9 +838,9 @@ public:
     if (accept_thread_.joinable()) {
       accept_thread_.join();
     }
-    if (listen_fd_ >= 0) {
-      ::close(listen_fd_);
-      listen_fd_ = -1;
+    if (listen_fd_ != invalid_socket) {
+      close_socket(listen_fd_);
+      listen_fd_ = invalid_socket;
     }
     // The accept thread is gone: the worker list is ours alone now.
     for (auto& w : workers_) {
@@ -813,12 +858,12 @@ private:
   void accept_loop() {
     // Ends on stop; wakes at least every 100 ms to join finished connection threads, so a
     // test making hundreds of connections holds only the live ones.
-    while (detail::wait_fd(listen_fd_, POLLIN, std::chrono::milliseconds(100), stop_) !=
+    while (detail::wait_fd(listen_fd_, poll_in, std::chrono::milliseconds(100), stop_) !=
            detail::wait_result::stopped) {
       reap_finished();
       for (int burst = 0; burst < 64; ++burst) { // drain the backlog, then poll again
-        const int fd = ::accept(listen_fd_, nullptr, nullptr);
-        if (fd < 0) {
+        const socket_t fd = ::accept(listen_fd_, nullptr, nullptr);
+        if (fd == invalid_socket) {
           break; // EAGAIN: backlog empty; anything else: retry after the next poll
         }
         start_worker(fd);
@@ -826,20 +871,19 @@ private:
     }
   }
 
-  void start_worker(int fd) {
+  void start_worker(socket_t fd) {
     accepted_.fetch_add(1);
     open_.fetch_add(1);
     try {
       detail::set_nonblocking_cloexec(fd);
-      const int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      set_socket_option(fd, IPPROTO_TCP, TCP_NODELAY, 1);
       auto w = std::make_unique<worker>();
       worker& self = *w;
       w->thread = std::thread([this, fd, &self] { serve(fd, self); });
       workers_.push_back(std::move(w));
     } catch (const std::exception& e) {
       // The thread never started (or a fcntl failed): the socket is still ours to close.
-      ::close(fd);
+      close_socket(fd);
       open_.fetch_sub(1);
       record_error(std::string("accepting a connection: ") + e.what());
     }
@@ -856,7 +900,7 @@ private:
     workers_.erase(it, workers_.end());
   }
 
-  void serve(int fd, worker& self) {
+  void serve(socket_t fd, worker& self) {
     {
       connection conn(fd, stop_);
       const int outcome = detail::read_request(fd, stop_, conn.req_);
@@ -888,7 +932,7 @@ private:
 
   handler handler_;
   detail::stop_signal stop_;
-  int listen_fd_ = -1;
+  socket_t listen_fd_ = invalid_socket;
   std::uint16_t port_ = 0;
   std::atomic<std::size_t> accepted_{0};
   std::atomic<std::size_t> open_{0};
@@ -912,7 +956,7 @@ public:
     fd_ = fd;
     port_ = port;
   }
-  ~silent_server() { ::close(fd_); }
+  ~silent_server() { close_socket(fd_); }
   silent_server(const silent_server&) = delete;
   silent_server& operator=(const silent_server&) = delete;
 
@@ -924,7 +968,7 @@ public:
   }
 
 private:
-  int fd_ = -1;
+  socket_t fd_ = invalid_socket;
   std::uint16_t port_ = 0;
 };
 

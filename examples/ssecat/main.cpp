@@ -162,6 +162,15 @@ bool colour_console() {
 }
 #endif
 
+#ifndef _WIN32
+// The first signal's number, for the exit status when a second one ends ssecat.
+volatile std::sig_atomic_t first_signal = 0;
+
+void exit_on_second_signal(int) {
+  std::_Exit(128 + first_signal); // async-signal-safe
+}
+#endif
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -312,6 +321,12 @@ int main(int argc, char** argv) {
     }
   });
 #else
+  // The grace after the first signal: a second SIGINT or SIGTERM, or a second passing without the
+  // end, exits at once. (sigtimedwait would do, but macOS has none: a handler, unblocked in the
+  // watcher alone, takes the second signal while the watcher waits for the end.)
+  std::mutex end_mutex;
+  std::condition_variable end_changed;
+  bool ended = false;
   std::thread watcher([&] {
     int signal = 0;
     sigwait(&signals, &signal);
@@ -319,9 +334,20 @@ int main(int argc, char** argv) {
       return;
     }
     interrupted = signal;
+    first_signal = signal;
     client->close();
-    const timespec grace{1, 0};
-    if (sigtimedwait(&signals, nullptr, &grace) != SIGUSR1) {
+    struct sigaction exit_now {};
+    exit_now.sa_handler = exit_on_second_signal;
+    sigemptyset(&exit_now.sa_mask);
+    sigaction(SIGINT, &exit_now, nullptr);
+    sigaction(SIGTERM, &exit_now, nullptr);
+    sigset_t second;
+    sigemptyset(&second);
+    sigaddset(&second, SIGINT);
+    sigaddset(&second, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &second, nullptr);
+    std::unique_lock<std::mutex> lock(end_mutex);
+    if (!end_changed.wait_for(lock, std::chrono::seconds(1), [&] { return ended; })) {
       std::_Exit(128 + signal);
     }
   });
@@ -338,7 +364,12 @@ int main(int argc, char** argv) {
     e.changed.notify_all();
   }
 #else
-  pthread_kill(watcher.native_handle(), SIGUSR1);
+  {
+    std::lock_guard<std::mutex> lock(end_mutex);
+    ended = true;
+  }
+  end_changed.notify_all();
+  pthread_kill(watcher.native_handle(), SIGUSR1); // a watcher still in sigwait; else ignored
 #endif
   watcher.join();
   if (settings.cookie_jar_file) {

@@ -440,6 +440,25 @@ TEST_CASE("ssecat: Ctrl-C ends it while its output is blocked on a pipe nobody r
   CHECK(std::chrono::steady_clock::now() - start < 3s); // the grace is one second
 }
 
+TEST_CASE("ssecat: a second signal during the grace ends it at once", "[ssecat][integration]") {
+  test_server server([](connection& c) {
+    c.send_head(200, stream_headers);
+    std::string events;
+    for (int i = 0; i < 1000; ++i) {
+      events += "data: " + std::string(100, 'x') + "\n\n";
+    }
+    for (int i = 0; i < 1000 && c.send(events); ++i) {
+    }
+  });
+  ssecat_process p({server.url("/")}, output::unread_pipe);
+  REQUIRE(sse_test::wait_until([&] { return p.unread_bytes() >= 60000; }, 5s));
+  const auto start = std::chrono::steady_clock::now();
+  p.signal(SIGINT);
+  p.signal(SIGTERM); // a different signal: pending signals of one kind would merge into one
+  CHECK(p.wait_exit(5s) == 130);
+  CHECK(std::chrono::steady_clock::now() - start < 800ms); // not the one-second grace
+}
+
 TEST_CASE("ssecat: output that cannot be written ends it with status 1", "[ssecat][integration]") {
   test_server server([](connection& c) {
     c.send_head(200, stream_headers);

@@ -418,19 +418,25 @@ TEST_CASE("ssecat: SIGTERM exits 128 + 15", "[ssecat][integration]") {
   CHECK(p.wait_exit(5s) == 143);
 }
 
-TEST_CASE("ssecat: Ctrl-C ends it while its output is blocked on a pipe nobody reads",
-          "[ssecat][integration]") {
-  test_server server([](connection& c) {
+namespace {
+// Sends events until the client stops reading and the socket's buffers fill (then send fails at
+// the server's stop), at most 100 MB.
+test_server::handler flood() {
+  return [](connection& c) {
     c.send_head(200, stream_headers);
     std::string events;
     for (int i = 0; i < 1000; ++i) {
       events += "data: " + std::string(100, 'x') + "\n\n";
     }
-    // Until the client stops reading and the socket's buffers fill (then send fails at the
-    // server's stop), at most 100 MB.
     for (int i = 0; i < 1000 && c.send(events); ++i) {
     }
-  });
+  };
+}
+} // namespace
+
+TEST_CASE("ssecat: Ctrl-C ends it while its output is blocked on a pipe nobody reads",
+          "[ssecat][integration]") {
+  test_server server(flood());
   ssecat_process p({server.url("/")}, output::unread_pipe);
   // The pipe is full (64 KiB on Linux), so ssecat's loop thread is blocked writing to it.
   REQUIRE(sse_test::wait_until([&] { return p.unread_bytes() >= 60000; }, 5s));
@@ -441,15 +447,7 @@ TEST_CASE("ssecat: Ctrl-C ends it while its output is blocked on a pipe nobody r
 }
 
 TEST_CASE("ssecat: a second signal during the grace ends it at once", "[ssecat][integration]") {
-  test_server server([](connection& c) {
-    c.send_head(200, stream_headers);
-    std::string events;
-    for (int i = 0; i < 1000; ++i) {
-      events += "data: " + std::string(100, 'x') + "\n\n";
-    }
-    for (int i = 0; i < 1000 && c.send(events); ++i) {
-    }
-  });
+  test_server server(flood());
   ssecat_process p({server.url("/")}, output::unread_pipe);
   REQUIRE(sse_test::wait_until([&] { return p.unread_bytes() >= 60000; }, 5s));
   const auto start = std::chrono::steady_clock::now();

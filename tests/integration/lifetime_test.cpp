@@ -215,6 +215,26 @@ TEST_CASE("lifetime: off(x) waits only for x, and blocks instead of spinning",
   }
 }
 
+TEST_CASE("lifetime: the destructor waits for a running callback by blocking",
+          "[integration][issue-20]") {
+  test_server server(first_then_hold("data: one\n\n"));
+  std::atomic<bool> running{false};
+  std::atomic<bool> returned{false};
+  auto client = std::make_unique<sse::client>(fast_options(server.url()));
+  client->on_message([&](const sse::event&) {
+    running.store(true);
+    std::this_thread::sleep_for(1s); // the slow listener under test, not a synchronisation
+    returned.store(true);
+  });
+  client->start();
+  REQUIRE(wait_until([&] { return running.load(); }, 5s));
+  const auto cpu_before = thread_cpu_time();
+  client.reset();
+  const auto cpu = thread_cpu_time() - cpu_before;
+  CHECK(returned.load()); // no callback of the client runs once its destructor returned
+  CHECK(cpu < 100ms);     // it blocked rather than spun for that second
+}
+
 TEST_CASE("lifetime: a moved-from client: destructor and close() do nothing, the rest throws",
           "[integration][issue-20]") {
   sse::client a(fast_options("http://127.0.0.1:1/"));

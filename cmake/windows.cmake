@@ -45,4 +45,6 @@ set(SSE_CLIENT_WINDOWS_PENDING
 # Schannel does not match (it matches `localhost`), Schannel there checks a certificate only when
 # given a CA file (the default-verification case expects a failure without one), it has no
 # TLS 1.3, and the test starts `openssl s_server` with posix_spawn. A real Windows runs it.
-set(SSE_CLIENT_WINDOWS_NOT_UNDER_WINE tls_test)
+# Wine 8 closes an aborted socket (SO_LINGER 0) with a FIN instead of a reset, so the cuts that
+# one_shot_test makes look like clean ends of the body there; a real Windows sends the reset.
+set(SSE_CLIENT_WINDOWS_NOT_UNDER_WINE tls_test one_shot_test)

@@ -3183,7 +3183,7 @@ std::error_code parser::feed_to(std::string_view bytes, Sink sink) {
       if (bytes.front() != bom[bom_matched_]) {
         // Not a BOM after all: the bytes held back are ordinary input.
         stream_started_ = true;
-        feed_bytes<Isa>(bom.substr(0, bom_matched_), sink);
+        feed_bytes<Isa>(std::string_view(bom.data(), bom_matched_), sink);
         break;
       }
       ++bom_matched_;
@@ -3578,7 +3578,9 @@ template <typename Isa>
 inline void parser::process_other_line(std::string_view line) {
   if (line.front() == ':') {
     if (on_comment_) {
-      on_comment_(line.substr(1));
+      // Not substr(): a library inline function is one copy per program, whatever the -march
+      // flags of the file it came from (see isa.hpp).
+      on_comment_(std::string_view(line.data() + 1, line.size() - 1));
     }
     return;
   }
@@ -3587,7 +3589,7 @@ inline void parser::process_other_line(std::string_view line) {
     process_field<Isa>(line, {}); // the whole line is the field name, the value is empty
     return;
   }
-  process_field<Isa>(line.substr(0, colon), detail::field_value(line, colon));
+  process_field<Isa>(std::string_view(line.data(), colon), detail::field_value(line, colon));
 }
 
 template <typename Isa>

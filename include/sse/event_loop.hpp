@@ -388,6 +388,18 @@ public:
     timer_times_.clear();
   }
 
+  /// Every transfer's `CURLOPT_CLOSESOCKETFUNCTION`, with this loop as its data. libcurl closes
+  /// some sockets without a `CURL_POLL_REMOVE` first and names them afterwards, when the number
+  /// may be another thread's new descriptor: the socket is forgotten here, while still ours.
+  static int close_socket_callback(void* self, curl_socket_t socket) {
+    static_cast<loop_core*>(self)->poller_.forget(socket);
+#ifdef _WIN32
+    return closesocket(socket);
+#else
+    return ::close(socket);
+#endif
+  }
+
 private:
   // Starts the rest of a wave of `host` in this one task, so that they find its leader's
   // connection up and join it; then the next leader, which opens the next connection.
@@ -518,7 +530,9 @@ private:
     }
   }
 
-  void wake() noexcept { poller_.wake(); }
+  void wake() noexcept {
+    poller_.wake();
+  }
 
   static int socket_callback(CURL*, curl_socket_t socket, int what, void* self, void* known) {
     auto* loop = static_cast<loop_core*>(self);

@@ -846,6 +846,7 @@ SSE_CLIENT_END_NAMESPACE
 #include <cerrno>
 #include <cstdint>
 #include <stdexcept>
+#include <unordered_set>
 
 SSE_CLIENT_BEGIN_NAMESPACE
 namespace detail {
@@ -874,24 +875,26 @@ public:
   poller& operator=(const poller&) = delete;
   ~poller() { close_all(); }
 
-  /// Watches `socket` for what libcurl asked (`CURL_POLL_IN`, `_OUT`, `_INOUT`); `known`: it was
-  /// watched before, so this is most likely a change.
-  void watch(curl_socket_t socket, int what, bool known) noexcept {
+  /// Watches `socket` for what libcurl asked (`CURL_POLL_IN`, `_OUT`, `_INOUT`).
+  void watch(curl_socket_t socket, int what, bool /*known*/) noexcept {
+    // noexcept: this runs inside libcurl's C callback; running out of memory here terminates.
     epoll_event event{};
     event.events =
         ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
     event.data.fd = socket;
-    if (!known) {
-      if (epoll_ctl(epoll_, EPOLL_CTL_ADD, socket, &event) != 0 && errno == EEXIST) {
-        epoll_ctl(epoll_, EPOLL_CTL_MOD, socket, &event);
-      }
-    } else if (epoll_ctl(epoll_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
-      epoll_ctl(epoll_, EPOLL_CTL_ADD, socket, &event);
+    const bool added = watched_.insert(socket).second;
+    if (epoll_ctl(epoll_, added ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, socket, &event) != 0) {
+      epoll_ctl(epoll_, added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, socket, &event);
     }
   }
 
-  /// Stops watching `socket`; it may be closed already (the kernel then dropped it itself).
-  void forget(curl_socket_t socket) noexcept { epoll_ctl(epoll_, EPOLL_CTL_DEL, socket, nullptr); }
+  /// Stops watching `socket`. Only a socket still watched is touched: libcurl may name one it
+  /// closed already, whose number another thread may have been given since.
+  void forget(curl_socket_t socket) noexcept {
+    if (watched_.erase(socket) != 0) {
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, socket, nullptr);
+    }
+  }
 
   /// Waits up to `timeout_ms` for a watched socket or a wake-up, then calls
   /// `ready(socket, CURL_CSELECT_* flags)` for each ready socket. `ready` may watch and forget.
@@ -960,6 +963,7 @@ private:
 
   int epoll_ = -1;
   int wake_ = -1; // eventfd: post() and stop() wake the loop through it
+  std::unordered_set<curl_socket_t> watched_;
 };
 
 } // namespace detail
@@ -1775,6 +1779,18 @@ public:
     auto transfers = std::move(transfers_);
     auto timers = std::move(timers_);
     timer_times_.clear();
+  }
+
+  /// Every transfer's `CURLOPT_CLOSESOCKETFUNCTION`, with this loop as its data. libcurl closes
+  /// some sockets without a `CURL_POLL_REMOVE` first and names them afterwards, when the number
+  /// may be another thread's new descriptor: the socket is forgotten here, while still ours.
+  static int close_socket_callback(void* self, curl_socket_t socket) {
+    static_cast<loop_core*>(self)->poller_.forget(socket);
+#ifdef _WIN32
+    return closesocket(socket);
+#else
+    return ::close(socket);
+#endif
   }
 
 private:
@@ -5135,6 +5151,8 @@ private:
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error_);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, &loop_core::close_socket_callback);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, loop_.get());
     curl_error_[0] = '\0';
 
     // A fresh attempt: a new stream for the parser, nothing known about the response yet.

@@ -610,6 +610,8 @@ private:
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error_);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, &loop_core::close_socket_callback);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, loop_.get());
     curl_error_[0] = '\0';
 
     // A fresh attempt: a new stream for the parser, nothing known about the response yet.

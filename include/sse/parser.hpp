@@ -29,7 +29,6 @@ SSE_CLIENT_BEGIN_NAMESPACE
 constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
 
 namespace detail {
-class stream; // reads what only the client needs of a parser
 /// The plain lane (see parser::plain_lines) reads 64 bytes at a time and leaves a chunk's last
 /// 64 to the general path, which reads no byte past the chunk.
 constexpr std::size_t plain_block = 64;
@@ -108,9 +107,17 @@ public:
   /// The options this parser was built with.
   const parser_options& options() const noexcept { return options_; }
 
-private:
-  friend class detail::stream; // for types_seen() and feed_to()
+  /// Like `feed()`, but hands each event to `sink(*this, event)`, an object whose type is known
+  /// at compile time, instead of to `on_event`: the call is built into the parser's loop, with
+  /// no std::function between. An empty sink object costs the loop nothing to carry.
+  template <typename Sink, typename Isa = detail::compiled_isa>
+  std::error_code feed_to(std::string_view bytes, Sink sink);
 
+  /// Whether an `event` field has been seen in this stream: until then every event dispatched
+  /// is of type "message".
+  bool types_seen() const noexcept { return types_seen_; }
+
+private:
   // Where feed_bytes is in its chunk.
   template <typename Isa>
   struct cursor {
@@ -119,12 +126,10 @@ private:
     std::size_t start; // where the current line's bytes in this chunk begin
     detail::special_scanner<Isa> scan;
   };
-  // The functions that can dispatch an event take its sink as a template parameter: an empty
-  // object called with the parser and the event. feed() passes callback_sink, and the client
-  // its delivery to its listeners, which the compiler then builds into the plain lane instead
-  // of reaching it through a std::function (a call, and the lane's registers saved around it,
-  // per event). Being empty, a sink costs the lane no register. Every function of the path
-  // takes the instruction sets of the file that calls feed() (see feed()).
+  // The functions that can dispatch an event take its sink as a template parameter, called with
+  // the parser and the event: feed() passes callback_sink, the client its delivery to its
+  // listeners, built into the loop instead of reached through a std::function. Every function
+  // of the path takes the instruction sets of the file that calls feed() (see feed()).
   template <typename Isa>
   struct callback_sink {
     void operator()(parser& p, const event& e) const {
@@ -133,8 +138,6 @@ private:
       }
     }
   };
-  template <typename Sink, typename Isa = detail::compiled_isa>
-  std::error_code feed_to(std::string_view bytes, Sink sink);
   template <typename Isa, typename Sink>
   void feed_bytes(std::string_view bytes, Sink sink);
   template <typename Isa, typename Sink>
@@ -194,9 +197,6 @@ private:
     }
   }
 
-  // Whether an event field was seen: until then, every event dispatched is of type "message".
-  bool types_seen() const noexcept { return types_seen_; }
-
   // Templates too, for a build that does not inline them (-O0), with the default that every
   // caller on the feed path has: its own file's instruction sets.
   template <typename Isa = detail::compiled_isa>
@@ -250,8 +250,7 @@ private:
   // An event field was seen: a slot's type may differ from "message". Until then, as in most
   // streams, no dispatch needs to look at the type.
   bool types_seen_ = false;
-  bool id_set_ = false;              // pending().id holds an id field's value
-  detail::stream* stream_ = nullptr; // the client's stream that feeds this parser, for its sink
+  bool id_set_ = false; // pending().id holds an id field's value
 };
 
 template <typename Isa>

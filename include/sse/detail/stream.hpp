@@ -52,7 +52,6 @@ public:
       : options_(std::move(options)), loop_(std::move(loop)), loop_gone_(loop_->shutting_down()),
         parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
     parser_.set_last_event_id(options_.last_event_id);
-    parser_.stream_ = this; // for event_delivery
     shared_last_event_id_ = options_.last_event_id;
     published_last_event_id_ = options_.last_event_id;
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
@@ -307,8 +306,9 @@ private:
 
   // The parser's event sink: deliver_event, which the compiler builds into the parser's loop.
   struct event_delivery {
-    SSE_CLIENT_ALWAYS_INLINE void operator()(parser& p, const event& e) const {
-      p.stream_->deliver_event(e);
+    stream* self;
+    SSE_CLIENT_ALWAYS_INLINE void operator()(parser&, const event& e) const {
+      self->deliver_event(e);
     }
   };
 
@@ -945,7 +945,7 @@ private:
       // events need no store each (off() of it waits for the chunk: microseconds).
       chunk_listener_ = events_.sole_ref();
       running_scope scope(*this, chunk_listener_);
-      failure = parser_.feed_to(bytes, event_delivery{});
+      failure = parser_.feed_to(bytes, event_delivery{this});
       chunk_listener_ = nullptr;
     }
     // Time spent in listeners is not the server's silence.

@@ -24,8 +24,6 @@ enum class errc {
   content_type, ///< 200 but not text/event-stream
   too_large,    ///< a line or an event exceeded the configured maximum size
   idle_timeout, ///< no byte arrived within the idle timeout
-  parse,        ///< the stream could not be parsed (reserved; the parser accepts any bytes)
-  closed,       ///< reserved: an end for good is reported by on_close and close_reason()
   listener,     ///< a callback threw; the stream goes on
 };
 
@@ -44,10 +42,6 @@ constexpr std::string_view to_string(errc code) noexcept {
     return "too_large";
   case errc::idle_timeout:
     return "idle_timeout";
-  case errc::parse:
-    return "parse";
-  case errc::closed:
-    return "closed";
   case errc::listener:
     return "listener";
   }
@@ -72,10 +66,6 @@ public:
       return "event or line too large";
     case errc::idle_timeout:
       return "idle timeout";
-    case errc::parse:
-      return "parse error";
-    case errc::closed:
-      return "stream closed";
     case errc::listener:
       return "a callback threw";
     }

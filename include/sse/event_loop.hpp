@@ -244,7 +244,6 @@ public:
     active_streams_.fetch_sub(1);
     wake();
   }
-  std::size_t active_streams() const noexcept { return active_streams_.load(); }
 
   /// Runs the loop on the calling thread until `stop()`, or, with `until_idle`, until no stream
   /// is active and no task is queued.

@@ -204,15 +204,6 @@ public:
   /// stable): 0 when fresh.
   unsigned attempt() const noexcept { return attempt_; }
 
-  /// The delay `next_delay` would use now before jitter and Retry-After, or empty when it would
-  /// give up for `max_attempts`. (`max_downtime` depends on the time, so it is not checked.)
-  std::optional<std::chrono::milliseconds> peek_delay() const noexcept {
-    if (attempts_exhausted()) {
-      return std::nullopt;
-    }
-    return unjittered_delay();
-  }
-
   /// Forgets failures, backoff and downtime (e.g. a restart that resets the backoff); keeps the
   /// server's retry.
   void reset() noexcept {

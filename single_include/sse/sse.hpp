@@ -88,8 +88,6 @@ enum class errc {
   content_type, ///< 200 but not text/event-stream
   too_large,    ///< a line or an event exceeded the configured maximum size
   idle_timeout, ///< no byte arrived within the idle timeout
-  parse,        ///< the stream could not be parsed (reserved; the parser accepts any bytes)
-  closed,       ///< reserved: an end for good is reported by on_close and close_reason()
   listener,     ///< a callback threw; the stream goes on
 };
 
@@ -108,10 +106,6 @@ constexpr std::string_view to_string(errc code) noexcept {
     return "too_large";
   case errc::idle_timeout:
     return "idle_timeout";
-  case errc::parse:
-    return "parse";
-  case errc::closed:
-    return "closed";
   case errc::listener:
     return "listener";
   }
@@ -136,10 +130,6 @@ public:
       return "event or line too large";
     case errc::idle_timeout:
       return "idle timeout";
-    case errc::parse:
-      return "parse error";
-    case errc::closed:
-      return "stream closed";
     case errc::listener:
       return "a callback threw";
     }
@@ -1637,7 +1627,6 @@ public:
     active_streams_.fetch_sub(1);
     wake();
   }
-  std::size_t active_streams() const noexcept { return active_streams_.load(); }
 
   /// Runs the loop on the calling thread until `stop()`, or, with `until_idle`, until no stream
   /// is active and no task is queued.
@@ -1923,7 +1912,9 @@ private:
     }
   }
 
-  void wake() noexcept { poller_.wake(); }
+  void wake() noexcept {
+    poller_.wake();
+  }
 
   static int socket_callback(CURL*, curl_socket_t socket, int what, void* self, void* known) {
     auto* loop = static_cast<loop_core*>(self);
@@ -2962,7 +2953,6 @@ SSE_CLIENT_BEGIN_NAMESPACE
 constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
 
 namespace detail {
-class stream; // reads what only the client needs of a parser
 /// The plain lane (see parser::plain_lines) reads 64 bytes at a time and leaves a chunk's last
 /// 64 to the general path, which reads no byte past the chunk.
 constexpr std::size_t plain_block = 64;
@@ -3041,9 +3031,17 @@ public:
   /// The options this parser was built with.
   const parser_options& options() const noexcept { return options_; }
 
-private:
-  friend class detail::stream; // for types_seen() and feed_to()
+  /// Like `feed()`, but hands each event to `sink(*this, event)`, an object whose type is known
+  /// at compile time, instead of to `on_event`: the call is built into the parser's loop, with
+  /// no std::function between. An empty sink object costs the loop nothing to carry.
+  template <typename Sink, typename Isa = detail::compiled_isa>
+  std::error_code feed_to(std::string_view bytes, Sink sink);
 
+  /// Whether an `event` field has been seen in this stream: until then every event dispatched
+  /// is of type "message".
+  bool types_seen() const noexcept { return types_seen_; }
+
+private:
   // Where feed_bytes is in its chunk.
   template <typename Isa>
   struct cursor {
@@ -3052,12 +3050,10 @@ private:
     std::size_t start; // where the current line's bytes in this chunk begin
     detail::special_scanner<Isa> scan;
   };
-  // The functions that can dispatch an event take its sink as a template parameter: an empty
-  // object called with the parser and the event. feed() passes callback_sink, and the client
-  // its delivery to its listeners, which the compiler then builds into the plain lane instead
-  // of reaching it through a std::function (a call, and the lane's registers saved around it,
-  // per event). Being empty, a sink costs the lane no register. Every function of the path
-  // takes the instruction sets of the file that calls feed() (see feed()).
+  // The functions that can dispatch an event take its sink as a template parameter, called with
+  // the parser and the event: feed() passes callback_sink, the client its delivery to its
+  // listeners, built into the loop instead of reached through a std::function. Every function
+  // of the path takes the instruction sets of the file that calls feed() (see feed()).
   template <typename Isa>
   struct callback_sink {
     void operator()(parser& p, const event& e) const {
@@ -3066,8 +3062,6 @@ private:
       }
     }
   };
-  template <typename Sink, typename Isa = detail::compiled_isa>
-  std::error_code feed_to(std::string_view bytes, Sink sink);
   template <typename Isa, typename Sink>
   void feed_bytes(std::string_view bytes, Sink sink);
   template <typename Isa, typename Sink>
@@ -3127,9 +3121,6 @@ private:
     }
   }
 
-  // Whether an event field was seen: until then, every event dispatched is of type "message".
-  bool types_seen() const noexcept { return types_seen_; }
-
   // Templates too, for a build that does not inline them (-O0), with the default that every
   // caller on the feed path has: its own file's instruction sets.
   template <typename Isa = detail::compiled_isa>
@@ -3183,8 +3174,7 @@ private:
   // An event field was seen: a slot's type may differ from "message". Until then, as in most
   // streams, no dispatch needs to look at the type.
   bool types_seen_ = false;
-  bool id_set_ = false;              // pending().id holds an id field's value
-  detail::stream* stream_ = nullptr; // the client's stream that feeds this parser, for its sink
+  bool id_set_ = false; // pending().id holds an id field's value
 };
 
 template <typename Isa>
@@ -3954,15 +3944,6 @@ public:
   /// stable): 0 when fresh.
   unsigned attempt() const noexcept { return attempt_; }
 
-  /// The delay `next_delay` would use now before jitter and Retry-After, or empty when it would
-  /// give up for `max_attempts`. (`max_downtime` depends on the time, so it is not checked.)
-  std::optional<std::chrono::milliseconds> peek_delay() const noexcept {
-    if (attempts_exhausted()) {
-      return std::nullopt;
-    }
-    return unjittered_delay();
-  }
-
   /// Forgets failures, backoff and downtime (e.g. a restart that resets the backoff); keeps the
   /// server's retry.
   void reset() noexcept {
@@ -4593,7 +4574,6 @@ public:
       : options_(std::move(options)), loop_(std::move(loop)), loop_gone_(loop_->shutting_down()),
         parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
     parser_.set_last_event_id(options_.last_event_id);
-    parser_.stream_ = this; // for event_delivery
     shared_last_event_id_ = options_.last_event_id;
     published_last_event_id_ = options_.last_event_id;
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
@@ -4848,8 +4828,9 @@ private:
 
   // The parser's event sink: deliver_event, which the compiler builds into the parser's loop.
   struct event_delivery {
-    SSE_CLIENT_ALWAYS_INLINE void operator()(parser& p, const event& e) const {
-      p.stream_->deliver_event(e);
+    stream* self;
+    SSE_CLIENT_ALWAYS_INLINE void operator()(parser&, const event& e) const {
+      self->deliver_event(e);
     }
   };
 
@@ -5486,7 +5467,7 @@ private:
       // events need no store each (off() of it waits for the chunk: microseconds).
       chunk_listener_ = events_.sole_ref();
       running_scope scope(*this, chunk_listener_);
-      failure = parser_.feed_to(bytes, event_delivery{});
+      failure = parser_.feed_to(bytes, event_delivery{this});
       chunk_listener_ = nullptr;
     }
     // Time spent in listeners is not the server's silence.

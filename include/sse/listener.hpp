@@ -3,6 +3,7 @@
 #ifndef SSE_CLIENT_LISTENER_HPP
 #define SSE_CLIENT_LISTENER_HPP
 
+#include <sse/error.hpp> // before the alias: GCC's -Wshadow takes errc::listener for a shadow
 #include <sse/event.hpp>
 #include <sse/version.hpp>
 

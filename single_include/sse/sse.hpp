@@ -18,17 +18,20 @@
 #ifndef SSE_CLIENT_DETAIL_STREAM_HPP
 #define SSE_CLIENT_DETAIL_STREAM_HPP
 
-// ---- sse/detail/curl.hpp ----
+// ---- sse/detail/callbacks.hpp ----
 // SPDX-License-Identifier: MIT
-// libcurl plumbing: one-time global init, owning handles, and what a CURLcode means for us.
-#ifndef SSE_CLIENT_DETAIL_CURL_HPP
-#define SSE_CLIENT_DETAIL_CURL_HPP
+// A stream's callbacks: the listener lists, and running them so that off() and the client's
+// destructor on another thread can wait until one has returned, and know it will not run again.
+#ifndef SSE_CLIENT_DETAIL_CALLBACKS_HPP
+#define SSE_CLIENT_DETAIL_CALLBACKS_HPP
 
-// ---- sse/error.hpp ----
+// ---- sse/detail/inline.hpp ----
 // SPDX-License-Identifier: MIT
-// Typed errors: an error-code category for stream failures, and the usage error for bad options.
-#ifndef SSE_CLIENT_ERROR_HPP
-#define SSE_CLIENT_ERROR_HPP
+// SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
+// not leave as calls. SSE_CLIENT_NOINLINE: for the rare branch of such a path, kept out of it so
+// that the path itself needs no registers saved.
+#ifndef SSE_CLIENT_DETAIL_INLINE_HPP
+#define SSE_CLIENT_DETAIL_INLINE_HPP
 
 // ---- sse/version.hpp ----
 // SPDX-License-Identifier: MIT
@@ -68,375 +71,6 @@
   }
 
 #endif // SSE_CLIENT_VERSION_HPP
-
-#include <chrono>
-#include <optional>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
-#include <vector>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-/// What went wrong with a stream. Zero is success, so `std::error_code{}` means "no error".
-enum class errc {
-  network = 1,  ///< connect, DNS, reset, clean end of body: the transport ended
-  tls,          ///< certificate verification or handshake failure
-  http_status,  ///< the server answered with a status other than 200
-  content_type, ///< 200 but not text/event-stream
-  too_large,    ///< a line or an event exceeded the configured maximum size
-  idle_timeout, ///< no byte arrived within the idle timeout
-  listener,     ///< a callback threw; the stream goes on
-};
-
-/// The enumerator's name, e.g. "http_status"; "unknown" for a value outside the enumeration.
-constexpr std::string_view to_string(errc code) noexcept {
-  switch (code) {
-  case errc::network:
-    return "network";
-  case errc::tls:
-    return "tls";
-  case errc::http_status:
-    return "http_status";
-  case errc::content_type:
-    return "content_type";
-  case errc::too_large:
-    return "too_large";
-  case errc::idle_timeout:
-    return "idle_timeout";
-  case errc::listener:
-    return "listener";
-  }
-  return "unknown";
-}
-
-namespace detail {
-class error_category_impl final : public std::error_category {
-public:
-  const char* name() const noexcept override { return "sse"; }
-  std::string message(int value) const override {
-    switch (static_cast<errc>(value)) {
-    case errc::network:
-      return "network error";
-    case errc::tls:
-      return "TLS error";
-    case errc::http_status:
-      return "unexpected HTTP status";
-    case errc::content_type:
-      return "unexpected Content-Type";
-    case errc::too_large:
-      return "event or line too large";
-    case errc::idle_timeout:
-      return "idle timeout";
-    case errc::listener:
-      return "a callback threw";
-    }
-    return "unknown sse error";
-  }
-};
-} // namespace detail
-
-/// The category of every `sse::errc` code.
-inline const std::error_category& error_category() noexcept {
-  static const detail::error_category_impl category;
-  return category;
-}
-
-/// `e` as a `std::error_code` of `error_category()`; lets `code == sse::errc::tls` compile.
-inline std::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), error_category()};
-}
-
-/// A failure handed to `on_error`: never thrown out of the loop thread.
-struct error {
-  /// `code == sse::errc::tls` works; the category is `sse::error_category()`.
-  std::error_code code;
-  /// The HTTP status when a response arrived, else 0.
-  int http_status = 0;
-  /// Response headers (name, value) when a response arrived.
-  std::vector<std::pair<std::string, std::string>> headers;
-  /// The first bytes of a non-stream response body (up to 4 KiB), for diagnostics.
-  std::string body;
-  /// libcurl's message or ours, for people.
-  std::string message;
-  /// Failures in a row, this one included: 1 for the first attempt's failure and for the loss
-  /// of a stream that was open, counting up while the reconnects after it fail.
-  unsigned attempt = 0;
-  /// A reconnect is already scheduled.
-  bool will_retry = false;
-  /// When `will_retry`, the delay before that reconnect.
-  std::chrono::milliseconds retry_delay{0};
-};
-
-/// A configuration mistake, thrown when a client is built; the message names the field.
-class usage_error : public std::invalid_argument {
-public:
-  using std::invalid_argument::invalid_argument;
-};
-
-SSE_CLIENT_END_NAMESPACE
-
-namespace std {
-template <>
-struct is_error_code_enum<sse::errc> : true_type {};
-} // namespace std
-
-#endif // SSE_CLIENT_ERROR_HPP
-
-#include <curl/curl.h>
-
-// CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR (http and https only) came in 7.85.0.
-#if LIBCURL_VERSION_NUM < 0x075500
-#error "sse-client needs libcurl 7.85.0 or newer"
-#endif
-
-#include <memory>
-#include <stdexcept>
-#include <string>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-namespace detail {
-
-/// Runs curl_global_init once per process, before the first handle is made.
-inline void ensure_curl_initialized() {
-  static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (result != CURLE_OK) {
-    throw std::runtime_error(std::string("curl_global_init failed: ") + curl_easy_strerror(result));
-  }
-}
-
-struct easy_deleter {
-  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
-};
-using easy_handle = std::unique_ptr<CURL, easy_deleter>;
-
-struct slist_deleter {
-  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
-};
-using header_list = std::unique_ptr<curl_slist, slist_deleter>;
-
-/// Appends a line to a curl_slist, keeping ownership in `list`.
-inline void append_header(header_list& list, const std::string& line) {
-  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
-  if (grown == nullptr) {
-    throw std::bad_alloc();
-  }
-  (void)list.release();
-  list.reset(grown);
-}
-
-/// The name of a `CURLINFO_HTTP_VERSION` value as a status line spells it ("HTTP/2"); "" for
-/// one libcurl did not set.
-inline std::string http_version_name(long version) {
-  switch (version) {
-  case CURL_HTTP_VERSION_1_0:
-    return "HTTP/1.0";
-  case CURL_HTTP_VERSION_1_1:
-    return "HTTP/1.1";
-  case CURL_HTTP_VERSION_2_0:
-    return "HTTP/2";
-  case CURL_HTTP_VERSION_3:
-    return "HTTP/3";
-  default:
-    return "";
-  }
-}
-
-/// Failures that will not heal by retrying: a bad certificate, a refused scheme, a redirect loop.
-inline bool is_permanent_curl_error(CURLcode code) noexcept {
-  switch (code) {
-  case CURLE_UNSUPPORTED_PROTOCOL:
-  case CURLE_URL_MALFORMAT:
-  case CURLE_TOO_MANY_REDIRECTS:
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CIPHER:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-  case CURLE_SSL_CRL_BADFILE:
-  case CURLE_SSL_ENGINE_NOTFOUND:
-  case CURLE_SSL_ENGINE_SETFAILED:
-  case CURLE_SSL_ENGINE_INITFAILED:
-    return true;
-  default:
-    return false;
-  }
-}
-
-/// The category a transport failure belongs to.
-inline errc classify_curl_error(CURLcode code) noexcept {
-  switch (code) {
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CIPHER:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-  case CURLE_SSL_CRL_BADFILE:
-  case CURLE_SSL_SHUTDOWN_FAILED:
-  case CURLE_SSL_ENGINE_NOTFOUND:
-  case CURLE_SSL_ENGINE_SETFAILED:
-  case CURLE_SSL_ENGINE_INITFAILED:
-  case CURLE_USE_SSL_FAILED:
-    return errc::tls;
-  default:
-    return errc::network;
-  }
-}
-
-} // namespace detail
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_CURL_HPP
-// ---- sse/detail/http.hpp ----
-// SPDX-License-Identifier: MIT
-// Small HTTP helpers: header lines, media types, Retry-After, what a status means for a stream.
-#ifndef SSE_CLIENT_DETAIL_HTTP_HPP
-#define SSE_CLIENT_DETAIL_HTTP_HPP
-
-
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <cstdio>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-namespace detail {
-
-inline char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-inline std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-/// Splits "Name: value\r\n" into its trimmed parts; empty when the line is not a header.
-inline std::optional<std::pair<std::string_view, std::string_view>>
-split_header_line(std::string_view line) noexcept {
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return std::nullopt;
-  }
-  return std::make_pair(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
-}
-
-/// True for `text/event-stream`, any case, with or without parameters (`; charset=utf-8`).
-inline bool is_event_stream(std::string_view content_type) noexcept {
-  const std::size_t semicolon = content_type.find(';');
-  return iequals(trim(content_type.substr(0, semicolon)), "text/event-stream");
-}
-
-/// Days from 1970-01-01 to the proleptic Gregorian date `year`-`month`-`day` (month 1 to 12),
-/// negative before it: the calendar arithmetic of timegm(), which not every platform has. Eras
-/// of 400 years repeat exactly; a year is counted from March, so that a leap day ends it.
-constexpr std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
-  year -= month <= 2 ? 1 : 0;
-  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const auto year_of_era = static_cast<unsigned>(year - era * 400); // [0, 399]
-  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
-}
-
-/// A Retry-After value, in delta-seconds or as an HTTP date, as a delay from `now`.
-inline std::optional<std::chrono::milliseconds>
-parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
-  value = trim(value);
-  if (value.empty()) {
-    return std::nullopt;
-  }
-  bool digits = true;
-  for (const char c : value) {
-    digits = digits && c >= '0' && c <= '9';
-  }
-  if (digits) {
-    if (value.size() > 9) {
-      return std::chrono::hours(24 * 365); // absurdly long: the caller caps it anyway
-    }
-    return std::chrono::seconds(std::stol(std::string(value)));
-  }
-  // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT" (the form RFC 9110 says senders use).
-  int day = 0;
-  int year = 0;
-  int hour = 0;
-  int minute = 0;
-  int second = 0;
-  char weekday[4] = {};
-  char month[4] = {};
-  char zone[4] = {};
-  const std::string text(value);
-  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &day, month, &year, &hour,
-                  &minute, &second, zone) != 8) {
-    return std::nullopt;
-  }
-  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  const std::size_t index = months.find(month);
-  if (index == std::string_view::npos || index % 3 != 0) {
-    return std::nullopt;
-  }
-  // RFC 9110: a four-digit year; a leap second (60) is allowed.
-  if (day < 1 || day > 31 || year < 0 || year > 9999 || hour < 0 || hour > 23 || minute < 0 ||
-      minute > 59 || second < 0 || second > 60) {
-    return std::nullopt;
-  }
-  // UTC by arithmetic: no platform call (timegm is POSIX only) and no time zone involved.
-  const std::int64_t days =
-      days_from_civil(year, static_cast<unsigned>(index / 3 + 1), static_cast<unsigned>(day));
-  const std::chrono::seconds when(days * 86400 + hour * 3600 + minute * 60 + second);
-  const auto delay = std::chrono::system_clock::time_point(
-                         std::chrono::duration_cast<std::chrono::system_clock::duration>(when)) -
-                     now;
-  if (delay <= std::chrono::system_clock::duration::zero()) {
-    return std::chrono::milliseconds(0);
-  }
-  return std::chrono::duration_cast<std::chrono::milliseconds>(delay);
-}
-
-/// WHATWG plus common practice: these statuses are worth another attempt; others end the stream.
-inline bool is_retryable_status(long status) noexcept {
-  return status >= 500 || status == 408 || status == 429;
-}
-
-} // namespace detail
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_HTTP_HPP
-// ---- sse/detail/inline.hpp ----
-// SPDX-License-Identifier: MIT
-// SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
-// not leave as calls. SSE_CLIENT_NOINLINE: for the rare branch of such a path, kept out of it so
-// that the path itself needs no registers saved.
-#ifndef SSE_CLIENT_DETAIL_INLINE_HPP
-#define SSE_CLIENT_DETAIL_INLINE_HPP
-
 
 // A call per line or per event, with its register saves, costs more than the work of these
 // functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
@@ -497,6 +131,7 @@ SSE_CLIENT_END_NAMESPACE
 #ifndef SSE_CLIENT_LISTENER_HPP
 #define SSE_CLIENT_LISTENER_HPP
 
+#include <sse/error.hpp> // before the alias: GCC's -Wshadow takes errc::listener for a shadow
 
 #include <cstdint>
 #include <functional>
@@ -668,154 +303,249 @@ private:
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_LISTENERS_HPP
-// ---- sse/detail/short_string.hpp ----
+// ---- sse/error.hpp ----
 // SPDX-License-Identifier: MIT
-// Comparison and assignment for the short strings of SSE fields (types, ids), made cheap.
-#ifndef SSE_CLIENT_DETAIL_SHORT_STRING_HPP
-#define SSE_CLIENT_DETAIL_SHORT_STRING_HPP
+// Typed errors: an error-code category for stream failures, and the usage error for bad options.
+#ifndef SSE_CLIENT_ERROR_HPP
+#define SSE_CLIENT_ERROR_HPP
 
 
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
+#include <chrono>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 SSE_CLIENT_BEGIN_NAMESPACE
-namespace detail {
 
-/// Equality for the short strings of fields (types, ids), inline: words compared in place of a
-/// call to memcmp, which costs more than the comparison for a type like "message". Reads only
-/// the bytes of the two views.
-SSE_CLIENT_ALWAYS_INLINE bool equal_short(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = a.size();
-  if (n != b.size()) {
-    return false;
-  }
-  const char* x = a.data();
-  const char* y = b.data();
-  const auto word8 = [](const char* p) {
-    std::uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-  };
-  const auto word4 = [](const char* p) {
-    std::uint32_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-  };
-  if (n >= 8) {
-    for (std::size_t k = 0; k + 8 < n; k += 8) {
-      if (word8(x + k) != word8(y + k)) {
-        return false;
-      }
-    }
-    return word8(x + n - 8) == word8(y + n - 8); // the last 8, overlapping the loop's
-  }
-  if (n >= 4) {
-    return word4(x) == word4(y) && word4(x + n - 4) == word4(y + n - 4);
-  }
-  // 0 to 3 bytes: the first, middle and last cover them all.
-  return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
-}
-
-/// The longest value copy_short copies inline.
-constexpr std::size_t short_value = 64;
-
-/// Copies one block of a fixed size (an integer or an array of 16), by value.
-template <typename Block>
-SSE_CLIENT_ALWAYS_INLINE void copy_block(char* to, const char* from) noexcept {
-  Block block;
-  std::memcpy(&block, from, sizeof block);
-  std::memcpy(to, &block, sizeof block);
-}
-
-struct block16 {
-  char bytes[16];
+/// What went wrong with a stream. Zero is success, so `std::error_code{}` means "no error".
+enum class errc {
+  network = 1,  ///< connect, DNS, reset, clean end of body: the transport ended
+  tls,          ///< certificate verification or handshake failure
+  http_status,  ///< the server answered with a status other than 200
+  content_type, ///< 200 but not text/event-stream
+  too_large,    ///< a line or an event exceeded the configured maximum size
+  idle_timeout, ///< no byte arrived within the idle timeout
+  listener,     ///< a callback threw; the stream goes on
 };
 
-/// copy_short for 0 to 16 bytes: two blocks, one from each end, overlapping in the middle.
-SSE_CLIENT_ALWAYS_INLINE void copy_up_to_16(char* to, const char* from, std::size_t n) noexcept {
-  if (n >= 8) {
-    copy_block<std::uint64_t>(to, from);
-    copy_block<std::uint64_t>(to + n - 8, from + n - 8);
-  } else if (n >= 4) {
-    copy_block<std::uint32_t>(to, from);
-    copy_block<std::uint32_t>(to + n - 4, from + n - 4);
-  } else if (n != 0) {
-    // 1 to 3 bytes: the first, middle and last cover them all.
-    to[0] = from[0];
-    to[n / 2] = from[n / 2];
-    to[n - 1] = from[n - 1];
+/// The enumerator's name, e.g. "http_status"; "unknown" for a value outside the enumeration.
+constexpr std::string_view to_string(errc code) noexcept {
+  switch (code) {
+  case errc::network:
+    return "network";
+  case errc::tls:
+    return "tls";
+  case errc::http_status:
+    return "http_status";
+  case errc::content_type:
+    return "content_type";
+  case errc::too_large:
+    return "too_large";
+  case errc::idle_timeout:
+    return "idle_timeout";
+  case errc::listener:
+    return "listener";
   }
+  return "unknown";
 }
 
-/// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
-/// nearly every field value, where a call to memcpy would cost more than the copy. With
-/// `SmallFirst`, the sizes of short ids and types are tested first, else those of data lines.
-template <bool SmallFirst = false>
-SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t n) noexcept {
-  if (SmallFirst && n <= 16) {
-    copy_up_to_16(to, from, n);
-  } else if (n > 64) {
-    std::memcpy(to, from, n);
-  } else if (n > 32) {
-    // Two blocks of 32, one from each end: 33 to 64 bytes.
-    block16 a;
-    block16 b;
-    block16 c;
-    block16 d;
-    std::memcpy(&a, from, 16);
-    std::memcpy(&b, from + 16, 16);
-    std::memcpy(&c, from + n - 32, 16);
-    std::memcpy(&d, from + n - 16, 16);
-    std::memcpy(to, &a, 16);
-    std::memcpy(to + 16, &b, 16);
-    std::memcpy(to + n - 32, &c, 16);
-    std::memcpy(to + n - 16, &d, 16);
-  } else if (n > 16) {
-    copy_block<block16>(to, from);
-    copy_block<block16>(to + n - 16, from + n - 16);
-  } else {
-    copy_up_to_16(to, from, n);
+namespace detail {
+class error_category_impl final : public std::error_category {
+public:
+  const char* name() const noexcept override { return "sse"; }
+  std::string message(int value) const override {
+    switch (static_cast<errc>(value)) {
+    case errc::network:
+      return "network error";
+    case errc::tls:
+      return "TLS error";
+    case errc::http_status:
+      return "unexpected HTTP status";
+    case errc::content_type:
+      return "unexpected Content-Type";
+    case errc::too_large:
+      return "event or line too large";
+    case errc::idle_timeout:
+      return "idle timeout";
+    case errc::listener:
+      return "a callback threw";
+    }
+    return "unknown sse error";
   }
-}
-
-/// The bytes of `s`, made at least `size` long first. A string the parser reuses keeps its
-/// length between uses, so this rarely calls into the library; when it must, it adds room for
-/// the next short write too.
-// writable()'s rare case, out of line: its caller keeps no register across a library call.
-SSE_CLIENT_NOINLINE inline char* grow_for_write(std::string& s, std::size_t size) {
-  constexpr std::size_t room = 64;
-  s.append(size - s.size() + room, '\0');
-  return &s[0];
-}
-
-SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
-  if (s.size() < size) {
-    return grow_for_write(s, size);
-  }
-  return &s[0];
-}
-
-/// Assignment without a call into the library while `to` is already long enough: a reused
-/// string gets its length by erase() and then the bytes by copy_short, both inline. In this
-/// order the compiler knows the length is in range and need not read it again after the copy.
-SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view from) {
-  writable(to, from.size());
-  to.erase(from.size());
-  copy_short<true>(&to[0], from.data(), from.size()); // ids and types are mostly short
-}
-
+};
 } // namespace detail
+
+/// The category of every `sse::errc` code.
+inline const std::error_category& error_category() noexcept {
+  static const detail::error_category_impl category;
+  return category;
+}
+
+/// `e` as a `std::error_code` of `error_category()`; lets `code == sse::errc::tls` compile.
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// A failure handed to `on_error`: never thrown out of the loop thread.
+struct error {
+  /// `code == sse::errc::tls` works; the category is `sse::error_category()`.
+  std::error_code code;
+  /// The HTTP status when a response arrived, else 0.
+  int http_status = 0;
+  /// Response headers (name, value) when a response arrived.
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// The first bytes of a non-stream response body (up to 4 KiB), for diagnostics.
+  std::string body;
+  /// libcurl's message or ours, for people.
+  std::string message;
+  /// Failures in a row, this one included: 1 for the first attempt's failure and for the loss
+  /// of a stream that was open, counting up while the reconnects after it fail.
+  unsigned attempt = 0;
+  /// A reconnect is already scheduled.
+  bool will_retry = false;
+  /// When `will_retry`, the delay before that reconnect.
+  std::chrono::milliseconds retry_delay{0};
+};
+
+/// A configuration mistake, thrown when a client is built; the message names the field.
+class usage_error : public std::invalid_argument {
+public:
+  using std::invalid_argument::invalid_argument;
+};
+
 SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_SHORT_STRING_HPP
+
+namespace std {
+template <>
+struct is_error_code_enum<sse::errc> : true_type {};
+} // namespace std
+
+#endif // SSE_CLIENT_ERROR_HPP
 // ---- sse/event_loop.hpp ----
 // SPDX-License-Identifier: MIT
 // One thread drives many streams: curl multi, posted tasks and timers.
 #ifndef SSE_CLIENT_EVENT_LOOP_HPP
 #define SSE_CLIENT_EVENT_LOOP_HPP
 
+// ---- sse/detail/curl.hpp ----
+// SPDX-License-Identifier: MIT
+// libcurl plumbing: one-time global init, owning handles, and what a CURLcode means for us.
+#ifndef SSE_CLIENT_DETAIL_CURL_HPP
+#define SSE_CLIENT_DETAIL_CURL_HPP
+
+
+#include <curl/curl.h>
+
+// CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR (http and https only) came in 7.85.0.
+#if LIBCURL_VERSION_NUM < 0x075500
+#error "sse-client needs libcurl 7.85.0 or newer"
+#endif
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Runs curl_global_init once per process, before the first handle is made.
+inline void ensure_curl_initialized() {
+  static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (result != CURLE_OK) {
+    throw std::runtime_error(std::string("curl_global_init failed: ") + curl_easy_strerror(result));
+  }
+}
+
+struct easy_deleter {
+  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
+};
+using easy_handle = std::unique_ptr<CURL, easy_deleter>;
+
+struct slist_deleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using header_list = std::unique_ptr<curl_slist, slist_deleter>;
+
+/// Appends a line to a curl_slist, keeping ownership in `list`.
+inline void append_header(header_list& list, const std::string& line) {
+  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
+  if (grown == nullptr) {
+    throw std::bad_alloc();
+  }
+  (void)list.release();
+  list.reset(grown);
+}
+
+/// The name of a `CURLINFO_HTTP_VERSION` value as a status line spells it ("HTTP/2"); "" for
+/// one libcurl did not set.
+inline std::string http_version_name(long version) {
+  switch (version) {
+  case CURL_HTTP_VERSION_1_0:
+    return "HTTP/1.0";
+  case CURL_HTTP_VERSION_1_1:
+    return "HTTP/1.1";
+  case CURL_HTTP_VERSION_2_0:
+    return "HTTP/2";
+  case CURL_HTTP_VERSION_3:
+    return "HTTP/3";
+  default:
+    return "";
+  }
+}
+
+/// Failures that will not heal by retrying: a bad certificate, a refused scheme, a redirect loop.
+inline bool is_permanent_curl_error(CURLcode code) noexcept {
+  switch (code) {
+  case CURLE_UNSUPPORTED_PROTOCOL:
+  case CURLE_URL_MALFORMAT:
+  case CURLE_TOO_MANY_REDIRECTS:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// The category a transport failure belongs to.
+inline errc classify_curl_error(CURLcode code) noexcept {
+  switch (code) {
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_SHUTDOWN_FAILED:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_USE_SSL_FAILED:
+    return errc::tls;
+  default:
+    return errc::network;
+  }
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_CURL_HPP
 
 // The backend: epoll on Linux; poll() (WSAPoll on Windows) elsewhere, or wherever
 // SSE_CLIENT_PORTABLE_LOOP is defined. Define it alike in every file of a program.
@@ -2326,6 +2056,142 @@ private:
 
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_COOKIE_JAR_HPP
+// ---- sse/detail/http.hpp ----
+// SPDX-License-Identifier: MIT
+// Small HTTP helpers: header lines, media types, Retry-After, what a status means for a stream.
+#ifndef SSE_CLIENT_DETAIL_HTTP_HPP
+#define SSE_CLIENT_DETAIL_HTTP_HPP
+
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+inline char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+inline std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// Splits "Name: value\r\n" into its trimmed parts; empty when the line is not a header.
+inline std::optional<std::pair<std::string_view, std::string_view>>
+split_header_line(std::string_view line) noexcept {
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return std::nullopt;
+  }
+  return std::make_pair(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+}
+
+/// True for `text/event-stream`, any case, with or without parameters (`; charset=utf-8`).
+inline bool is_event_stream(std::string_view content_type) noexcept {
+  const std::size_t semicolon = content_type.find(';');
+  return iequals(trim(content_type.substr(0, semicolon)), "text/event-stream");
+}
+
+/// Days from 1970-01-01 to the proleptic Gregorian date `year`-`month`-`day` (month 1 to 12),
+/// negative before it: the calendar arithmetic of timegm(), which not every platform has. Eras
+/// of 400 years repeat exactly; a year is counted from March, so that a leap day ends it.
+constexpr std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400); // [0, 399]
+  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+/// A Retry-After value, in delta-seconds or as an HTTP date, as a delay from `now`.
+inline std::optional<std::chrono::milliseconds>
+parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+  value = trim(value);
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  bool digits = true;
+  for (const char c : value) {
+    digits = digits && c >= '0' && c <= '9';
+  }
+  if (digits) {
+    if (value.size() > 9) {
+      return std::chrono::hours(24 * 365); // absurdly long: the caller caps it anyway
+    }
+    return std::chrono::seconds(std::stol(std::string(value)));
+  }
+  // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT" (the form RFC 9110 says senders use).
+  int day = 0;
+  int year = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  char weekday[4] = {};
+  char month[4] = {};
+  char zone[4] = {};
+  const std::string text(value);
+  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &day, month, &year, &hour,
+                  &minute, &second, zone) != 8) {
+    return std::nullopt;
+  }
+  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  const std::size_t index = months.find(month);
+  if (index == std::string_view::npos || index % 3 != 0) {
+    return std::nullopt;
+  }
+  // RFC 9110: a four-digit year; a leap second (60) is allowed.
+  if (day < 1 || day > 31 || year < 0 || year > 9999 || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 60) {
+    return std::nullopt;
+  }
+  // UTC by arithmetic: no platform call (timegm is POSIX only) and no time zone involved.
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(index / 3 + 1), static_cast<unsigned>(day));
+  const std::chrono::seconds when(days * 86400 + hour * 3600 + minute * 60 + second);
+  const auto delay = std::chrono::system_clock::time_point(
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(when)) -
+                     now;
+  if (delay <= std::chrono::system_clock::duration::zero()) {
+    return std::chrono::milliseconds(0);
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(delay);
+}
+
+/// WHATWG plus common practice: these statuses are worth another attempt; others end the stream.
+inline bool is_retryable_status(long status) noexcept {
+  return status >= 500 || status == 408 || status == 429;
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_HTTP_HPP
 // ---- sse/parser.hpp ----
 // SPDX-License-Identifier: MIT
 // Incremental text/event-stream parser: bytes in any split, events out.
@@ -2821,6 +2687,148 @@ private:
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_SCAN_HPP
+// ---- sse/detail/short_string.hpp ----
+// SPDX-License-Identifier: MIT
+// Comparison and assignment for the short strings of SSE fields (types, ids), made cheap.
+#ifndef SSE_CLIENT_DETAIL_SHORT_STRING_HPP
+#define SSE_CLIENT_DETAIL_SHORT_STRING_HPP
+
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Equality for the short strings of fields (types, ids), inline: words compared in place of a
+/// call to memcmp, which costs more than the comparison for a type like "message". Reads only
+/// the bytes of the two views.
+SSE_CLIENT_ALWAYS_INLINE bool equal_short(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = a.size();
+  if (n != b.size()) {
+    return false;
+  }
+  const char* x = a.data();
+  const char* y = b.data();
+  const auto word8 = [](const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  const auto word4 = [](const char* p) {
+    std::uint32_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  if (n >= 8) {
+    for (std::size_t k = 0; k + 8 < n; k += 8) {
+      if (word8(x + k) != word8(y + k)) {
+        return false;
+      }
+    }
+    return word8(x + n - 8) == word8(y + n - 8); // the last 8, overlapping the loop's
+  }
+  if (n >= 4) {
+    return word4(x) == word4(y) && word4(x + n - 4) == word4(y + n - 4);
+  }
+  // 0 to 3 bytes: the first, middle and last cover them all.
+  return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
+}
+
+/// The longest value copy_short copies inline.
+constexpr std::size_t short_value = 64;
+
+/// Copies one block of a fixed size (an integer or an array of 16), by value.
+template <typename Block>
+SSE_CLIENT_ALWAYS_INLINE void copy_block(char* to, const char* from) noexcept {
+  Block block;
+  std::memcpy(&block, from, sizeof block);
+  std::memcpy(to, &block, sizeof block);
+}
+
+struct block16 {
+  char bytes[16];
+};
+
+/// copy_short for 0 to 16 bytes: two blocks, one from each end, overlapping in the middle.
+SSE_CLIENT_ALWAYS_INLINE void copy_up_to_16(char* to, const char* from, std::size_t n) noexcept {
+  if (n >= 8) {
+    copy_block<std::uint64_t>(to, from);
+    copy_block<std::uint64_t>(to + n - 8, from + n - 8);
+  } else if (n >= 4) {
+    copy_block<std::uint32_t>(to, from);
+    copy_block<std::uint32_t>(to + n - 4, from + n - 4);
+  } else if (n != 0) {
+    // 1 to 3 bytes: the first, middle and last cover them all.
+    to[0] = from[0];
+    to[n / 2] = from[n / 2];
+    to[n - 1] = from[n - 1];
+  }
+}
+
+/// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
+/// nearly every field value, where a call to memcpy would cost more than the copy. With
+/// `SmallFirst`, the sizes of short ids and types are tested first, else those of data lines.
+template <bool SmallFirst = false>
+SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t n) noexcept {
+  if (SmallFirst && n <= 16) {
+    copy_up_to_16(to, from, n);
+  } else if (n > 64) {
+    std::memcpy(to, from, n);
+  } else if (n > 32) {
+    // Two blocks of 32, one from each end: 33 to 64 bytes.
+    block16 a;
+    block16 b;
+    block16 c;
+    block16 d;
+    std::memcpy(&a, from, 16);
+    std::memcpy(&b, from + 16, 16);
+    std::memcpy(&c, from + n - 32, 16);
+    std::memcpy(&d, from + n - 16, 16);
+    std::memcpy(to, &a, 16);
+    std::memcpy(to + 16, &b, 16);
+    std::memcpy(to + n - 32, &c, 16);
+    std::memcpy(to + n - 16, &d, 16);
+  } else if (n > 16) {
+    copy_block<block16>(to, from);
+    copy_block<block16>(to + n - 16, from + n - 16);
+  } else {
+    copy_up_to_16(to, from, n);
+  }
+}
+
+/// The bytes of `s`, made at least `size` long first. A string the parser reuses keeps its
+/// length between uses, so this rarely calls into the library; when it must, it adds room for
+/// the next short write too.
+// writable()'s rare case, out of line: its caller keeps no register across a library call.
+SSE_CLIENT_NOINLINE inline char* grow_for_write(std::string& s, std::size_t size) {
+  constexpr std::size_t room = 64;
+  s.append(size - s.size() + room, '\0');
+  return &s[0];
+}
+
+SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
+  if (s.size() < size) {
+    return grow_for_write(s, size);
+  }
+  return &s[0];
+}
+
+/// Assignment without a call into the library while `to` is already long enough: a reused
+/// string gets its length by erase() and then the bytes by copy_short, both inline. In this
+/// order the compiler knows the length is in range and need not read it again after the copy.
+SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view from) {
+  writable(to, from.size());
+  to.erase(from.size());
+  copy_short<true>(&to[0], from.data(), from.size()); // ids and types are mostly short
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 // ---- sse/detail/utf8.hpp ----
 // SPDX-License-Identifier: MIT
 // UTF-8 validation (WHATWG Encoding "UTF-8 decode"): invalid input becomes U+FFFD.
@@ -4494,6 +4502,581 @@ constexpr std::string_view to_string(close_reason reason) noexcept {
 
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_STATE_HPP
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// The base of `stream`: its listeners, and the marks that say which of them runs. The lists
+/// and `remove_listener` are safe from any thread; the rest runs on the loop thread.
+class stream_callbacks {
+public:
+  listener_id next_id() noexcept { return static_cast<listener_id>(++last_listener_id_); }
+
+  listener_list<listener> events_;
+  listener_list<std::function<void(const response_info&)>> opens_;
+  listener_list<std::function<void(const error&)>> errors_;
+  listener_list<std::function<void(std::string_view)>> comments_;
+  listener_list<std::function<void(ready_state)>> state_changes_;
+  listener_list<std::function<void(close_reason)>> closes_;
+  listener_list<std::function<void(std::string_view, std::string_view)>> fields_;
+
+  // Waits only while the removed callback itself runs, and destroys it (its captures) here,
+  // with no lock held: a capture's destructor may call on() or off().
+  void remove_listener(listener_id id) noexcept {
+    std::shared_ptr<const void> removed = events_.remove(id);
+    removed = removed ? removed : opens_.remove(id);
+    removed = removed ? removed : errors_.remove(id);
+    removed = removed ? removed : comments_.remove(id);
+    removed = removed ? removed : state_changes_.remove(id);
+    removed = removed ? removed : closes_.remove(id);
+    removed = removed ? removed : fields_.remove(id);
+    if (removed) {
+      wait_while_running(removed.get());
+    }
+  }
+
+protected:
+  stream_callbacks(const loop_core& loop, const std::atomic<bool>& loop_gone)
+      : loop_(loop), loop_gone_(loop_gone) {}
+  stream_callbacks(const stream_callbacks&) = delete;
+  stream_callbacks& operator=(const stream_callbacks&) = delete;
+  ~stream_callbacks() = default;
+
+  // Called when a callback throws: the stream reports it to its error listeners.
+  virtual void report_listener_exception(const char* what) = 0;
+
+  // The client is gone: no callback runs from now on, and none is running when this returns.
+  void detach_callbacks() noexcept { detached_.store(true); }
+
+  void clear_listeners() noexcept {
+    events_.clear();
+    opens_.clear();
+    errors_.clear();
+    comments_.clear();
+    state_changes_.clear();
+    closes_.clear();
+    fields_.clear();
+  }
+
+  // Marks the user callback the loop thread is in (a listener's entry, or `hooks_marker()`),
+  // restoring the previous mark when it returns. off() and the destructor on another thread read
+  // the mark after clearing `active` or setting `detached_`, and the loop thread checks those
+  // after setting it, seq_cst on both sides: either the waiter sees the callback running, or the
+  // callback sees that it was removed. Every store of the mark is seq_cst, so a waiter that saw
+  // it is told when it changes (see wake_waiters).
+  class running_scope {
+  public:
+    running_scope(stream_callbacks& s, const void* callback)
+        : s_(s), previous_(s.running_.load(std::memory_order_relaxed)) {
+      s_.running_.store(callback);
+    }
+    ~running_scope() {
+      s_.running_.store(previous_);
+      s_.wake_waiters();
+    }
+    running_scope(const running_scope&) = delete;
+    running_scope& operator=(const running_scope&) = delete;
+
+  private:
+    stream_callbacks& s_;
+    const void* previous_;
+  };
+
+  // The mark of the options' hooks: any address that is no listener's.
+  const void* hooks_marker() const noexcept { return this; }
+
+  void wake_waiters() noexcept {
+    if (waiters_.load() != 0) {
+      std::lock_guard<std::mutex> lock(wait_mutex_);
+      wait_cv_.notify_all();
+    }
+  }
+
+  // Blocks while `callback` runs on the loop thread (null: while any callback of this stream
+  // runs). From the loop thread it returns at once: the callback calling it is the one running.
+  void wait_while_running(const void* callback) noexcept {
+    if (loop_.in_loop_thread()) {
+      return;
+    }
+    const auto busy = [&] {
+      const void* running = running_.load();
+      return callback != nullptr ? running == callback : running != nullptr;
+    };
+    waiters_.fetch_add(1);
+    {
+      std::unique_lock<std::mutex> lock(wait_mutex_);
+      wait_cv_.wait(lock, [&] { return !busy(); });
+    }
+    waiters_.fetch_sub(1);
+  }
+
+  // Runs a hook from the options (before_attempt, on_response, on_failure, is_terminal) as
+  // notify runs a listener: waited for by detach(), and not at all once the client is gone.
+  template <typename Call>
+  void run_hook(Call&& call) {
+    running_scope scope(*this, hooks_marker());
+    if (!detached_.load() && !loop_gone_.load()) {
+      call();
+    }
+  }
+
+  template <typename List, typename... Args>
+  void notify(List& list, const Args&... args) {
+    const auto snapshot = list.current();
+    for (const auto& item : *snapshot) {
+      running_scope scope(*this, item.get());
+      if (detached_.load() || loop_gone_.load() || !item->active.load()) {
+        continue;
+      }
+      invoke(item->callback, args...);
+    }
+  }
+
+  template <typename Callback, typename... Args>
+  SSE_CLIENT_ALWAYS_INLINE void invoke(Callback& callback, const Args&... args) {
+    try {
+      callback(args...);
+    } catch (const std::exception& e) {
+      report_listener_exception(e.what());
+    } catch (...) {
+      report_listener_exception("unknown exception");
+    }
+  }
+
+  const loop_core& loop_;
+  const std::atomic<bool>& loop_gone_; // the loop is shutting down: stop at the next event
+  std::atomic<bool> detached_{false};  // the client is gone: no callback at all
+
+private:
+  std::atomic<std::uint64_t> last_listener_id_{0};
+  std::atomic<const void*> running_{nullptr}; // the callback running now: see running_scope
+  std::atomic<int> waiters_{0};               // threads in wait_while_running
+  std::mutex wait_mutex_;
+  std::condition_variable wait_cv_;
+};
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_CALLBACKS_HPP
+// ---- sse/detail/request.hpp ----
+// SPDX-License-Identifier: MIT
+// An attempt's request: its headers, and the libcurl options that the client's options ask for.
+#ifndef SSE_CLIENT_DETAIL_REQUEST_HPP
+#define SSE_CLIENT_DETAIL_REQUEST_HPP
+
+
+#include <curl/curl.h>
+
+#include <string>
+#include <string_view>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+inline bool is_https(std::string_view url) {
+  return url.size() > 8 && iequals(url.substr(0, 8), "https://");
+}
+
+/// The request's headers: those a stream needs, unless the user gives one of the same name, then
+/// the user's.
+inline header_list request_headers(const attempt_request& request, bool has_body) {
+  header_list headers;
+  // Defaults first; a user header of the same name replaces one.
+  const auto user_has = [&](std::string_view name) {
+    for (const auto& [key, value] : request.headers) {
+      if (iequals(key, name)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  if (!user_has("Accept")) {
+    append_header(headers, "Accept: text/event-stream");
+  }
+  if (!user_has("Cache-Control")) {
+    append_header(headers, "Cache-Control: no-cache");
+  }
+  if (!request.last_event_id.empty() && !user_has("Last-Event-ID")) {
+    append_header(headers, "Last-Event-ID: " + request.last_event_id);
+  }
+  for (const auto& [key, value] : request.headers) {
+    // "Name;" is libcurl's way to send a header with an empty value.
+    append_header(headers, value.empty() ? key + ";" : key + ": " + value);
+  }
+  if (has_body && !user_has("Content-Type")) {
+    append_header(headers, "Content-Type:"); // no form-urlencoded guess
+  }
+  append_header(headers, "Expect:"); // no 100-continue round trip before the body
+
+  return headers;
+}
+
+/// libcurl's mask for the configured scheme of user name and password.
+inline unsigned long auth_mask(const auth_options& auth) noexcept {
+  switch (auth.scheme) {
+  case auth_scheme::digest:
+    return CURLAUTH_DIGEST;
+  case auth_scheme::any:
+    return CURLAUTH_ANY;
+  case auth_scheme::basic:
+    break;
+  }
+  return CURLAUTH_BASIC;
+}
+
+/// Authentication and cookies by libcurl, which sends neither to another host after a redirect
+/// (CURLOPT_UNRESTRICTED_AUTH stays off; cookies follow their domain).
+inline void set_credentials(CURL* h, const client_options& options) {
+  const auth_options& auth = options.auth;
+  if (!auth.bearer_token.empty()) {
+    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
+    curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, auth.bearer_token.c_str());
+  } else if (!auth.username.empty() || auth.netrc) {
+    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(auth_mask(auth)));
+    if (!auth.username.empty()) {
+      curl_easy_setopt(h, CURLOPT_USERNAME, auth.username.c_str());
+      curl_easy_setopt(h, CURLOPT_PASSWORD, auth.password.c_str());
+    }
+  }
+  if (auth.netrc) {
+    curl_easy_setopt(h, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
+    if (!auth.netrc_file.empty()) {
+      curl_easy_setopt(h, CURLOPT_NETRC_FILE, auth.netrc_file.c_str());
+    }
+  }
+  if (options.cookies) {
+    // Each attempt is a new handle: the jar's share carries the cookies from one to the next.
+    curl_easy_setopt(h, CURLOPT_SHARE, options.cookies->native_handle());
+    curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the engine on, no file read
+  }
+}
+
+/// Sets on `h` what `options` and `request` ask for: URL, protocols, redirects, HTTP version,
+/// connection sharing, timeouts, proxy, TLS, credentials, method and body. libcurl reads `body`
+/// and `headers` where they are, for as long as the transfer runs.
+inline void set_request_options(CURL* h, const client_options& options,
+                                const attempt_request& request, const std::string* body,
+                                const header_list& headers) {
+  const bool has_body = body != nullptr;
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, options.max_redirects > 0 ? 1L : 0L);
+  curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options.max_redirects));
+  curl_easy_setopt(h, CURLOPT_POSTREDIR,
+                   static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(options.receive_buffer_size));
+  long version = CURL_HTTP_VERSION_NONE; // libcurl's default: h2 over TLS by ALPN, else 1.1
+  switch (options.http_version) {
+  case sse::http_version::automatic:
+    break;
+  case sse::http_version::http1_1:
+    version = CURL_HTTP_VERSION_1_1;
+    break;
+  case sse::http_version::http2:
+    version = CURL_HTTP_VERSION_2_0;
+    break;
+  case sse::http_version::http2_prior_knowledge:
+    version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    break;
+  }
+  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, version);
+  // Waiting for a connection to share pays only where HTTP/2 can come of it, and in cleartext
+  // libcurl 7.88 wakes the waiters only when some transfer ends: https only. Before 8.0,
+  // libcurl also fails a second stream on a cleartext HTTP/2 connection (curl issue 10634).
+  const bool https = is_https(request.url);
+  const bool cleartext_h2 =
+      !https && (options.http_version == sse::http_version::http2 ||
+                 options.http_version == sse::http_version::http2_prior_knowledge);
+  if (!options.multiplex ||
+      (cleartext_h2 && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)) {
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+  } else if (https && options.http_version != sse::http_version::http1_1) {
+    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+  }
+  if (options.connect_timeout) {
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options.connect_timeout->count()));
+  }
+  if (options.compression) {
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+  }
+  if (options.proxy) {
+    curl_easy_setopt(h, CURLOPT_PROXY, options.proxy->c_str());
+  }
+  if (options.no_proxy) {
+    curl_easy_setopt(h, CURLOPT_NOPROXY, options.no_proxy->c_str());
+  }
+  const tls_options& tls = options.tls;
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.insecure ? 0L : 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.insecure ? 0L : 2L);
+  if (!tls.ca_file.empty()) {
+    curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
+  }
+  if (!tls.ca_path.empty()) {
+    curl_easy_setopt(h, CURLOPT_CAPATH, tls.ca_path.c_str());
+  }
+  if (!tls.client_cert.empty()) {
+    curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str());
+  }
+  if (!tls.client_key.empty()) {
+    curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str());
+  }
+  if (!tls.client_key_password.empty()) {
+    curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
+  }
+  set_credentials(h, options);
+  if (request.method == "GET" && !has_body) {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "POST" || has_body) {
+    // libcurl reads the body from where it is held (POSTFIELDS copies nothing).
+    // A null pointer would make libcurl read the body from stdin: "" for an empty one.
+    const char* sent = has_body ? body->c_str() : "";
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(has_body ? body->size() : 0));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, sent);
+    if (request.method != "POST") {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+  } else {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (request.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    }
+  }
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_REQUEST_HPP
+// ---- sse/detail/response.hpp ----
+// SPDX-License-Identifier: MIT
+// An attempt's response: its head read line by line, and the verdict on it.
+#ifndef SSE_CLIENT_DETAIL_RESPONSE_HPP
+#define SSE_CLIENT_DETAIL_RESPONSE_HPP
+
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Reads the heads of one attempt's responses (redirects and 1xx included) and says which is
+/// the final one and whether it opens a stream. Loop thread only.
+class response_reader {
+public:
+  /// What the end of a head means for the transfer.
+  enum class verdict {
+    keep_reading, ///< not the final response: a 1xx, a redirect libcurl follows, a challenge
+    final,        ///< the final response's head: see `opens_stream()`
+    stop,         ///< a protocol switch nobody asked for: libcurl would wait for ever
+  };
+
+  /// A new attempt to `url`; `upgrade_requested`: it asks for a 101 (cleartext HTTP/2).
+  void begin(const attempt_request& request, const client_options& options) {
+    info_ = response_info{};
+    info_.url = request.url;
+    head_.clear();
+    head_bytes_ = 0;
+    body_.clear();
+    final_ = false;
+    redirected_ = false;
+    challenged_ = false;
+    // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
+    upgrade_requested_ = options.http_version == sse::http_version::http2 && !is_https(request.url);
+  }
+
+  /// A header line as libcurl hands it over (status line, header or blank line). Returns the
+  /// verdict at a blank line, `keep_reading` before.
+  verdict line(std::string_view text, CURL* easy, const client_options& options) {
+    if (text.size() >= 5 && text.substr(0, 5) == "HTTP/") {
+      head_.clear(); // a new response: after a redirect or a 1xx
+      head_bytes_ = 0;
+      return verdict::keep_reading;
+    }
+    if (trim(text).empty()) {
+      return end_of_head(easy, options);
+    }
+    if (const auto parts = split_header_line(text)) {
+      keep(parts->first, parts->second);
+    }
+    return verdict::keep_reading;
+  }
+
+  /// Whether the final response opens a stream: 200 with Content-Type text/event-stream.
+  bool opens_stream() const {
+    const auto content_type = info_.header_value("Content-Type");
+    return final_ && info_.status == 200 && content_type && is_event_stream(*content_type);
+  }
+
+  /// Keeps the start of a rejected response's body for `error::body`; false once it has enough.
+  bool keep_body(std::string_view bytes) {
+    constexpr std::size_t keep = 4096;
+    body_.append(bytes.substr(0, keep - std::min(keep, body_.size())));
+    return body_.size() < keep;
+  }
+
+  /// At the end of the transfer: a 401 challenge that libcurl did not answer after all is the
+  /// final response.
+  void transfer_ended(CURLcode result) {
+    if (challenged_ && !final_ && info_.status == 401 && result == CURLE_OK) {
+      final_ = true;
+    }
+  }
+
+  /// Describes the failure of a final response that did not open a stream, and whether it is
+  /// worth retrying. Empty for a 204, which ends the stream without an error.
+  std::optional<retry_decision>
+  failure(error& failure, std::optional<std::chrono::milliseconds>& retry_after) const {
+    failure.http_status = static_cast<int>(info_.status);
+    failure.headers = info_.headers;
+    failure.body = body_;
+    const long status = info_.status;
+    if (status == 204) {
+      return std::nullopt;
+    }
+    retry_decision proposal{false, std::nullopt};
+    if (status != 200) {
+      failure.code = make_error_code(errc::http_status);
+      failure.message = "HTTP status " + std::to_string(status);
+      if (status >= 300 && status < 400) {
+        failure.message += " without a Location to follow";
+      } else if (status == 101) {
+        failure.message += ": a protocol switch that was not asked for";
+      }
+      proposal.retry = is_retryable_status(status);
+      if (const auto value = info_.header_value("Retry-After")) {
+        retry_after = parse_retry_after(*value, std::chrono::system_clock::now());
+      }
+    } else {
+      const auto content_type = info_.header_value("Content-Type");
+      failure.code = make_error_code(errc::content_type);
+      failure.message =
+          "Content-Type is \"" + content_type.value_or("") + "\", not text/event-stream";
+    }
+    return proposal;
+  }
+
+  /// The final response so far (or the last challenge).
+  const response_info& info() const noexcept { return info_; }
+  /// Whether the final response's head has been read.
+  bool is_final() const noexcept { return final_; }
+  /// Whether this attempt followed a redirect.
+  bool redirected() const noexcept { return redirected_; }
+
+private:
+  // Bounded, so a hostile server cannot grow the list without end (libcurl 7.88 bounds each
+  // line, not their number); past the bound only the first of each header the client itself
+  // reads is kept, so a valid stream is still recognised after many headers.
+  void keep(std::string_view name, std::string_view value) {
+    constexpr std::size_t budget = 256 * 1024;
+    const std::size_t size = name.size() + value.size();
+    if (head_bytes_ + size > budget) {
+      const bool needed = iequals(name, "Content-Type") || iequals(name, "Retry-After") ||
+                          iequals(name, "Location");
+      const bool known = std::any_of(head_.begin(), head_.end(),
+                                     [&](const header& h) { return iequals(h.first, name); });
+      if (!needed || known) {
+        return;
+      }
+    }
+    head_bytes_ += size;
+    head_.emplace_back(std::string(name), std::string(value));
+  }
+
+  verdict end_of_head(CURL* easy, const client_options& options) {
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 101 && !upgrade_requested_) {
+      take_head(status);
+      final_ = true;
+      return verdict::stop;
+    }
+    if (status >= 100 && status < 200) {
+      return verdict::keep_reading;
+    }
+    bool has_location = false;
+    for (const auto& [key, value] : head_) {
+      has_location = has_location || (iequals(key, "Location") && !value.empty());
+    }
+    if (status >= 300 && status < 400 && has_location && options.max_redirects > 0) {
+      redirected_ = true;
+      return verdict::keep_reading; // libcurl follows it (or fails with too many redirects)
+    }
+    if (is_auth_challenge(status, easy, options.auth)) {
+      // Kept in case libcurl does not answer it after all; then it is the final response.
+      challenged_ = true;
+      take_head(status);
+      return verdict::keep_reading;
+    }
+    final_ = true;
+    take_head(status);
+    long version = 0;
+    curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+    info_.http_version = http_version_name(version);
+    char* effective = nullptr;
+    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
+        effective != nullptr) {
+      info_.url = effective;
+    }
+    return verdict::final;
+  }
+
+  void take_head(long status) {
+    info_.status = status;
+    info_.headers = std::move(head_);
+    head_.clear();
+  }
+
+  // Digest and `any` send the credentials only in answer to a 401 challenge: libcurl then sends
+  // the request again by itself, so the first 401 that offers a wanted method is not the answer.
+  bool is_auth_challenge(long status, CURL* easy, const auth_options& auth) const {
+    if (status != 401 || challenged_ || !auth.bearer_token.empty() ||
+        auth.scheme == auth_scheme::basic || (auth.username.empty() && !auth.netrc)) {
+      return false;
+    }
+    long available = 0;
+    curl_easy_getinfo(easy, CURLINFO_HTTPAUTH_AVAIL, &available);
+    return (static_cast<unsigned long>(available) & auth_mask(auth)) != 0;
+  }
+
+  response_info info_;
+  std::vector<header> head_; // the head being read
+  std::size_t head_bytes_ = 0;
+  std::string body_; // the start of a rejected response's body
+  bool final_ = false;
+  bool redirected_ = false;
+  bool challenged_ = false; // a 401 challenge that libcurl answers
+  bool upgrade_requested_ = false;
+};
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_RESPONSE_HPP
 // ---- sse/stats.hpp ----
 // SPDX-License-Identifier: MIT
 // What a long-lived stream has done, for an operator's graphs: counters, time, the last error.
@@ -4566,13 +5149,16 @@ namespace detail {
 
 /// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
 /// Public methods are safe from any thread; everything else runs on the loop thread.
-class stream final : public transfer, public std::enable_shared_from_this<stream> {
+class stream final : public transfer,
+                     public stream_callbacks,
+                     public std::enable_shared_from_this<stream> {
 public:
   using clock = std::chrono::steady_clock;
 
   stream(client_options options, std::shared_ptr<loop_core> loop)
-      : options_(std::move(options)), loop_(std::move(loop)), loop_gone_(loop_->shutting_down()),
-        parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
+      : stream_callbacks(*loop, loop->shutting_down()), options_(std::move(options)),
+        loop_(std::move(loop)), parser_(parser_options{options_.max_event_size}),
+        policy_(options_.reconnect) {
     parser_.set_last_event_id(options_.last_event_id);
     shared_last_event_id_ = options_.last_event_id;
     published_last_event_id_ = options_.last_event_id;
@@ -4586,31 +5172,6 @@ public:
   }
 
   // ---- any thread ----
-
-  listener_id next_id() noexcept { return static_cast<listener_id>(++last_listener_id_); }
-
-  listener_list<listener> events_;
-  listener_list<std::function<void(const response_info&)>> opens_;
-  listener_list<std::function<void(const error&)>> errors_;
-  listener_list<std::function<void(std::string_view)>> comments_;
-  listener_list<std::function<void(ready_state)>> state_changes_;
-  listener_list<std::function<void(close_reason)>> closes_;
-  listener_list<std::function<void(std::string_view, std::string_view)>> fields_;
-
-  // Waits only while the removed callback itself runs, and destroys it (its captures) here,
-  // with no lock held: a capture's destructor may call on() or off().
-  void remove_listener(listener_id id) noexcept {
-    std::shared_ptr<const void> removed = events_.remove(id);
-    removed = removed ? removed : opens_.remove(id);
-    removed = removed ? removed : errors_.remove(id);
-    removed = removed ? removed : comments_.remove(id);
-    removed = removed ? removed : state_changes_.remove(id);
-    removed = removed ? removed : closes_.remove(id);
-    removed = removed ? removed : fields_.remove(id);
-    if (removed) {
-      wait_while_running(removed.get());
-    }
-  }
 
   void start() {
     if (started_.exchange(true)) {
@@ -4629,16 +5190,10 @@ public:
 
   /// The destructor's close: afterwards no callback runs, and none is running on another thread.
   void detach() noexcept {
-    detached_.store(true);
+    detach_callbacks();
     end_from_any_thread(close_reason::closed);
     wait_while_running(nullptr);
-    events_.clear();
-    opens_.clear();
-    errors_.clear();
-    comments_.clear();
-    state_changes_.clear();
-    closes_.clear();
-    fields_.clear();
+    clear_listeners();
   }
 
   void restart(bool reset_backoff) {
@@ -4710,93 +5265,9 @@ public:
 private:
   // ---- callbacks into user code (loop thread) ----
 
-  // Marks the user callback the loop thread is in (a listener's entry, or `hooks_marker()`),
-  // restoring the previous mark when it returns. off() and the destructor on another thread read
-  // the mark after clearing `active` or setting `detached_`, and the loop thread checks those
-  // after setting it, seq_cst on both sides: either the waiter sees the callback running, or the
-  // callback sees that it was removed. Every store of the mark is seq_cst, so a waiter that saw
-  // it is told when it changes (see wake_waiters).
-  class running_scope {
-  public:
-    running_scope(stream& s, const void* callback)
-        : s_(s), previous_(s.running_.load(std::memory_order_relaxed)) {
-      s_.running_.store(callback);
-    }
-    ~running_scope() {
-      s_.running_.store(previous_);
-      s_.wake_waiters();
-    }
-    running_scope(const running_scope&) = delete;
-    running_scope& operator=(const running_scope&) = delete;
-
-  private:
-    stream& s_;
-    const void* previous_;
-  };
-
-  const void* hooks_marker() const noexcept { return &options_; }
-
-  void wake_waiters() noexcept {
-    if (waiters_.load() != 0) {
-      std::lock_guard<std::mutex> lock(wait_mutex_);
-      wait_cv_.notify_all();
-    }
-  }
-
-  // Blocks while `callback` runs on the loop thread (null: while any callback of this stream
-  // runs). From the loop thread it returns at once: the callback calling it is the one running.
-  void wait_while_running(const void* callback) noexcept {
-    if (loop_->in_loop_thread()) {
-      return;
-    }
-    const auto busy = [&] {
-      const void* running = running_.load();
-      return callback != nullptr ? running == callback : running != nullptr;
-    };
-    waiters_.fetch_add(1);
-    {
-      std::unique_lock<std::mutex> lock(wait_mutex_);
-      wait_cv_.wait(lock, [&] { return !busy(); });
-    }
-    waiters_.fetch_sub(1);
-  }
-
-  // Runs a hook from the options (before_attempt, on_response, on_failure, is_terminal) as
-  // notify runs a listener: waited for by detach(), and not at all once the client is gone.
-  template <typename Call>
-  void run_hook(Call&& call) {
-    running_scope scope(*this, hooks_marker());
-    if (!detached_.load() && !loop_gone_.load()) {
-      call();
-    }
-  }
-
-  template <typename List, typename... Args>
-  void notify(List& list, const Args&... args) {
-    const auto snapshot = list.current();
-    for (const auto& item : *snapshot) {
-      running_scope scope(*this, item.get());
-      if (detached_.load() || loop_gone_.load() || !item->active.load()) {
-        continue;
-      }
-      invoke(item->callback, args...);
-    }
-  }
-
-  template <typename Callback, typename... Args>
-  SSE_CLIENT_ALWAYS_INLINE void invoke(Callback& callback, const Args&... args) {
-    try {
-      callback(args...);
-    } catch (const std::exception& e) {
-      report_listener_exception(e.what());
-    } catch (...) {
-      report_listener_exception("unknown exception");
-    }
-  }
-
   // A throwing callback does not stop the stream; the failure goes to the error listeners
   // (unless an error listener threw: no loop).
-  void report_listener_exception(const char* what) {
+  void report_listener_exception(const char* what) override {
     if (in_error_callback_) {
       return;
     }
@@ -5004,126 +5475,8 @@ private:
       throw std::runtime_error("curl_easy_init failed");
     }
     CURL* h = easy.get();
-    header_list headers;
-    // Defaults first; a user header of the same name replaces one.
-    const auto user_has = [&](std::string_view name) {
-      for (const auto& [key, value] : request.headers) {
-        if (iequals(key, name)) {
-          return true;
-        }
-      }
-      return false;
-    };
-    if (!user_has("Accept")) {
-      append_header(headers, "Accept: text/event-stream");
-    }
-    if (!user_has("Cache-Control")) {
-      append_header(headers, "Cache-Control: no-cache");
-    }
-    if (!request.last_event_id.empty() && !user_has("Last-Event-ID")) {
-      append_header(headers, "Last-Event-ID: " + request.last_event_id);
-    }
-    for (const auto& [key, value] : request.headers) {
-      // "Name;" is libcurl's way to send a header with an empty value.
-      append_header(headers, value.empty() ? key + ";" : key + ": " + value);
-    }
-    const bool has_body = body != nullptr;
-    if (has_body && !user_has("Content-Type")) {
-      append_header(headers, "Content-Type:"); // no form-urlencoded guess
-    }
-    append_header(headers, "Expect:"); // no 100-continue round trip before the body
-
-    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, options_.max_redirects > 0 ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
-    curl_easy_setopt(h, CURLOPT_POSTREDIR,
-                     static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(options_.receive_buffer_size));
-    long version = CURL_HTTP_VERSION_NONE; // libcurl's default: h2 over TLS by ALPN, else 1.1
-    switch (options_.http_version) {
-    case sse::http_version::automatic:
-      break;
-    case sse::http_version::http1_1:
-      version = CURL_HTTP_VERSION_1_1;
-      break;
-    case sse::http_version::http2:
-      version = CURL_HTTP_VERSION_2_0;
-      break;
-    case sse::http_version::http2_prior_knowledge:
-      version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
-      break;
-    }
-    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, version);
-    // Waiting for a connection to share pays only where HTTP/2 can come of it, and in cleartext
-    // libcurl 7.88 wakes the waiters only when some transfer ends: https only. Before 8.0,
-    // libcurl also fails a second stream on a cleartext HTTP/2 connection (curl issue 10634).
-    const bool https = is_https(request.url);
-    const bool cleartext_h2 =
-        !https && (options_.http_version == sse::http_version::http2 ||
-                   options_.http_version == sse::http_version::http2_prior_knowledge);
-    if (!options_.multiplex ||
-        (cleartext_h2 && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)) {
-      curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-    } else if (https && options_.http_version != sse::http_version::http1_1) {
-      curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-    }
-    if (options_.connect_timeout) {
-      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                       static_cast<long>(options_.connect_timeout->count()));
-    }
-    if (options_.compression) {
-      curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    }
-    if (options_.proxy) {
-      curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy->c_str());
-    }
-    if (options_.no_proxy) {
-      curl_easy_setopt(h, CURLOPT_NOPROXY, options_.no_proxy->c_str());
-    }
-    const tls_options& tls = options_.tls;
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.insecure ? 0L : 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.insecure ? 0L : 2L);
-    if (!tls.ca_file.empty()) {
-      curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
-    }
-    if (!tls.ca_path.empty()) {
-      curl_easy_setopt(h, CURLOPT_CAPATH, tls.ca_path.c_str());
-    }
-    if (!tls.client_cert.empty()) {
-      curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str());
-    }
-    if (!tls.client_key.empty()) {
-      curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str());
-    }
-    if (!tls.client_key_password.empty()) {
-      curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
-    }
-    apply_credentials(h);
-    if (request.method == "GET" && !has_body) {
-      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else if (request.method == "POST" || has_body) {
-      // libcurl reads the body from where it is held (POSTFIELDS copies nothing).
-      // A null pointer would make libcurl read the body from stdin: "" for an empty one.
-      const char* sent = has_body ? body->c_str() : "";
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                       static_cast<curl_off_t>(has_body ? body->size() : 0));
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, sent);
-      if (request.method != "POST") {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-      }
-    } else {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-      if (request.method == "HEAD") {
-        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-      }
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    header_list headers = request_headers(request, body != nullptr);
+    set_request_options(h, options_, request, body, headers);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &stream::header_callback);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &stream::write_callback);
@@ -5138,20 +5491,12 @@ private:
 
     // A fresh attempt: a new stream for the parser, nothing known about the response yet.
     parser_.reset();
-    response_ = response_info{};
-    response_.url = request.url;
-    block_headers_.clear();
-    response_final_ = false;
+    response_.begin(request, options_);
     opened_ = false;
-    rejected_body_.clear();
     idle_fired_ = false;
     id_too_large_ = false;
     restart_requested_ = false;
     terminal_seen_ = false;
-    redirected_ = false;
-    auth_challenged_ = false;
-    // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
-    upgrade_requested_ = options_.http_version == sse::http_version::http2 && !https;
     events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
     attempts_count_.fetch_add(1, std::memory_order_relaxed);
 
@@ -5160,62 +5505,6 @@ private:
     request_headers_ = std::move(headers);
     last_activity_ = clock::now();
     arm_idle_timer(last_activity_);
-  }
-
-  // Authentication and cookies by libcurl, which sends neither to another host after a
-  // redirect (CURLOPT_UNRESTRICTED_AUTH stays off; cookies follow their domain).
-  void apply_credentials(CURL* h) const {
-    const auth_options& auth = options_.auth;
-    if (!auth.bearer_token.empty()) {
-      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
-      curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, auth.bearer_token.c_str());
-    } else if (!auth.username.empty() || auth.netrc) {
-      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(auth_mask()));
-      if (!auth.username.empty()) {
-        curl_easy_setopt(h, CURLOPT_USERNAME, auth.username.c_str());
-        curl_easy_setopt(h, CURLOPT_PASSWORD, auth.password.c_str());
-      }
-    }
-    if (auth.netrc) {
-      curl_easy_setopt(h, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
-      if (!auth.netrc_file.empty()) {
-        curl_easy_setopt(h, CURLOPT_NETRC_FILE, auth.netrc_file.c_str());
-      }
-    }
-    if (options_.cookies) {
-      // Each attempt is a new handle: the jar's share carries the cookies from one to the next.
-      curl_easy_setopt(h, CURLOPT_SHARE, options_.cookies->native_handle());
-      curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the engine on, no file read
-    }
-  }
-
-  unsigned long auth_mask() const noexcept {
-    switch (options_.auth.scheme) {
-    case auth_scheme::digest:
-      return CURLAUTH_DIGEST;
-    case auth_scheme::any:
-      return CURLAUTH_ANY;
-    case auth_scheme::basic:
-      break;
-    }
-    return CURLAUTH_BASIC;
-  }
-
-  // Digest and `any` send the credentials only in answer to a 401 challenge: libcurl then sends
-  // the request again by itself, so the first 401 that offers a wanted method is not the answer.
-  bool is_auth_challenge(long status) const {
-    if (status != 401 || auth_challenged_ || !options_.auth.bearer_token.empty() ||
-        options_.auth.scheme == auth_scheme::basic ||
-        (options_.auth.username.empty() && !options_.auth.netrc)) {
-      return false;
-    }
-    long available = 0;
-    curl_easy_getinfo(easy_.get(), CURLINFO_HTTPAUTH_AVAIL, &available);
-    return (static_cast<unsigned long>(available) & auth_mask()) != 0;
-  }
-
-  static bool is_https(std::string_view url) {
-    return url.size() > 8 && iequals(url.substr(0, 8), "https://");
   }
 
   // An https attempt that may share an HTTP/2 connection (CURLOPT_PIPEWAIT) joins a wave of its
@@ -5315,7 +5604,7 @@ private:
   // (a server may drip its headers): libcurl runs this each time it reads for the transfer.
   static int progress_callback(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* const s = static_cast<stream*>(self);
-    if (!s->response_final_) {
+    if (!s->response_.is_final()) {
       s->last_activity_ = clock::now();
     }
     return 0;
@@ -5327,89 +5616,26 @@ private:
       return 0;
     }
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
-      release_share_wave();   // the connection is up: the next wave to its host may start
-      block_headers_.clear(); // a new response: after a redirect or a 1xx
-      block_header_bytes_ = 0;
+      release_share_wave(); // the connection is up: the next wave to its host may start
+    }
+    switch (response_.line(line, easy_.get(), options_)) {
+    case response_reader::verdict::keep_reading:
       return line.size();
+    case response_reader::verdict::stop:
+      return 0;
+    case response_reader::verdict::final:
+      break;
     }
-    if (trim(line).empty()) {
-      const bool keep_reading = end_of_header_block();
-      last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
-      return keep_reading && !connection_unwanted() ? line.size() : 0;
-    }
-    if (const auto parts = split_header_line(line)) {
-      keep_header(parts->first, parts->second);
-    }
-    return line.size();
+    on_final_response();
+    last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
+    return connection_unwanted() ? 0 : line.size();
   }
 
-  // Bounded, so a hostile server cannot grow the list without end (libcurl 7.88 bounds each
-  // line, not their number); past the bound only the first of each header the client itself
-  // reads is kept, so a valid stream is still recognised after many headers.
-  void keep_header(std::string_view name, std::string_view value) {
-    constexpr std::size_t budget = 256 * 1024;
-    const std::size_t size = name.size() + value.size();
-    if (block_header_bytes_ + size > budget) {
-      const bool needed = iequals(name, "Content-Type") || iequals(name, "Retry-After") ||
-                          iequals(name, "Location");
-      const bool known = std::any_of(block_headers_.begin(), block_headers_.end(),
-                                     [&](const header& h) { return iequals(h.first, name); });
-      if (!needed || known) {
-        return;
-      }
-    }
-    block_header_bytes_ += size;
-    block_headers_.emplace_back(std::string(name), std::string(value));
-  }
-
-  // Judges a response from its status line and headers. False ends the transfer at once.
-  bool end_of_header_block() {
-    long status = 0;
-    curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
-    if (status == 101 && !upgrade_requested_) {
-      // A switch nobody asked for: libcurl would wait for a final response that never comes.
-      response_final_ = true;
-      response_.status = status;
-      response_.headers = std::move(block_headers_);
-      block_headers_.clear();
-      return false;
-    }
-    if (status >= 100 && status < 200) {
-      return true;
-    }
-    bool has_location = false;
-    for (const auto& [key, value] : block_headers_) {
-      has_location = has_location || (iequals(key, "Location") && !value.empty());
-    }
-    if (status >= 300 && status < 400 && has_location && options_.max_redirects > 0) {
-      redirected_ = true;
-      return true; // libcurl follows it (or fails with too many redirects)
-    }
-    if (is_auth_challenge(status)) {
-      // Kept in case libcurl does not answer it after all; then it is the final response.
-      auth_challenged_ = true;
-      response_.status = status;
-      response_.headers = std::move(block_headers_);
-      block_headers_.clear();
-      return true;
-    }
-    response_final_ = true;
-    response_.status = status;
-    long version = 0;
-    curl_easy_getinfo(easy_.get(), CURLINFO_HTTP_VERSION, &version);
-    response_.http_version = http_version_name(version);
-    response_.headers = std::move(block_headers_);
-    block_headers_.clear();
-    char* effective = nullptr;
-    if (curl_easy_getinfo(easy_.get(), CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
-        effective != nullptr) {
-      response_.url = effective;
-    }
+  void on_final_response() {
     if (options_.on_response) {
-      run_hook([&] { invoke(options_.on_response, response_); });
+      run_hook([&] { invoke(options_.on_response, response_.info()); });
     }
-    const auto content_type = response_.header_value("Content-Type");
-    if (status == 200 && content_type && is_event_stream(*content_type)) {
+    if (response_.opens_stream()) {
       opened_ = true;
       opened_at_ = clock::now();
       opens_count_.fetch_add(1, std::memory_order_relaxed);
@@ -5419,14 +5645,13 @@ private:
         open_since_ = opened_at_;
       }
       set_state(ready_state::open);
-      notify(opens_, response_);
-      return true;
+      notify(opens_, response_.info());
+      return;
     }
     // Rejected: the verdict is in, whether or not the body ever ends. What of the body comes
     // within a short grace reaches on_body (kept for error::body, up to 4 KiB); a body that
     // ends sooner ends the transfer by itself, and a timer ends one that does not.
     end_rejected_response_soon();
-    return true;
   }
 
   // Long enough for a body written just after the head, short enough to be "at once".
@@ -5455,9 +5680,7 @@ private:
     }
     if (!opened_) {
       // A rejected response: keep its start for the error report, then stop reading.
-      constexpr std::size_t keep = 4096;
-      rejected_body_.append(bytes.substr(0, keep - std::min(keep, rejected_body_.size())));
-      return rejected_body_.size() >= keep ? 0 : bytes.size();
+      return response_.keep_body(bytes) ? bytes.size() : 0;
     }
     bytes_count_.store(bytes_count_.load(std::memory_order_relaxed) + bytes.size(),
                        std::memory_order_relaxed);
@@ -5513,9 +5736,7 @@ public:
     request_headers_.reset();
     const auto now = clock::now();
     const bool was_open = opened_;
-    if (auth_challenged_ && !response_final_ && response_.status == 401 && result == CURLE_OK) {
-      response_final_ = true; // the challenge was the last response: libcurl gave up on it
-    }
+    response_.transfer_ended(result);
     const bool truncated = parser_.has_partial_event();
     const std::error_code parse_failure = parser_.error();
     parser_.reset(); // a partial event is dropped; the last complete id is kept
@@ -5571,41 +5792,20 @@ public:
       } else {
         failure.message = curl_message(result);
       }
-    } else if (response_final_) {
-      failure.http_status = static_cast<int>(response_.status);
-      failure.headers = response_.headers;
-      failure.body = rejected_body_;
-      const long status = response_.status;
-      if (status == 204) {
-        finish(close_reason::no_content);
+    } else if (response_.is_final()) {
+      const auto proposed = response_.failure(failure, retry_after_);
+      if (!proposed) {
+        finish(close_reason::no_content); // 204: the server says there is nothing to follow
         return;
       }
-      if (status != 200) {
-        failure.code = make_error_code(errc::http_status);
-        failure.message = "HTTP status " + std::to_string(status);
-        if (status >= 300 && status < 400) {
-          failure.message += " without a Location to follow";
-        } else if (status == 101) {
-          failure.message += ": a protocol switch that was not asked for";
-        }
-        proposal.retry = is_retryable_status(status);
-        if (const auto retry_after = response_.header_value("Retry-After")) {
-          retry_after_ = parse_retry_after(*retry_after, std::chrono::system_clock::now());
-        }
-      } else {
-        const auto content_type = response_.header_value("Content-Type");
-        failure.code = make_error_code(errc::content_type);
-        failure.message =
-            "Content-Type is \"" + content_type.value_or("") + "\", not text/event-stream";
-        proposal.retry = false;
-      }
+      proposal = *proposed;
     } else {
       failure.code = make_error_code(classify_curl_error(result));
       failure.message = curl_message(result);
       // The URL's scheme was checked when the client was built, so an unsupported protocol
       // without a redirect is a reply that is not HTTP: a server fault worth retrying.
       proposal.retry = !is_permanent_curl_error(result) ||
-                       (result == CURLE_UNSUPPORTED_PROTOCOL && !redirected_);
+                       (result == CURLE_UNSUPPORTED_PROTOCOL && !response_.redirected());
     }
     // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
     // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
@@ -5614,7 +5814,7 @@ public:
     if (options_.one_shot && was_open) {
       if_not_retried = close_reason::truncated;
       replay_forbidden = true;
-    } else if (request_arrived && !response_final_) {
+    } else if (request_arrived && !response_.is_final()) {
       replay_forbidden = true;
     }
     if (replay_forbidden) {
@@ -5816,21 +6016,14 @@ private:
 
   const client_options options_;
   const std::shared_ptr<loop_core> loop_;
-  const std::atomic<bool>& loop_gone_; // the loop is shutting down: stop at the next event
 
   // Any thread:
-  std::atomic<std::uint64_t> last_listener_id_{0};
   std::atomic<bool> started_{false};
-  std::atomic<bool> closed_{false};   // no more events: close(), destructor, terminal event, end
-  std::atomic<bool> detached_{false}; // the client is gone: no callback at all
+  std::atomic<bool> closed_{false}; // no more events: close(), destructor, terminal event, end
   std::atomic<close_reason> reason_requested_{close_reason::closed};
   std::atomic<close_reason> reason_{close_reason::none};
   std::atomic<sse::ready_state> state_{ready_state::connecting};
   sse::ready_state notified_state_ = ready_state::connecting; // loop thread: last one notified
-  std::atomic<const void*> running_{nullptr}; // the callback running now: see running_scope
-  std::atomic<int> waiters_{0};               // threads in wait_while_running
-  std::mutex wait_mutex_;
-  std::condition_variable wait_cv_;
   std::atomic<std::uint64_t> events_count_{0};
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};
@@ -5855,24 +6048,17 @@ private:
   header_list request_headers_;
   std::optional<std::string> hook_body_; // a body before_attempt may have changed
   char curl_error_[CURL_ERROR_SIZE] = {};
-  response_info response_;
-  std::vector<header> block_headers_;
-  std::string rejected_body_;
-  bool response_final_ = false;
+  response_reader response_;
   bool opened_ = false;
   bool idle_fired_ = false;
   bool id_too_large_ = false; // the server sent an id over max_id_size
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
-  bool redirected_ = false;      // this attempt followed a redirect
-  bool auth_challenged_ = false; // this attempt had a 401 challenge that libcurl answers
   std::string share_host_;       // the host whose connection this attempt waits to share, if any
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
   bool in_error_callback_ = false;
   std::uint64_t events_at_attempt_start_ = 0;
-  std::size_t block_header_bytes_ = 0;
-  bool upgrade_requested_ = false; // this attempt asked for a 101 (h2c)
   std::optional<std::chrono::milliseconds> retry_after_;
   clock::time_point last_activity_{};
   clock::time_point opened_at_{};

@@ -3,10 +3,13 @@
 #ifndef SSE_CLIENT_DETAIL_STREAM_HPP
 #define SSE_CLIENT_DETAIL_STREAM_HPP
 
+#include <sse/detail/callbacks.hpp>
 #include <sse/detail/curl.hpp>
 #include <sse/detail/http.hpp>
 #include <sse/detail/inline.hpp>
 #include <sse/detail/listeners.hpp>
+#include <sse/detail/request.hpp>
+#include <sse/detail/response.hpp>
 #include <sse/detail/short_string.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
@@ -44,13 +47,16 @@ namespace detail {
 
 /// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
 /// Public methods are safe from any thread; everything else runs on the loop thread.
-class stream final : public transfer, public std::enable_shared_from_this<stream> {
+class stream final : public transfer,
+                     public stream_callbacks,
+                     public std::enable_shared_from_this<stream> {
 public:
   using clock = std::chrono::steady_clock;
 
   stream(client_options options, std::shared_ptr<loop_core> loop)
-      : options_(std::move(options)), loop_(std::move(loop)), loop_gone_(loop_->shutting_down()),
-        parser_(parser_options{options_.max_event_size}), policy_(options_.reconnect) {
+      : stream_callbacks(*loop, loop->shutting_down()), options_(std::move(options)),
+        loop_(std::move(loop)), parser_(parser_options{options_.max_event_size}),
+        policy_(options_.reconnect) {
     parser_.set_last_event_id(options_.last_event_id);
     shared_last_event_id_ = options_.last_event_id;
     published_last_event_id_ = options_.last_event_id;
@@ -64,31 +70,6 @@ public:
   }
 
   // ---- any thread ----
-
-  listener_id next_id() noexcept { return static_cast<listener_id>(++last_listener_id_); }
-
-  listener_list<listener> events_;
-  listener_list<std::function<void(const response_info&)>> opens_;
-  listener_list<std::function<void(const error&)>> errors_;
-  listener_list<std::function<void(std::string_view)>> comments_;
-  listener_list<std::function<void(ready_state)>> state_changes_;
-  listener_list<std::function<void(close_reason)>> closes_;
-  listener_list<std::function<void(std::string_view, std::string_view)>> fields_;
-
-  // Waits only while the removed callback itself runs, and destroys it (its captures) here,
-  // with no lock held: a capture's destructor may call on() or off().
-  void remove_listener(listener_id id) noexcept {
-    std::shared_ptr<const void> removed = events_.remove(id);
-    removed = removed ? removed : opens_.remove(id);
-    removed = removed ? removed : errors_.remove(id);
-    removed = removed ? removed : comments_.remove(id);
-    removed = removed ? removed : state_changes_.remove(id);
-    removed = removed ? removed : closes_.remove(id);
-    removed = removed ? removed : fields_.remove(id);
-    if (removed) {
-      wait_while_running(removed.get());
-    }
-  }
 
   void start() {
     if (started_.exchange(true)) {
@@ -107,16 +88,10 @@ public:
 
   /// The destructor's close: afterwards no callback runs, and none is running on another thread.
   void detach() noexcept {
-    detached_.store(true);
+    detach_callbacks();
     end_from_any_thread(close_reason::closed);
     wait_while_running(nullptr);
-    events_.clear();
-    opens_.clear();
-    errors_.clear();
-    comments_.clear();
-    state_changes_.clear();
-    closes_.clear();
-    fields_.clear();
+    clear_listeners();
   }
 
   void restart(bool reset_backoff) {
@@ -188,93 +163,9 @@ public:
 private:
   // ---- callbacks into user code (loop thread) ----
 
-  // Marks the user callback the loop thread is in (a listener's entry, or `hooks_marker()`),
-  // restoring the previous mark when it returns. off() and the destructor on another thread read
-  // the mark after clearing `active` or setting `detached_`, and the loop thread checks those
-  // after setting it, seq_cst on both sides: either the waiter sees the callback running, or the
-  // callback sees that it was removed. Every store of the mark is seq_cst, so a waiter that saw
-  // it is told when it changes (see wake_waiters).
-  class running_scope {
-  public:
-    running_scope(stream& s, const void* callback)
-        : s_(s), previous_(s.running_.load(std::memory_order_relaxed)) {
-      s_.running_.store(callback);
-    }
-    ~running_scope() {
-      s_.running_.store(previous_);
-      s_.wake_waiters();
-    }
-    running_scope(const running_scope&) = delete;
-    running_scope& operator=(const running_scope&) = delete;
-
-  private:
-    stream& s_;
-    const void* previous_;
-  };
-
-  const void* hooks_marker() const noexcept { return &options_; }
-
-  void wake_waiters() noexcept {
-    if (waiters_.load() != 0) {
-      std::lock_guard<std::mutex> lock(wait_mutex_);
-      wait_cv_.notify_all();
-    }
-  }
-
-  // Blocks while `callback` runs on the loop thread (null: while any callback of this stream
-  // runs). From the loop thread it returns at once: the callback calling it is the one running.
-  void wait_while_running(const void* callback) noexcept {
-    if (loop_->in_loop_thread()) {
-      return;
-    }
-    const auto busy = [&] {
-      const void* running = running_.load();
-      return callback != nullptr ? running == callback : running != nullptr;
-    };
-    waiters_.fetch_add(1);
-    {
-      std::unique_lock<std::mutex> lock(wait_mutex_);
-      wait_cv_.wait(lock, [&] { return !busy(); });
-    }
-    waiters_.fetch_sub(1);
-  }
-
-  // Runs a hook from the options (before_attempt, on_response, on_failure, is_terminal) as
-  // notify runs a listener: waited for by detach(), and not at all once the client is gone.
-  template <typename Call>
-  void run_hook(Call&& call) {
-    running_scope scope(*this, hooks_marker());
-    if (!detached_.load() && !loop_gone_.load()) {
-      call();
-    }
-  }
-
-  template <typename List, typename... Args>
-  void notify(List& list, const Args&... args) {
-    const auto snapshot = list.current();
-    for (const auto& item : *snapshot) {
-      running_scope scope(*this, item.get());
-      if (detached_.load() || loop_gone_.load() || !item->active.load()) {
-        continue;
-      }
-      invoke(item->callback, args...);
-    }
-  }
-
-  template <typename Callback, typename... Args>
-  SSE_CLIENT_ALWAYS_INLINE void invoke(Callback& callback, const Args&... args) {
-    try {
-      callback(args...);
-    } catch (const std::exception& e) {
-      report_listener_exception(e.what());
-    } catch (...) {
-      report_listener_exception("unknown exception");
-    }
-  }
-
   // A throwing callback does not stop the stream; the failure goes to the error listeners
   // (unless an error listener threw: no loop).
-  void report_listener_exception(const char* what) {
+  void report_listener_exception(const char* what) override {
     if (in_error_callback_) {
       return;
     }
@@ -482,126 +373,8 @@ private:
       throw std::runtime_error("curl_easy_init failed");
     }
     CURL* h = easy.get();
-    header_list headers;
-    // Defaults first; a user header of the same name replaces one.
-    const auto user_has = [&](std::string_view name) {
-      for (const auto& [key, value] : request.headers) {
-        if (iequals(key, name)) {
-          return true;
-        }
-      }
-      return false;
-    };
-    if (!user_has("Accept")) {
-      append_header(headers, "Accept: text/event-stream");
-    }
-    if (!user_has("Cache-Control")) {
-      append_header(headers, "Cache-Control: no-cache");
-    }
-    if (!request.last_event_id.empty() && !user_has("Last-Event-ID")) {
-      append_header(headers, "Last-Event-ID: " + request.last_event_id);
-    }
-    for (const auto& [key, value] : request.headers) {
-      // "Name;" is libcurl's way to send a header with an empty value.
-      append_header(headers, value.empty() ? key + ";" : key + ": " + value);
-    }
-    const bool has_body = body != nullptr;
-    if (has_body && !user_has("Content-Type")) {
-      append_header(headers, "Content-Type:"); // no form-urlencoded guess
-    }
-    append_header(headers, "Expect:"); // no 100-continue round trip before the body
-
-    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, options_.max_redirects > 0 ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
-    curl_easy_setopt(h, CURLOPT_POSTREDIR,
-                     static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(options_.receive_buffer_size));
-    long version = CURL_HTTP_VERSION_NONE; // libcurl's default: h2 over TLS by ALPN, else 1.1
-    switch (options_.http_version) {
-    case sse::http_version::automatic:
-      break;
-    case sse::http_version::http1_1:
-      version = CURL_HTTP_VERSION_1_1;
-      break;
-    case sse::http_version::http2:
-      version = CURL_HTTP_VERSION_2_0;
-      break;
-    case sse::http_version::http2_prior_knowledge:
-      version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
-      break;
-    }
-    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, version);
-    // Waiting for a connection to share pays only where HTTP/2 can come of it, and in cleartext
-    // libcurl 7.88 wakes the waiters only when some transfer ends: https only. Before 8.0,
-    // libcurl also fails a second stream on a cleartext HTTP/2 connection (curl issue 10634).
-    const bool https = is_https(request.url);
-    const bool cleartext_h2 =
-        !https && (options_.http_version == sse::http_version::http2 ||
-                   options_.http_version == sse::http_version::http2_prior_knowledge);
-    if (!options_.multiplex ||
-        (cleartext_h2 && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)) {
-      curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-    } else if (https && options_.http_version != sse::http_version::http1_1) {
-      curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-    }
-    if (options_.connect_timeout) {
-      curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                       static_cast<long>(options_.connect_timeout->count()));
-    }
-    if (options_.compression) {
-      curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    }
-    if (options_.proxy) {
-      curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy->c_str());
-    }
-    if (options_.no_proxy) {
-      curl_easy_setopt(h, CURLOPT_NOPROXY, options_.no_proxy->c_str());
-    }
-    const tls_options& tls = options_.tls;
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.insecure ? 0L : 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.insecure ? 0L : 2L);
-    if (!tls.ca_file.empty()) {
-      curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
-    }
-    if (!tls.ca_path.empty()) {
-      curl_easy_setopt(h, CURLOPT_CAPATH, tls.ca_path.c_str());
-    }
-    if (!tls.client_cert.empty()) {
-      curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str());
-    }
-    if (!tls.client_key.empty()) {
-      curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str());
-    }
-    if (!tls.client_key_password.empty()) {
-      curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
-    }
-    apply_credentials(h);
-    if (request.method == "GET" && !has_body) {
-      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    } else if (request.method == "POST" || has_body) {
-      // libcurl reads the body from where it is held (POSTFIELDS copies nothing).
-      // A null pointer would make libcurl read the body from stdin: "" for an empty one.
-      const char* sent = has_body ? body->c_str() : "";
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                       static_cast<curl_off_t>(has_body ? body->size() : 0));
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, sent);
-      if (request.method != "POST") {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-      }
-    } else {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-      if (request.method == "HEAD") {
-        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-      }
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    header_list headers = request_headers(request, body != nullptr);
+    set_request_options(h, options_, request, body, headers);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &stream::header_callback);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &stream::write_callback);
@@ -616,20 +389,12 @@ private:
 
     // A fresh attempt: a new stream for the parser, nothing known about the response yet.
     parser_.reset();
-    response_ = response_info{};
-    response_.url = request.url;
-    block_headers_.clear();
-    response_final_ = false;
+    response_.begin(request, options_);
     opened_ = false;
-    rejected_body_.clear();
     idle_fired_ = false;
     id_too_large_ = false;
     restart_requested_ = false;
     terminal_seen_ = false;
-    redirected_ = false;
-    auth_challenged_ = false;
-    // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
-    upgrade_requested_ = options_.http_version == sse::http_version::http2 && !https;
     events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
     attempts_count_.fetch_add(1, std::memory_order_relaxed);
 
@@ -638,62 +403,6 @@ private:
     request_headers_ = std::move(headers);
     last_activity_ = clock::now();
     arm_idle_timer(last_activity_);
-  }
-
-  // Authentication and cookies by libcurl, which sends neither to another host after a
-  // redirect (CURLOPT_UNRESTRICTED_AUTH stays off; cookies follow their domain).
-  void apply_credentials(CURL* h) const {
-    const auth_options& auth = options_.auth;
-    if (!auth.bearer_token.empty()) {
-      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
-      curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, auth.bearer_token.c_str());
-    } else if (!auth.username.empty() || auth.netrc) {
-      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(auth_mask()));
-      if (!auth.username.empty()) {
-        curl_easy_setopt(h, CURLOPT_USERNAME, auth.username.c_str());
-        curl_easy_setopt(h, CURLOPT_PASSWORD, auth.password.c_str());
-      }
-    }
-    if (auth.netrc) {
-      curl_easy_setopt(h, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
-      if (!auth.netrc_file.empty()) {
-        curl_easy_setopt(h, CURLOPT_NETRC_FILE, auth.netrc_file.c_str());
-      }
-    }
-    if (options_.cookies) {
-      // Each attempt is a new handle: the jar's share carries the cookies from one to the next.
-      curl_easy_setopt(h, CURLOPT_SHARE, options_.cookies->native_handle());
-      curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the engine on, no file read
-    }
-  }
-
-  unsigned long auth_mask() const noexcept {
-    switch (options_.auth.scheme) {
-    case auth_scheme::digest:
-      return CURLAUTH_DIGEST;
-    case auth_scheme::any:
-      return CURLAUTH_ANY;
-    case auth_scheme::basic:
-      break;
-    }
-    return CURLAUTH_BASIC;
-  }
-
-  // Digest and `any` send the credentials only in answer to a 401 challenge: libcurl then sends
-  // the request again by itself, so the first 401 that offers a wanted method is not the answer.
-  bool is_auth_challenge(long status) const {
-    if (status != 401 || auth_challenged_ || !options_.auth.bearer_token.empty() ||
-        options_.auth.scheme == auth_scheme::basic ||
-        (options_.auth.username.empty() && !options_.auth.netrc)) {
-      return false;
-    }
-    long available = 0;
-    curl_easy_getinfo(easy_.get(), CURLINFO_HTTPAUTH_AVAIL, &available);
-    return (static_cast<unsigned long>(available) & auth_mask()) != 0;
-  }
-
-  static bool is_https(std::string_view url) {
-    return url.size() > 8 && iequals(url.substr(0, 8), "https://");
   }
 
   // An https attempt that may share an HTTP/2 connection (CURLOPT_PIPEWAIT) joins a wave of its
@@ -793,7 +502,7 @@ private:
   // (a server may drip its headers): libcurl runs this each time it reads for the transfer.
   static int progress_callback(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* const s = static_cast<stream*>(self);
-    if (!s->response_final_) {
+    if (!s->response_.is_final()) {
       s->last_activity_ = clock::now();
     }
     return 0;
@@ -805,89 +514,26 @@ private:
       return 0;
     }
     if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
-      release_share_wave();   // the connection is up: the next wave to its host may start
-      block_headers_.clear(); // a new response: after a redirect or a 1xx
-      block_header_bytes_ = 0;
+      release_share_wave(); // the connection is up: the next wave to its host may start
+    }
+    switch (response_.line(line, easy_.get(), options_)) {
+    case response_reader::verdict::keep_reading:
       return line.size();
+    case response_reader::verdict::stop:
+      return 0;
+    case response_reader::verdict::final:
+      break;
     }
-    if (trim(line).empty()) {
-      const bool keep_reading = end_of_header_block();
-      last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
-      return keep_reading && !connection_unwanted() ? line.size() : 0;
-    }
-    if (const auto parts = split_header_line(line)) {
-      keep_header(parts->first, parts->second);
-    }
-    return line.size();
+    on_final_response();
+    last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
+    return connection_unwanted() ? 0 : line.size();
   }
 
-  // Bounded, so a hostile server cannot grow the list without end (libcurl 7.88 bounds each
-  // line, not their number); past the bound only the first of each header the client itself
-  // reads is kept, so a valid stream is still recognised after many headers.
-  void keep_header(std::string_view name, std::string_view value) {
-    constexpr std::size_t budget = 256 * 1024;
-    const std::size_t size = name.size() + value.size();
-    if (block_header_bytes_ + size > budget) {
-      const bool needed = iequals(name, "Content-Type") || iequals(name, "Retry-After") ||
-                          iequals(name, "Location");
-      const bool known = std::any_of(block_headers_.begin(), block_headers_.end(),
-                                     [&](const header& h) { return iequals(h.first, name); });
-      if (!needed || known) {
-        return;
-      }
-    }
-    block_header_bytes_ += size;
-    block_headers_.emplace_back(std::string(name), std::string(value));
-  }
-
-  // Judges a response from its status line and headers. False ends the transfer at once.
-  bool end_of_header_block() {
-    long status = 0;
-    curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
-    if (status == 101 && !upgrade_requested_) {
-      // A switch nobody asked for: libcurl would wait for a final response that never comes.
-      response_final_ = true;
-      response_.status = status;
-      response_.headers = std::move(block_headers_);
-      block_headers_.clear();
-      return false;
-    }
-    if (status >= 100 && status < 200) {
-      return true;
-    }
-    bool has_location = false;
-    for (const auto& [key, value] : block_headers_) {
-      has_location = has_location || (iequals(key, "Location") && !value.empty());
-    }
-    if (status >= 300 && status < 400 && has_location && options_.max_redirects > 0) {
-      redirected_ = true;
-      return true; // libcurl follows it (or fails with too many redirects)
-    }
-    if (is_auth_challenge(status)) {
-      // Kept in case libcurl does not answer it after all; then it is the final response.
-      auth_challenged_ = true;
-      response_.status = status;
-      response_.headers = std::move(block_headers_);
-      block_headers_.clear();
-      return true;
-    }
-    response_final_ = true;
-    response_.status = status;
-    long version = 0;
-    curl_easy_getinfo(easy_.get(), CURLINFO_HTTP_VERSION, &version);
-    response_.http_version = http_version_name(version);
-    response_.headers = std::move(block_headers_);
-    block_headers_.clear();
-    char* effective = nullptr;
-    if (curl_easy_getinfo(easy_.get(), CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
-        effective != nullptr) {
-      response_.url = effective;
-    }
+  void on_final_response() {
     if (options_.on_response) {
-      run_hook([&] { invoke(options_.on_response, response_); });
+      run_hook([&] { invoke(options_.on_response, response_.info()); });
     }
-    const auto content_type = response_.header_value("Content-Type");
-    if (status == 200 && content_type && is_event_stream(*content_type)) {
+    if (response_.opens_stream()) {
       opened_ = true;
       opened_at_ = clock::now();
       opens_count_.fetch_add(1, std::memory_order_relaxed);
@@ -897,14 +543,13 @@ private:
         open_since_ = opened_at_;
       }
       set_state(ready_state::open);
-      notify(opens_, response_);
-      return true;
+      notify(opens_, response_.info());
+      return;
     }
     // Rejected: the verdict is in, whether or not the body ever ends. What of the body comes
     // within a short grace reaches on_body (kept for error::body, up to 4 KiB); a body that
     // ends sooner ends the transfer by itself, and a timer ends one that does not.
     end_rejected_response_soon();
-    return true;
   }
 
   // Long enough for a body written just after the head, short enough to be "at once".
@@ -933,9 +578,7 @@ private:
     }
     if (!opened_) {
       // A rejected response: keep its start for the error report, then stop reading.
-      constexpr std::size_t keep = 4096;
-      rejected_body_.append(bytes.substr(0, keep - std::min(keep, rejected_body_.size())));
-      return rejected_body_.size() >= keep ? 0 : bytes.size();
+      return response_.keep_body(bytes) ? bytes.size() : 0;
     }
     bytes_count_.store(bytes_count_.load(std::memory_order_relaxed) + bytes.size(),
                        std::memory_order_relaxed);
@@ -991,9 +634,7 @@ public:
     request_headers_.reset();
     const auto now = clock::now();
     const bool was_open = opened_;
-    if (auth_challenged_ && !response_final_ && response_.status == 401 && result == CURLE_OK) {
-      response_final_ = true; // the challenge was the last response: libcurl gave up on it
-    }
+    response_.transfer_ended(result);
     const bool truncated = parser_.has_partial_event();
     const std::error_code parse_failure = parser_.error();
     parser_.reset(); // a partial event is dropped; the last complete id is kept
@@ -1049,41 +690,20 @@ public:
       } else {
         failure.message = curl_message(result);
       }
-    } else if (response_final_) {
-      failure.http_status = static_cast<int>(response_.status);
-      failure.headers = response_.headers;
-      failure.body = rejected_body_;
-      const long status = response_.status;
-      if (status == 204) {
-        finish(close_reason::no_content);
+    } else if (response_.is_final()) {
+      const auto proposed = response_.failure(failure, retry_after_);
+      if (!proposed) {
+        finish(close_reason::no_content); // 204: the server says there is nothing to follow
         return;
       }
-      if (status != 200) {
-        failure.code = make_error_code(errc::http_status);
-        failure.message = "HTTP status " + std::to_string(status);
-        if (status >= 300 && status < 400) {
-          failure.message += " without a Location to follow";
-        } else if (status == 101) {
-          failure.message += ": a protocol switch that was not asked for";
-        }
-        proposal.retry = is_retryable_status(status);
-        if (const auto retry_after = response_.header_value("Retry-After")) {
-          retry_after_ = parse_retry_after(*retry_after, std::chrono::system_clock::now());
-        }
-      } else {
-        const auto content_type = response_.header_value("Content-Type");
-        failure.code = make_error_code(errc::content_type);
-        failure.message =
-            "Content-Type is \"" + content_type.value_or("") + "\", not text/event-stream";
-        proposal.retry = false;
-      }
+      proposal = *proposed;
     } else {
       failure.code = make_error_code(classify_curl_error(result));
       failure.message = curl_message(result);
       // The URL's scheme was checked when the client was built, so an unsupported protocol
       // without a redirect is a reply that is not HTTP: a server fault worth retrying.
       proposal.retry = !is_permanent_curl_error(result) ||
-                       (result == CURLE_UNSUPPORTED_PROTOCOL && !redirected_);
+                       (result == CURLE_UNSUPPORTED_PROTOCOL && !response_.redirected());
     }
     // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
     // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
@@ -1092,7 +712,7 @@ public:
     if (options_.one_shot && was_open) {
       if_not_retried = close_reason::truncated;
       replay_forbidden = true;
-    } else if (request_arrived && !response_final_) {
+    } else if (request_arrived && !response_.is_final()) {
       replay_forbidden = true;
     }
     if (replay_forbidden) {
@@ -1294,21 +914,14 @@ private:
 
   const client_options options_;
   const std::shared_ptr<loop_core> loop_;
-  const std::atomic<bool>& loop_gone_; // the loop is shutting down: stop at the next event
 
   // Any thread:
-  std::atomic<std::uint64_t> last_listener_id_{0};
   std::atomic<bool> started_{false};
-  std::atomic<bool> closed_{false};   // no more events: close(), destructor, terminal event, end
-  std::atomic<bool> detached_{false}; // the client is gone: no callback at all
+  std::atomic<bool> closed_{false}; // no more events: close(), destructor, terminal event, end
   std::atomic<close_reason> reason_requested_{close_reason::closed};
   std::atomic<close_reason> reason_{close_reason::none};
   std::atomic<sse::ready_state> state_{ready_state::connecting};
   sse::ready_state notified_state_ = ready_state::connecting; // loop thread: last one notified
-  std::atomic<const void*> running_{nullptr}; // the callback running now: see running_scope
-  std::atomic<int> waiters_{0};               // threads in wait_while_running
-  std::mutex wait_mutex_;
-  std::condition_variable wait_cv_;
   std::atomic<std::uint64_t> events_count_{0};
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};
@@ -1333,24 +946,17 @@ private:
   header_list request_headers_;
   std::optional<std::string> hook_body_; // a body before_attempt may have changed
   char curl_error_[CURL_ERROR_SIZE] = {};
-  response_info response_;
-  std::vector<header> block_headers_;
-  std::string rejected_body_;
-  bool response_final_ = false;
+  response_reader response_;
   bool opened_ = false;
   bool idle_fired_ = false;
   bool id_too_large_ = false; // the server sent an id over max_id_size
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
-  bool redirected_ = false;      // this attempt followed a redirect
-  bool auth_challenged_ = false; // this attempt had a 401 challenge that libcurl answers
   std::string share_host_;       // the host whose connection this attempt waits to share, if any
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
   bool in_error_callback_ = false;
   std::uint64_t events_at_attempt_start_ = 0;
-  std::size_t block_header_bytes_ = 0;
-  bool upgrade_requested_ = false; // this attempt asked for a 101 (h2c)
   std::optional<std::chrono::milliseconds> retry_after_;
   clock::time_point last_activity_{};
   clock::time_point opened_at_{};

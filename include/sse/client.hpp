@@ -112,6 +112,20 @@ public:
     }
   }
 
+  /// Stops reading the stream, for backpressure: from the next chunk of bytes on, the transfer
+  /// is held (libcurl's `curl_easy_pause`), so the server's writes block once the TCP window
+  /// fills, and memory stays bounded. Events parsed from bytes already received (at most one
+  /// `receive_buffer_size` chunk) may still be delivered after this returns. The idle timeout
+  /// does not fire while the transfer is held; the state stays as it was. A pause made between
+  /// attempts holds for the next one. Nothing is lost or delivered twice: `resume()` delivers
+  /// what was held, in order. Safe from any thread, including from inside a listener.
+  void pause() { live().pause(); }
+
+  /// Undoes `pause()`: the loop thread unpauses the transfer, delivering what was held first,
+  /// and the idle timeout counts anew. Without a pause in effect, does nothing. Safe from any
+  /// thread, including from inside a listener.
+  void resume() { live().resume(); }
+
   /// Drops the current connection and reconnects at once, as if the server had dropped it,
   /// keeping the last event ID; no error is reported for the drop. With `reset_backoff`, the
   /// reconnect policy forgets earlier failures.

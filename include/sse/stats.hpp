@@ -24,6 +24,7 @@ struct client_stats {
   std::uint64_t opens = 0;      ///< responses accepted as a stream (200, text/event-stream)
   std::uint64_t reconnects = 0; ///< reconnects scheduled after a failure or a lost stream
   std::uint64_t failures = 0;   ///< errors handed to `on_error`, of every kind
+  bool paused = false;          ///< `client::pause()` is in effect (no `resume()` since)
   /// `failures` by kind, indexed by the `errc` value (index 0 is unused); see `failures_of`.
   std::array<std::uint64_t, 10> failures_by_code{};
   /// Time a stream was open (until the end for good, if it came).

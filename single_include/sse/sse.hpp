@@ -5102,6 +5102,7 @@ struct client_stats {
   std::uint64_t opens = 0;      ///< responses accepted as a stream (200, text/event-stream)
   std::uint64_t reconnects = 0; ///< reconnects scheduled after a failure or a lost stream
   std::uint64_t failures = 0;   ///< errors handed to `on_error`, of every kind
+  bool paused = false;          ///< `client::pause()` is in effect (no `resume()` since)
   /// `failures` by kind, indexed by the `errc` value (index 0 is unused); see `failures_of`.
   std::array<std::uint64_t, 10> failures_by_code{};
   /// Time a stream was open (until the end for good, if it came).
@@ -5188,6 +5189,18 @@ public:
   /// Ends the stream for good; returns without waiting for the network.
   void close() noexcept { end_from_any_thread(close_reason::closed); }
 
+  /// Holds the body from the next chunk of bytes on (the write callback returns
+  /// CURL_WRITEFUNC_PAUSE, so libcurl keeps the chunk and stops reading the socket), also for
+  /// attempts to come, until resume().
+  void pause() noexcept { pause_requested_.store(true); }
+
+  /// Lifts pause(): the loop thread unpauses the transfer (see do_resume).
+  void resume() {
+    if (pause_requested_.exchange(false)) {
+      loop_->post([self = shared_from_this()] { self->do_resume(); });
+    }
+  }
+
   /// The destructor's close: afterwards no callback runs, and none is running on another thread.
   void detach() noexcept {
     detach_callbacks();
@@ -5238,6 +5251,7 @@ public:
     s.bytes = bytes_count_.load(std::memory_order_relaxed);
     s.attempts = attempts_count_.load(std::memory_order_relaxed);
     s.opens = opens_count_.load(std::memory_order_relaxed);
+    s.paused = pause_requested_.load(std::memory_order_relaxed);
     return s;
   }
   /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
@@ -5497,6 +5511,7 @@ private:
     id_too_large_ = false;
     restart_requested_ = false;
     terminal_seen_ = false;
+    transfer_paused_ = false;
     events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
     attempts_count_.fetch_add(1, std::memory_order_relaxed);
 
@@ -5560,8 +5575,8 @@ private:
   }
 
   void check_idle() {
-    if (!easy_) {
-      return;
+    if (!easy_ || transfer_paused_) {
+      return; // held by us, not the server's silence: do_resume arms the timer again
     }
     const auto deadline = last_activity_ + *options_.idle_timeout;
     if (clock::now() < deadline) {
@@ -5681,6 +5696,16 @@ private:
     if (!opened_) {
       // A rejected response: keep its start for the error report, then stop reading.
       return response_.keep_body(bytes) ? bytes.size() : 0;
+    }
+    if (pause_requested_.load(std::memory_order_relaxed)) {
+      // libcurl keeps this chunk and hands it over again when do_resume unpauses: nothing of
+      // it has reached the parser, so nothing is lost or delivered twice.
+      transfer_paused_ = true;
+      if (idle_timer_) {
+        loop_->cancel_timer(*idle_timer_);
+        idle_timer_.reset();
+      }
+      return CURL_WRITEFUNC_PAUSE;
     }
     bytes_count_.store(bytes_count_.load(std::memory_order_relaxed) + bytes.size(),
                        std::memory_order_relaxed);
@@ -5942,6 +5967,22 @@ private:
     }
   }
 
+  // Unless paused again meanwhile, unpauses a held transfer; the idle timeout counts anew.
+  // curl_easy_pause may run on_body right here with the bytes it kept: on_body's usual
+  // situation (loop thread, outside any other libcurl callback), whose listeners' close() or
+  // restart() post their work, so `easy_` stays valid through the call.
+  void do_resume() {
+    if (pause_requested_.load() || !transfer_paused_ || !easy_ || connection_unwanted()) {
+      return; // a transfer that ends is removed by its own task, held or not
+    }
+    transfer_paused_ = false;
+    last_activity_ = clock::now();
+    curl_easy_pause(easy_.get(), CURLPAUSE_CONT);
+    if (!transfer_paused_ && !idle_timer_) { // on_body may have paused it again in the call
+      arm_idle_timer(last_activity_);
+    }
+  }
+
   void end_from_any_thread(close_reason reason) noexcept {
     if (closed_.exchange(true)) {
       return;
@@ -6028,8 +6069,9 @@ private:
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};
   std::atomic<std::uint64_t> opens_count_{0};
-  mutable std::mutex stats_mutex_; // guards the five members below
-  client_stats stats_;             // reconnects, failures, the last error
+  std::atomic<bool> pause_requested_{false}; // pause() in effect
+  mutable std::mutex stats_mutex_;           // guards the five members below
+  client_stats stats_;                       // reconnects, failures, the last error
   clock::duration connected_total_{0};
   std::optional<clock::time_point> open_since_;
   std::optional<clock::time_point> started_at_;
@@ -6054,6 +6096,7 @@ private:
   bool id_too_large_ = false; // the server sent an id over max_id_size
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
+  bool transfer_paused_ = false; // on_body returned CURL_WRITEFUNC_PAUSE for this attempt
   std::string share_host_;       // the host whose connection this attempt waits to share, if any
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
@@ -6173,6 +6216,20 @@ public:
       stream_->close();
     }
   }
+
+  /// Stops reading the stream, for backpressure: from the next chunk of bytes on, the transfer
+  /// is held (libcurl's `curl_easy_pause`), so the server's writes block once the TCP window
+  /// fills, and memory stays bounded. Events parsed from bytes already received (at most one
+  /// `receive_buffer_size` chunk) may still be delivered after this returns. The idle timeout
+  /// does not fire while the transfer is held; the state stays as it was. A pause made between
+  /// attempts holds for the next one. Nothing is lost or delivered twice: `resume()` delivers
+  /// what was held, in order. Safe from any thread, including from inside a listener.
+  void pause() { live().pause(); }
+
+  /// Undoes `pause()`: the loop thread unpauses the transfer, delivering what was held first,
+  /// and the idle timeout counts anew. Without a pause in effect, does nothing. Safe from any
+  /// thread, including from inside a listener.
+  void resume() { live().resume(); }
 
   /// Drops the current connection and reconnects at once, as if the server had dropped it,
   /// keeping the last event ID; no error is reported for the drop. With `reset_backoff`, the

@@ -86,6 +86,18 @@ public:
   /// Ends the stream for good; returns without waiting for the network.
   void close() noexcept { end_from_any_thread(close_reason::closed); }
 
+  /// Holds the body from the next chunk of bytes on (the write callback returns
+  /// CURL_WRITEFUNC_PAUSE, so libcurl keeps the chunk and stops reading the socket), also for
+  /// attempts to come, until resume().
+  void pause() noexcept { pause_requested_.store(true); }
+
+  /// Lifts pause(): the loop thread unpauses the transfer (see do_resume).
+  void resume() {
+    if (pause_requested_.exchange(false)) {
+      loop_->post([self = shared_from_this()] { self->do_resume(); });
+    }
+  }
+
   /// The destructor's close: afterwards no callback runs, and none is running on another thread.
   void detach() noexcept {
     detach_callbacks();
@@ -136,6 +148,7 @@ public:
     s.bytes = bytes_count_.load(std::memory_order_relaxed);
     s.attempts = attempts_count_.load(std::memory_order_relaxed);
     s.opens = opens_count_.load(std::memory_order_relaxed);
+    s.paused = pause_requested_.load(std::memory_order_relaxed);
     return s;
   }
   /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
@@ -395,6 +408,7 @@ private:
     id_too_large_ = false;
     restart_requested_ = false;
     terminal_seen_ = false;
+    transfer_paused_ = false;
     events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
     attempts_count_.fetch_add(1, std::memory_order_relaxed);
 
@@ -458,8 +472,8 @@ private:
   }
 
   void check_idle() {
-    if (!easy_) {
-      return;
+    if (!easy_ || transfer_paused_) {
+      return; // held by us, not the server's silence: do_resume arms the timer again
     }
     const auto deadline = last_activity_ + *options_.idle_timeout;
     if (clock::now() < deadline) {
@@ -579,6 +593,16 @@ private:
     if (!opened_) {
       // A rejected response: keep its start for the error report, then stop reading.
       return response_.keep_body(bytes) ? bytes.size() : 0;
+    }
+    if (pause_requested_.load(std::memory_order_relaxed)) {
+      // libcurl keeps this chunk and hands it over again when do_resume unpauses: nothing of
+      // it has reached the parser, so nothing is lost or delivered twice.
+      transfer_paused_ = true;
+      if (idle_timer_) {
+        loop_->cancel_timer(*idle_timer_);
+        idle_timer_.reset();
+      }
+      return CURL_WRITEFUNC_PAUSE;
     }
     bytes_count_.store(bytes_count_.load(std::memory_order_relaxed) + bytes.size(),
                        std::memory_order_relaxed);
@@ -840,6 +864,22 @@ private:
     }
   }
 
+  // Unless paused again meanwhile, unpauses a held transfer; the idle timeout counts anew.
+  // curl_easy_pause may run on_body right here with the bytes it kept: on_body's usual
+  // situation (loop thread, outside any other libcurl callback), whose listeners' close() or
+  // restart() post their work, so `easy_` stays valid through the call.
+  void do_resume() {
+    if (pause_requested_.load() || !transfer_paused_ || !easy_ || connection_unwanted()) {
+      return; // a transfer that ends is removed by its own task, held or not
+    }
+    transfer_paused_ = false;
+    last_activity_ = clock::now();
+    curl_easy_pause(easy_.get(), CURLPAUSE_CONT);
+    if (!transfer_paused_ && !idle_timer_) { // on_body may have paused it again in the call
+      arm_idle_timer(last_activity_);
+    }
+  }
+
   void end_from_any_thread(close_reason reason) noexcept {
     if (closed_.exchange(true)) {
       return;
@@ -926,8 +966,9 @@ private:
   std::atomic<std::uint64_t> bytes_count_{0};
   std::atomic<std::uint64_t> attempts_count_{0};
   std::atomic<std::uint64_t> opens_count_{0};
-  mutable std::mutex stats_mutex_; // guards the five members below
-  client_stats stats_;             // reconnects, failures, the last error
+  std::atomic<bool> pause_requested_{false}; // pause() in effect
+  mutable std::mutex stats_mutex_;           // guards the five members below
+  client_stats stats_;                       // reconnects, failures, the last error
   clock::duration connected_total_{0};
   std::optional<clock::time_point> open_since_;
   std::optional<clock::time_point> started_at_;
@@ -952,6 +993,7 @@ private:
   bool id_too_large_ = false; // the server sent an id over max_id_size
   bool restart_requested_ = false;
   bool terminal_seen_ = false;
+  bool transfer_paused_ = false; // on_body returned CURL_WRITEFUNC_PAUSE for this attempt
   std::string share_host_;       // the host whose connection this attempt waits to share, if any
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;

@@ -14,24 +14,23 @@
 
 // ---- sse/detail/stream.hpp ----
 // SPDX-License-Identifier: MIT
-// One client's stream on the loop: attempts, response checks, parsing, reconnects, callbacks.
+// One client's stream on the loop: its attempts, reconnects and end. The request is built in
+// request.hpp, the response judged in response.hpp, the bytes delivered in delivery.hpp, and an
+// ended attempt judged in outcome.hpp.
 #ifndef SSE_CLIENT_DETAIL_STREAM_HPP
 #define SSE_CLIENT_DETAIL_STREAM_HPP
 
-// ---- sse/detail/callbacks.hpp ----
+// ---- sse/detail/curl.hpp ----
 // SPDX-License-Identifier: MIT
-// A stream's callbacks: the listener lists, and running them so that off() and the client's
-// destructor on another thread can wait until one has returned, and know it will not run again.
-#ifndef SSE_CLIENT_DETAIL_CALLBACKS_HPP
-#define SSE_CLIENT_DETAIL_CALLBACKS_HPP
+// libcurl plumbing: one-time global init, owning handles, and what a CURLcode means for us.
+#ifndef SSE_CLIENT_DETAIL_CURL_HPP
+#define SSE_CLIENT_DETAIL_CURL_HPP
 
-// ---- sse/detail/inline.hpp ----
+// ---- sse/error.hpp ----
 // SPDX-License-Identifier: MIT
-// SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
-// not leave as calls. SSE_CLIENT_NOINLINE: for the rare branch of such a path, kept out of it so
-// that the path itself needs no registers saved.
-#ifndef SSE_CLIENT_DETAIL_INLINE_HPP
-#define SSE_CLIENT_DETAIL_INLINE_HPP
+// Typed errors: an error-code category for stream failures, and the usage error for bad options.
+#ifndef SSE_CLIENT_ERROR_HPP
+#define SSE_CLIENT_ERROR_HPP
 
 // ---- sse/version.hpp ----
 // SPDX-License-Identifier: MIT
@@ -71,6 +70,253 @@
   }
 
 #endif // SSE_CLIENT_VERSION_HPP
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+/// What went wrong with a stream. Zero is success, so `std::error_code{}` means "no error".
+enum class errc {
+  network = 1,  ///< connect, DNS, reset, clean end of body: the transport ended
+  tls,          ///< certificate verification or handshake failure
+  http_status,  ///< the server answered with a status other than 200
+  content_type, ///< 200 but not text/event-stream
+  too_large,    ///< a line or an event exceeded the configured maximum size
+  idle_timeout, ///< no byte arrived within the idle timeout
+  listener,     ///< a callback threw; the stream goes on
+};
+
+/// The enumerator's name, e.g. "http_status"; "unknown" for a value outside the enumeration.
+constexpr std::string_view to_string(errc code) noexcept {
+  switch (code) {
+  case errc::network:
+    return "network";
+  case errc::tls:
+    return "tls";
+  case errc::http_status:
+    return "http_status";
+  case errc::content_type:
+    return "content_type";
+  case errc::too_large:
+    return "too_large";
+  case errc::idle_timeout:
+    return "idle_timeout";
+  case errc::listener:
+    return "listener";
+  }
+  return "unknown";
+}
+
+namespace detail {
+class error_category_impl final : public std::error_category {
+public:
+  const char* name() const noexcept override { return "sse"; }
+  std::string message(int value) const override {
+    switch (static_cast<errc>(value)) {
+    case errc::network:
+      return "network error";
+    case errc::tls:
+      return "TLS error";
+    case errc::http_status:
+      return "unexpected HTTP status";
+    case errc::content_type:
+      return "unexpected Content-Type";
+    case errc::too_large:
+      return "event or line too large";
+    case errc::idle_timeout:
+      return "idle timeout";
+    case errc::listener:
+      return "a callback threw";
+    }
+    return "unknown sse error";
+  }
+};
+} // namespace detail
+
+/// The category of every `sse::errc` code.
+inline const std::error_category& error_category() noexcept {
+  static const detail::error_category_impl category;
+  return category;
+}
+
+/// `e` as a `std::error_code` of `error_category()`; lets `code == sse::errc::tls` compile.
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// A failure handed to `on_error`: never thrown out of the loop thread.
+struct error {
+  /// `code == sse::errc::tls` works; the category is `sse::error_category()`.
+  std::error_code code;
+  /// The HTTP status when a response arrived, else 0.
+  int http_status = 0;
+  /// Response headers (name, value) when a response arrived.
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// The first bytes of a non-stream response body (up to 4 KiB), for diagnostics.
+  std::string body;
+  /// libcurl's message or ours, for people.
+  std::string message;
+  /// Failures in a row, this one included: 1 for the first attempt's failure and for the loss
+  /// of a stream that was open, counting up while the reconnects after it fail.
+  unsigned attempt = 0;
+  /// A reconnect is already scheduled.
+  bool will_retry = false;
+  /// When `will_retry`, the delay before that reconnect.
+  std::chrono::milliseconds retry_delay{0};
+};
+
+/// A configuration mistake, thrown when a client is built; the message names the field.
+class usage_error : public std::invalid_argument {
+public:
+  using std::invalid_argument::invalid_argument;
+};
+
+SSE_CLIENT_END_NAMESPACE
+
+namespace std {
+template <>
+struct is_error_code_enum<sse::errc> : true_type {};
+} // namespace std
+
+#endif // SSE_CLIENT_ERROR_HPP
+
+#include <curl/curl.h>
+
+// CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR (http and https only) came in 7.85.0.
+#if LIBCURL_VERSION_NUM < 0x075500
+#error "sse-client needs libcurl 7.85.0 or newer"
+#endif
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Runs curl_global_init once per process, before the first handle is made.
+inline void ensure_curl_initialized() {
+  static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (result != CURLE_OK) {
+    throw std::runtime_error(std::string("curl_global_init failed: ") + curl_easy_strerror(result));
+  }
+}
+
+struct easy_deleter {
+  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
+};
+using easy_handle = std::unique_ptr<CURL, easy_deleter>;
+
+struct slist_deleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using header_list = std::unique_ptr<curl_slist, slist_deleter>;
+
+/// Appends a line to a curl_slist, keeping ownership in `list`.
+inline void append_header(header_list& list, const std::string& line) {
+  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
+  if (grown == nullptr) {
+    throw std::bad_alloc();
+  }
+  (void)list.release();
+  list.reset(grown);
+}
+
+/// The name of a `CURLINFO_HTTP_VERSION` value as a status line spells it ("HTTP/2"); "" for
+/// one libcurl did not set.
+inline std::string http_version_name(long version) {
+  switch (version) {
+  case CURL_HTTP_VERSION_1_0:
+    return "HTTP/1.0";
+  case CURL_HTTP_VERSION_1_1:
+    return "HTTP/1.1";
+  case CURL_HTTP_VERSION_2_0:
+    return "HTTP/2";
+  case CURL_HTTP_VERSION_3:
+    return "HTTP/3";
+  default:
+    return "";
+  }
+}
+
+/// Failures that will not heal by retrying: a bad certificate, a refused scheme, a redirect loop.
+inline bool is_permanent_curl_error(CURLcode code) noexcept {
+  switch (code) {
+  case CURLE_UNSUPPORTED_PROTOCOL:
+  case CURLE_URL_MALFORMAT:
+  case CURLE_TOO_MANY_REDIRECTS:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// The category a transport failure belongs to.
+inline errc classify_curl_error(CURLcode code) noexcept {
+  switch (code) {
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_SHUTDOWN_FAILED:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_USE_SSL_FAILED:
+    return errc::tls;
+  default:
+    return errc::network;
+  }
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_CURL_HPP
+// ---- sse/detail/delivery.hpp ----
+// SPDX-License-Identifier: MIT
+// The path of a stream's bytes: from libcurl's write callback through the parser to the
+// listeners, with the ready state and the last event ID that other threads read.
+#ifndef SSE_CLIENT_DETAIL_DELIVERY_HPP
+#define SSE_CLIENT_DETAIL_DELIVERY_HPP
+
+// ---- sse/detail/callbacks.hpp ----
+// SPDX-License-Identifier: MIT
+// A stream's callbacks: the listener lists, and running them so that off() and the client's
+// destructor on another thread can wait until one has returned, and know it will not run again.
+#ifndef SSE_CLIENT_DETAIL_CALLBACKS_HPP
+#define SSE_CLIENT_DETAIL_CALLBACKS_HPP
+
+// ---- sse/detail/inline.hpp ----
+// SPDX-License-Identifier: MIT
+// SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
+// not leave as calls. SSE_CLIENT_NOINLINE: for the rare branch of such a path, kept out of it so
+// that the path itself needs no registers saved.
+#ifndef SSE_CLIENT_DETAIL_INLINE_HPP
+#define SSE_CLIENT_DETAIL_INLINE_HPP
+
 
 // A call per line or per event, with its register saves, costs more than the work of these
 // functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
@@ -303,249 +549,12 @@ private:
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_LISTENERS_HPP
-// ---- sse/error.hpp ----
-// SPDX-License-Identifier: MIT
-// Typed errors: an error-code category for stream failures, and the usage error for bad options.
-#ifndef SSE_CLIENT_ERROR_HPP
-#define SSE_CLIENT_ERROR_HPP
-
-
-#include <chrono>
-#include <optional>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
-#include <vector>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-/// What went wrong with a stream. Zero is success, so `std::error_code{}` means "no error".
-enum class errc {
-  network = 1,  ///< connect, DNS, reset, clean end of body: the transport ended
-  tls,          ///< certificate verification or handshake failure
-  http_status,  ///< the server answered with a status other than 200
-  content_type, ///< 200 but not text/event-stream
-  too_large,    ///< a line or an event exceeded the configured maximum size
-  idle_timeout, ///< no byte arrived within the idle timeout
-  listener,     ///< a callback threw; the stream goes on
-};
-
-/// The enumerator's name, e.g. "http_status"; "unknown" for a value outside the enumeration.
-constexpr std::string_view to_string(errc code) noexcept {
-  switch (code) {
-  case errc::network:
-    return "network";
-  case errc::tls:
-    return "tls";
-  case errc::http_status:
-    return "http_status";
-  case errc::content_type:
-    return "content_type";
-  case errc::too_large:
-    return "too_large";
-  case errc::idle_timeout:
-    return "idle_timeout";
-  case errc::listener:
-    return "listener";
-  }
-  return "unknown";
-}
-
-namespace detail {
-class error_category_impl final : public std::error_category {
-public:
-  const char* name() const noexcept override { return "sse"; }
-  std::string message(int value) const override {
-    switch (static_cast<errc>(value)) {
-    case errc::network:
-      return "network error";
-    case errc::tls:
-      return "TLS error";
-    case errc::http_status:
-      return "unexpected HTTP status";
-    case errc::content_type:
-      return "unexpected Content-Type";
-    case errc::too_large:
-      return "event or line too large";
-    case errc::idle_timeout:
-      return "idle timeout";
-    case errc::listener:
-      return "a callback threw";
-    }
-    return "unknown sse error";
-  }
-};
-} // namespace detail
-
-/// The category of every `sse::errc` code.
-inline const std::error_category& error_category() noexcept {
-  static const detail::error_category_impl category;
-  return category;
-}
-
-/// `e` as a `std::error_code` of `error_category()`; lets `code == sse::errc::tls` compile.
-inline std::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), error_category()};
-}
-
-/// A failure handed to `on_error`: never thrown out of the loop thread.
-struct error {
-  /// `code == sse::errc::tls` works; the category is `sse::error_category()`.
-  std::error_code code;
-  /// The HTTP status when a response arrived, else 0.
-  int http_status = 0;
-  /// Response headers (name, value) when a response arrived.
-  std::vector<std::pair<std::string, std::string>> headers;
-  /// The first bytes of a non-stream response body (up to 4 KiB), for diagnostics.
-  std::string body;
-  /// libcurl's message or ours, for people.
-  std::string message;
-  /// Failures in a row, this one included: 1 for the first attempt's failure and for the loss
-  /// of a stream that was open, counting up while the reconnects after it fail.
-  unsigned attempt = 0;
-  /// A reconnect is already scheduled.
-  bool will_retry = false;
-  /// When `will_retry`, the delay before that reconnect.
-  std::chrono::milliseconds retry_delay{0};
-};
-
-/// A configuration mistake, thrown when a client is built; the message names the field.
-class usage_error : public std::invalid_argument {
-public:
-  using std::invalid_argument::invalid_argument;
-};
-
-SSE_CLIENT_END_NAMESPACE
-
-namespace std {
-template <>
-struct is_error_code_enum<sse::errc> : true_type {};
-} // namespace std
-
-#endif // SSE_CLIENT_ERROR_HPP
 // ---- sse/event_loop.hpp ----
 // SPDX-License-Identifier: MIT
 // One thread drives many streams: curl multi, posted tasks and timers.
 #ifndef SSE_CLIENT_EVENT_LOOP_HPP
 #define SSE_CLIENT_EVENT_LOOP_HPP
 
-// ---- sse/detail/curl.hpp ----
-// SPDX-License-Identifier: MIT
-// libcurl plumbing: one-time global init, owning handles, and what a CURLcode means for us.
-#ifndef SSE_CLIENT_DETAIL_CURL_HPP
-#define SSE_CLIENT_DETAIL_CURL_HPP
-
-
-#include <curl/curl.h>
-
-// CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR (http and https only) came in 7.85.0.
-#if LIBCURL_VERSION_NUM < 0x075500
-#error "sse-client needs libcurl 7.85.0 or newer"
-#endif
-
-#include <memory>
-#include <stdexcept>
-#include <string>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-namespace detail {
-
-/// Runs curl_global_init once per process, before the first handle is made.
-inline void ensure_curl_initialized() {
-  static const CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (result != CURLE_OK) {
-    throw std::runtime_error(std::string("curl_global_init failed: ") + curl_easy_strerror(result));
-  }
-}
-
-struct easy_deleter {
-  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
-};
-using easy_handle = std::unique_ptr<CURL, easy_deleter>;
-
-struct slist_deleter {
-  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
-};
-using header_list = std::unique_ptr<curl_slist, slist_deleter>;
-
-/// Appends a line to a curl_slist, keeping ownership in `list`.
-inline void append_header(header_list& list, const std::string& line) {
-  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
-  if (grown == nullptr) {
-    throw std::bad_alloc();
-  }
-  (void)list.release();
-  list.reset(grown);
-}
-
-/// The name of a `CURLINFO_HTTP_VERSION` value as a status line spells it ("HTTP/2"); "" for
-/// one libcurl did not set.
-inline std::string http_version_name(long version) {
-  switch (version) {
-  case CURL_HTTP_VERSION_1_0:
-    return "HTTP/1.0";
-  case CURL_HTTP_VERSION_1_1:
-    return "HTTP/1.1";
-  case CURL_HTTP_VERSION_2_0:
-    return "HTTP/2";
-  case CURL_HTTP_VERSION_3:
-    return "HTTP/3";
-  default:
-    return "";
-  }
-}
-
-/// Failures that will not heal by retrying: a bad certificate, a refused scheme, a redirect loop.
-inline bool is_permanent_curl_error(CURLcode code) noexcept {
-  switch (code) {
-  case CURLE_UNSUPPORTED_PROTOCOL:
-  case CURLE_URL_MALFORMAT:
-  case CURLE_TOO_MANY_REDIRECTS:
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CIPHER:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-  case CURLE_SSL_CRL_BADFILE:
-  case CURLE_SSL_ENGINE_NOTFOUND:
-  case CURLE_SSL_ENGINE_SETFAILED:
-  case CURLE_SSL_ENGINE_INITFAILED:
-    return true;
-  default:
-    return false;
-  }
-}
-
-/// The category a transport failure belongs to.
-inline errc classify_curl_error(CURLcode code) noexcept {
-  switch (code) {
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CIPHER:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-  case CURLE_SSL_CRL_BADFILE:
-  case CURLE_SSL_SHUTDOWN_FAILED:
-  case CURLE_SSL_ENGINE_NOTFOUND:
-  case CURLE_SSL_ENGINE_SETFAILED:
-  case CURLE_SSL_ENGINE_INITFAILED:
-  case CURLE_USE_SSL_FAILED:
-    return errc::tls;
-  default:
-    return errc::network;
-  }
-}
-
-} // namespace detail
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_CURL_HPP
 
 // The backend: epoll on Linux; poll() (WSAPoll on Windows) elsewhere, or wherever
 // SSE_CLIENT_PORTABLE_LOOP is defined. Define it alike in every file of a program.
@@ -4667,6 +4676,382 @@ private:
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_CALLBACKS_HPP
+// ---- sse/detail/stream_stats.hpp ----
+// SPDX-License-Identifier: MIT
+// A stream's figures for client::stats(): counted on the loop thread, read from any thread.
+#ifndef SSE_CLIENT_DETAIL_STREAM_STATS_HPP
+#define SSE_CLIENT_DETAIL_STREAM_STATS_HPP
+
+// ---- sse/stats.hpp ----
+// SPDX-License-Identifier: MIT
+// What a long-lived stream has done, for an operator's graphs: counters, time, the last error.
+#ifndef SSE_CLIENT_STATS_HPP
+#define SSE_CLIENT_STATS_HPP
+
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+static_assert(static_cast<std::size_t>(errc::listener) < 10, "failures_by_code holds every errc");
+
+/// A snapshot of a client's counters since it was built, from `client::stats()` on any thread.
+struct client_stats {
+  std::uint64_t events = 0;     ///< events dispatched to listeners
+  std::uint64_t bytes = 0;      ///< body bytes received, all attempts
+  std::uint64_t attempts = 0;   ///< connection attempts started
+  std::uint64_t opens = 0;      ///< responses accepted as a stream (200, text/event-stream)
+  std::uint64_t reconnects = 0; ///< reconnects scheduled after a failure or a lost stream
+  std::uint64_t failures = 0;   ///< errors handed to `on_error`, of every kind
+  bool paused = false;          ///< `client::pause()` is in effect (no `resume()` since)
+  /// `failures` by kind, indexed by the `errc` value (index 0 is unused); see `failures_of`.
+  std::array<std::uint64_t, 10> failures_by_code{};
+  /// Time a stream was open (until the end for good, if it came).
+  std::chrono::milliseconds connected{0};
+  /// Time since `start()` without an open stream: connecting and waiting to reconnect.
+  std::chrono::milliseconds disconnected{0};
+  /// The last error handed to `on_error`; empty before any.
+  std::optional<error> last_error;
+  /// When `last_error` came (wall clock).
+  std::optional<std::chrono::system_clock::time_point> last_error_time;
+
+  /// The failures of one kind.
+  std::uint64_t failures_of(errc code) const noexcept {
+    const auto index = static_cast<std::size_t>(code);
+    return index < failures_by_code.size() ? failures_by_code[index] : 0;
+  }
+};
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_STATS_HPP
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// The counters behind `client_stats`. The loop thread writes; `snapshot()` reads from any.
+class stream_stats {
+public:
+  using clock = std::chrono::steady_clock;
+
+  // The hot counters are relaxed atomics that only the loop thread writes: a plain store, no
+  // locked increment.
+  void count_event() noexcept { bump(events_, 1); }
+  void count_bytes(std::size_t n) noexcept { bump(bytes_, n); }
+  void count_attempt() noexcept { attempts_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t events() const noexcept { return events_.load(std::memory_order_relaxed); }
+  std::uint64_t attempts() const noexcept { return attempts_.load(std::memory_order_relaxed); }
+
+  void started(clock::time_point now) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    started_at_ = now;
+  }
+
+  void opened(clock::time_point now) {
+    opens_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_since_ = now;
+  }
+
+  /// The connection that was open, if any, is gone.
+  void disconnected(clock::time_point now) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (open_since_) {
+      connected_total_ += now - *open_since_;
+      open_since_.reset();
+    }
+  }
+
+  void ended(clock::time_point now) {
+    disconnected(now);
+    std::lock_guard<std::mutex> lock(mutex_);
+    ended_at_ = now;
+  }
+
+  void reconnect_scheduled() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.reconnects;
+  }
+
+  void failed(const error& e) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.failures;
+    if (e.code.category() == error_category()) {
+      const auto index = static_cast<std::size_t>(e.code.value());
+      if (index < stats_.failures_by_code.size()) {
+        ++stats_.failures_by_code[index];
+      }
+    }
+    stats_.last_error = e;
+    stats_.last_error_time = std::chrono::system_clock::now();
+  }
+
+  client_stats snapshot() const {
+    client_stats s;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      s = stats_;
+      const auto now = ended_at_.value_or(clock::now());
+      auto connected = connected_total_;
+      if (open_since_) {
+        connected += now - *open_since_;
+      }
+      s.connected = std::chrono::duration_cast<std::chrono::milliseconds>(connected);
+      if (started_at_) {
+        s.disconnected =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - *started_at_) - s.connected;
+      }
+    }
+    s.events = events_.load(std::memory_order_relaxed);
+    s.bytes = bytes_.load(std::memory_order_relaxed);
+    s.attempts = attempts_.load(std::memory_order_relaxed);
+    s.opens = opens_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+private:
+  static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
+  std::atomic<std::uint64_t> events_{0};
+  std::atomic<std::uint64_t> bytes_{0};
+  std::atomic<std::uint64_t> attempts_{0};
+  std::atomic<std::uint64_t> opens_{0};
+  mutable std::mutex mutex_; // guards the members below
+  client_stats stats_;       // reconnects, failures, the last error
+  clock::duration connected_total_{0};
+  std::optional<clock::time_point> open_since_;
+  std::optional<clock::time_point> started_at_;
+  std::optional<clock::time_point> ended_at_;
+};
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_STREAM_STATS_HPP
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// The base of `stream` that turns bytes into calls of its listeners. Loop thread, except where
+/// marked.
+class stream_delivery : public stream_callbacks {
+public:
+  /// Any thread.
+  sse::ready_state state() const noexcept { return state_.load(); }
+
+  /// Any thread: the ID of the last event whose listeners have returned.
+  std::string last_event_id() const {
+    if (loop_.in_loop_thread()) {
+      return parser_.last_event_id();
+    }
+    std::lock_guard<std::mutex> lock(shared_mutex_);
+    return shared_last_event_id_;
+  }
+
+  /// The options the stream was built with.
+  const client_options& options() const noexcept { return options_; }
+
+protected:
+  stream_delivery(client_options options, const loop_core& loop, const std::atomic<bool>& loop_gone)
+      : stream_callbacks(loop, loop_gone), options_(std::move(options)),
+        parser_(parser_options{options_.max_event_size}) {
+    parser_.set_last_event_id(options_.last_event_id);
+    shared_last_event_id_ = options_.last_event_id;
+    published_last_event_id_ = options_.last_event_id;
+    parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
+    parser_.on_unknown_field([this](std::string_view name, std::string_view value) {
+      if (!closed_.load() && !restart_requested_) {
+        notify(fields_, name, value);
+      }
+    });
+  }
+
+  // A chunk of the body of an open stream: parsed, its events delivered. Returns the parser's
+  // error, if it stopped.
+  std::error_code deliver(std::string_view bytes) {
+    counters_.count_bytes(bytes.size());
+    // The only event listener, if there is one, is marked running for the whole chunk, so its
+    // events need no store each (off() of it waits for the chunk: microseconds).
+    chunk_listener_ = events_.sole_ref();
+    running_scope scope(*this, chunk_listener_);
+    const std::error_code failure = parser_.feed_to(bytes, event_delivery{this});
+    chunk_listener_ = nullptr;
+    return failure;
+  }
+
+  void deliver_error(const error& e) {
+    counters_.failed(e);
+    in_error_callback_ = true;
+    notify(errors_, e);
+    in_error_callback_ = false;
+  }
+
+  // The parser's event sink: deliver_event, which the compiler builds into the parser's loop.
+  struct event_delivery {
+    stream_delivery* self;
+    SSE_CLIENT_ALWAYS_INLINE void operator()(parser&, const event& e) const {
+      self->deliver_event(e);
+    }
+  };
+
+  // Runs inside the running_scope that on_body holds for the whole chunk, marking the only event
+  // listener as running: an event costs no atomic read-modify-write and no locked store.
+  SSE_CLIENT_ALWAYS_INLINE void deliver_event(const event& e) {
+    // Only this thread writes the counter: a plain store, no locked increment.
+    counters_.count_event();
+    // Either ends the delivery: one branch for both (ordering comes from deliver_to's checks).
+    const bool closed = closed_.load(std::memory_order_relaxed);
+    const bool loop_gone = loop_gone_.load(std::memory_order_relaxed);
+    if (closed | loop_gone) {
+      parser_.halt();
+      return;
+    }
+    // No other call of current() on this list can come while the loop iterates (a listener
+    // cannot feed the parser), so the list need not be pinned per event.
+    auto* const only = events_.sole_ref();
+    if (only != nullptr && only == chunk_listener_ && !options_.is_terminal) {
+      // The usual client: one listener, marked running for the chunk, and nothing to do after
+      // it, by the shortest path.
+      deliver_to<true>(*only, e);
+      return;
+    }
+    deliver_to_all(events_.current_ref(), e);
+  }
+
+  // Every listener of the event in turn, then the terminal-event check. Out of line: the loop
+  // and the check keep state across the calls, which the one-listener path should not pay for.
+  // A close() or restart() from one listener takes effect after the others had the event, as a
+  // browser finishes dispatching an event.
+  SSE_CLIENT_NOINLINE void deliver_to_all(const listener_list<listener>::snapshot& items,
+                                          const event& e) {
+    for (const auto& item : items) {
+      deliver_to<false>(*item, e);
+    }
+    if (options_.is_terminal && !closed_.load()) {
+      bool terminal = false;
+      run_hook([&] {
+        try {
+          terminal = options_.is_terminal(e);
+        } catch (...) {
+          report_listener_exception("is_terminal threw");
+        }
+      });
+      if (terminal) {
+        terminal_seen_ = true;
+        parser_.halt();
+        closed_.store(true); // nothing after the terminal event is delivered
+      }
+    }
+  }
+
+  // One event listener: called unless its type differs, or the client or the listener went away
+  // (possibly in an earlier listener of the same event). The chunk's only listener is already
+  // marked running (see on_body); any other is marked around its call.
+  template <bool Only>
+  SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
+    // A "message" listener matches without a comparison while the stream had no event field:
+    // every type is "message" until then.
+    if (!item.any_type && !(item.message_type && !parser_.types_seen()) &&
+        !equal_short(item.type, e.type)) {
+      return;
+    }
+    if (Only) {
+      if (!detached_.load() && item.active.load()) {
+        invoke(item.callback, e);
+      }
+      return;
+    }
+    running_scope scope(*this, &item);
+    if (!detached_.load() && item.active.load()) {
+      invoke(item.callback, e);
+    }
+  }
+
+  void deliver_comment(std::string_view text) {
+    if (!closed_.load() && !restart_requested_) {
+      notify(comments_, text);
+    }
+  }
+
+  // Never leaves `closed`: close() on another thread stores it at once, and a response that
+  // arrives meanwhile must not bring `open` back. Listeners hear each state once, in order.
+  void set_state(sse::ready_state next) {
+    sse::ready_state current = state_.load();
+    while (current != next && current != ready_state::closed &&
+           !state_.compare_exchange_weak(current, next)) {
+    }
+    if (state_.load() == next && notified_state_ != next) {
+      notified_state_ = next;
+      notify(state_changes_, next);
+    }
+  }
+
+  // Copies the id for other threads once per chunk, after its listeners returned: another
+  // thread never sees the id of an event still being handled (a checkpoint taken from it
+  // resumes at worst a few events early, never late). The comparison needs no lock because
+  // only this thread writes `published_last_event_id_`.
+  // Returns whether the id changed.
+  bool publish_last_event_id() {
+    const std::string& id = parser_.last_event_id();
+    if (published_last_event_id_ == id) {
+      return false;
+    }
+    published_last_event_id_ = id;
+    std::lock_guard<std::mutex> lock(shared_mutex_);
+    shared_last_event_id_ = id;
+    return true;
+  }
+
+  const client_options options_;
+  parser parser_;
+  stream_stats counters_;
+  std::atomic<bool> closed_{false}; // no more events: close(), destructor, terminal event, end
+  std::atomic<sse::ready_state> state_{ready_state::connecting};
+  bool restart_requested_ = false; // this connection is being dropped for a new one
+  bool terminal_seen_ = false;     // options_.is_terminal said so: the stream ends
+  bool in_error_callback_ = false; // an error listener runs: what it throws is not reported
+
+private:
+  sse::ready_state notified_state_ = ready_state::connecting; // the last one notified
+  listener_list<listener>::entry* chunk_listener_ = nullptr;  // marked running for this chunk
+  std::string published_last_event_id_;
+  mutable std::mutex shared_mutex_;
+  std::string shared_last_event_id_; // guarded by shared_mutex_
+};
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_DELIVERY_HPP
+// ---- sse/detail/outcome.hpp ----
+// SPDX-License-Identifier: MIT
+// What an ended attempt means: an end for good, or a failure to report and whether to retry it.
+#ifndef SSE_CLIENT_DETAIL_OUTCOME_HPP
+#define SSE_CLIENT_DETAIL_OUTCOME_HPP
+
+// ---- sse/detail/response.hpp ----
+// SPDX-License-Identifier: MIT
+// An attempt's response: its head read line by line, and the verdict on it.
+#ifndef SSE_CLIENT_DETAIL_RESPONSE_HPP
+#define SSE_CLIENT_DETAIL_RESPONSE_HPP
+
 // ---- sse/detail/request.hpp ----
 // SPDX-License-Identifier: MIT
 // An attempt's request: its headers, and the libcurl options that the client's options ask for.
@@ -4864,12 +5249,6 @@ inline void set_request_options(CURL* h, const client_options& options,
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_REQUEST_HPP
-// ---- sse/detail/response.hpp ----
-// SPDX-License-Identifier: MIT
-// An attempt's response: its head read line by line, and the verdict on it.
-#ifndef SSE_CLIENT_DETAIL_RESPONSE_HPP
-#define SSE_CLIENT_DETAIL_RESPONSE_HPP
-
 
 #include <curl/curl.h>
 
@@ -5077,72 +5456,150 @@ private:
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_RESPONSE_HPP
-// ---- sse/stats.hpp ----
-// SPDX-License-Identifier: MIT
-// What a long-lived stream has done, for an operator's graphs: counters, time, the last error.
-#ifndef SSE_CLIENT_STATS_HPP
-#define SSE_CLIENT_STATS_HPP
-
-
-#include <array>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-static_assert(static_cast<std::size_t>(errc::listener) < 10, "failures_by_code holds every errc");
-
-/// A snapshot of a client's counters since it was built, from `client::stats()` on any thread.
-struct client_stats {
-  std::uint64_t events = 0;     ///< events dispatched to listeners
-  std::uint64_t bytes = 0;      ///< body bytes received, all attempts
-  std::uint64_t attempts = 0;   ///< connection attempts started
-  std::uint64_t opens = 0;      ///< responses accepted as a stream (200, text/event-stream)
-  std::uint64_t reconnects = 0; ///< reconnects scheduled after a failure or a lost stream
-  std::uint64_t failures = 0;   ///< errors handed to `on_error`, of every kind
-  bool paused = false;          ///< `client::pause()` is in effect (no `resume()` since)
-  /// `failures` by kind, indexed by the `errc` value (index 0 is unused); see `failures_of`.
-  std::array<std::uint64_t, 10> failures_by_code{};
-  /// Time a stream was open (until the end for good, if it came).
-  std::chrono::milliseconds connected{0};
-  /// Time since `start()` without an open stream: connecting and waiting to reconnect.
-  std::chrono::milliseconds disconnected{0};
-  /// The last error handed to `on_error`; empty before any.
-  std::optional<error> last_error;
-  /// When `last_error` came (wall clock).
-  std::optional<std::chrono::system_clock::time_point> last_error_time;
-
-  /// The failures of one kind.
-  std::uint64_t failures_of(errc code) const noexcept {
-    const auto index = static_cast<std::size_t>(code);
-    return index < failures_by_code.size() ? failures_by_code[index] : 0;
-  }
-};
-
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_STATS_HPP
 
 #include <curl/curl.h>
 
-#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <system_error>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// What is known of an attempt once its transfer has ended.
+struct attempt_facts {
+  CURLcode result = CURLE_OK;
+  std::string curl_message;      // libcurl's words for `result`
+  bool was_open = false;         // its response opened the stream
+  bool truncated = false;        // it ended inside an event
+  std::error_code parse_failure; // the parser stopped: a line or an event too large
+  bool idle_fired = false;       // the idle timeout ended it
+  std::size_t id_too_large = 0;  // the size of a server's id over max_id_size, else 0
+  bool request_arrived = false;  // one_shot: the server may have received the request
+};
+
+/// The verdict on an ended attempt.
+struct attempt_outcome {
+  std::optional<close_reason> ends;                   // the stream ends for good without an error
+  error failure;                                      // else: the failure to report ...
+  retry_decision proposal{true, std::nullopt};        // ... what the client proposes
+  close_reason if_not_retried = close_reason::failed; // ... the reason, if it is not retried
+  bool replay_forbidden = false; // one_shot: the hook cannot turn it into a retry
+  std::optional<std::chrono::milliseconds> retry_after; // the server's Retry-After
+};
+
+inline std::string id_too_large_message(std::size_t size, std::size_t max_id_size) {
+  return "the last event ID is " + std::to_string(size) + " bytes, over max_id_size (" +
+         std::to_string(max_id_size) + "): a reconnect could not send it";
+}
+
+/// libcurl's message for `result`, with the details of its error buffer.
+inline std::string curl_message(CURLcode result, const char* error_buffer) {
+  std::string message = curl_easy_strerror(result);
+  if (error_buffer[0] != '\0') {
+    message += ": ";
+    message += error_buffer;
+  }
+  return message;
+}
+
+/// True unless the attempt failed before its request could leave: name resolution or connect
+/// failed, or libcurl never got as far as sending (no request bytes, no pre-transfer time).
+inline bool request_may_have_arrived(CURLcode result, CURL* easy) {
+  switch (result) {
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+    return false;
+  default:
+    break;
+  }
+  long request_size = 0;
+  curl_off_t pretransfer = 0;
+  curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+  curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+  return request_size > 0 || pretransfer > 0;
+}
+
+/// Judges an attempt that ended on its own (not closed, restarted or ended by a terminal
+/// event); `attempt` counts the failures in a row since an event, this one too.
+inline attempt_outcome judge_attempt(const attempt_facts& facts, const response_reader& response,
+                                     const client_options& options, unsigned attempt) {
+  attempt_outcome out;
+  error& failure = out.failure;
+  failure.attempt = attempt;
+  if (facts.id_too_large != 0) {
+    failure.code = make_error_code(errc::too_large);
+    failure.message = id_too_large_message(facts.id_too_large, options.max_id_size);
+    out.proposal.retry = false;
+  } else if (facts.idle_fired) {
+    failure.code = make_error_code(errc::idle_timeout);
+    failure.message = "no data for " + std::to_string(options.idle_timeout->count()) + " ms";
+  } else if (facts.parse_failure) {
+    failure.code = facts.parse_failure;
+    failure.message = "a line or event exceeded max_event_size (" +
+                      std::to_string(options.max_event_size) + " bytes)";
+  } else if (facts.was_open) {
+    failure.code = make_error_code(errc::network);
+    if (facts.result == CURLE_OK) {
+      failure.message = "the server ended the stream";
+      if (!options.reconnect_on_end || options.one_shot) {
+        out.ends = facts.truncated ? close_reason::truncated : close_reason::server_ended;
+        return out;
+      }
+    } else {
+      failure.message = facts.curl_message;
+    }
+  } else if (response.is_final()) {
+    const auto proposed = response.failure(failure, out.retry_after);
+    if (!proposed) {
+      out.ends = close_reason::no_content; // 204: the server says there is nothing to follow
+      return out;
+    }
+    out.proposal = *proposed;
+  } else {
+    failure.code = make_error_code(classify_curl_error(facts.result));
+    failure.message = facts.curl_message;
+    // The URL's scheme was checked when the client was built, so an unsupported protocol
+    // without a redirect is a reply that is not HTTP: a server fault worth retrying.
+    out.proposal.retry = !is_permanent_curl_error(facts.result) ||
+                         (facts.result == CURLE_UNSUPPORTED_PROTOCOL && !response.redirected());
+  }
+  // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
+  // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
+  // never left is retried.
+  if (options.one_shot && facts.was_open) {
+    out.if_not_retried = close_reason::truncated;
+    out.replay_forbidden = true;
+  } else if (facts.request_arrived && !response.is_final()) {
+    out.replay_forbidden = true;
+  }
+  if (out.replay_forbidden) {
+    out.proposal.retry = false;
+  }
+  return out;
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_OUTCOME_HPP
+
+#include <curl/curl.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
-#include <vector>
 
 SSE_CLIENT_BEGIN_NAMESPACE
 
@@ -5151,25 +5608,15 @@ namespace detail {
 /// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
 /// Public methods are safe from any thread; everything else runs on the loop thread.
 class stream final : public transfer,
-                     public stream_callbacks,
+                     public stream_delivery,
                      public std::enable_shared_from_this<stream> {
 public:
   using clock = std::chrono::steady_clock;
 
   stream(client_options options, std::shared_ptr<loop_core> loop)
-      : stream_callbacks(*loop, loop->shutting_down()), options_(std::move(options)),
-        loop_(std::move(loop)), parser_(parser_options{options_.max_event_size}),
+      : stream_delivery(std::move(options), *loop, loop->shutting_down()), loop_(std::move(loop)),
         policy_(options_.reconnect) {
-    parser_.set_last_event_id(options_.last_event_id);
-    shared_last_event_id_ = options_.last_event_id;
-    published_last_event_id_ = options_.last_event_id;
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
-    parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
-    parser_.on_unknown_field([this](std::string_view name, std::string_view value) {
-      if (!closed_.load() && !restart_requested_) {
-        notify(fields_, name, value);
-      }
-    });
   }
 
   // ---- any thread ----
@@ -5178,10 +5625,7 @@ public:
     if (started_.exchange(true)) {
       return;
     }
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      started_at_ = clock::now();
-    }
+    counters_.started(clock::now());
     loop_->stream_started();
     loop_->post([self = shared_from_this()] { self->begin_attempt(); });
   }
@@ -5223,37 +5667,12 @@ public:
   sse::ready_state state() const noexcept { return state_.load(); }
   sse::close_reason reason() const noexcept { return reason_.load(); }
 
-  std::string last_event_id() const {
-    if (loop_->in_loop_thread()) {
-      return parser_.last_event_id();
-    }
-    std::lock_guard<std::mutex> lock(shared_mutex_);
-    return shared_last_event_id_;
-  }
-
   client_stats stats() const {
-    client_stats s;
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      s = stats_;
-      const auto now = ended_at_.value_or(clock::now());
-      auto connected = connected_total_;
-      if (open_since_) {
-        connected += now - *open_since_;
-      }
-      s.connected = std::chrono::duration_cast<std::chrono::milliseconds>(connected);
-      if (started_at_) {
-        s.disconnected =
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - *started_at_) - s.connected;
-      }
-    }
-    s.events = events_count_.load(std::memory_order_relaxed);
-    s.bytes = bytes_count_.load(std::memory_order_relaxed);
-    s.attempts = attempts_count_.load(std::memory_order_relaxed);
-    s.opens = opens_count_.load(std::memory_order_relaxed);
+    client_stats s = counters_.snapshot();
     s.paused = pause_requested_.load(std::memory_order_relaxed);
     return s;
   }
+
   /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
   /// On the loop's thread (from a callback) it throws std::logic_error unless the stream has
   /// ended: the loop could not end it while its own thread waits.
@@ -5265,13 +5684,13 @@ public:
       throw std::logic_error("sse::client: wait() or wait_for() on the loop's thread (from a "
                              "callback) would never see the stream end");
     }
-    std::unique_lock<std::mutex> lock(shared_mutex_);
+    std::unique_lock<std::mutex> lock(finished_mutex_);
     const auto ended = [this] { return finished_shared_; };
     if (!timeout) {
-      closed_cv_.wait(lock, ended);
+      finished_cv_.wait(lock, ended);
       return true;
     }
-    return closed_cv_.wait_for(lock, *timeout, ended);
+    return finished_cv_.wait_for(lock, *timeout, ended);
   }
 
   const client_options& options() const noexcept { return options_; }
@@ -5293,125 +5712,6 @@ private:
     deliver_error(e);
   }
 
-  void deliver_error(const error& e) {
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      ++stats_.failures;
-      if (e.code.category() == error_category()) {
-        const auto index = static_cast<std::size_t>(e.code.value());
-        if (index < stats_.failures_by_code.size()) {
-          ++stats_.failures_by_code[index];
-        }
-      }
-      stats_.last_error = e;
-      stats_.last_error_time = std::chrono::system_clock::now();
-    }
-    in_error_callback_ = true;
-    notify(errors_, e);
-    in_error_callback_ = false;
-  }
-
-  // The parser's event sink: deliver_event, which the compiler builds into the parser's loop.
-  struct event_delivery {
-    stream* self;
-    SSE_CLIENT_ALWAYS_INLINE void operator()(parser&, const event& e) const {
-      self->deliver_event(e);
-    }
-  };
-
-  // Runs inside the running_scope that on_body holds for the whole chunk, marking the only event
-  // listener as running: an event costs no atomic read-modify-write and no locked store.
-  SSE_CLIENT_ALWAYS_INLINE void deliver_event(const event& e) {
-    // Only this thread writes the counter: a plain store, no locked increment.
-    events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
-                        std::memory_order_relaxed);
-    // Either ends the delivery: one branch for both (ordering comes from deliver_to's checks).
-    const bool closed = closed_.load(std::memory_order_relaxed);
-    const bool loop_gone = loop_gone_.load(std::memory_order_relaxed);
-    if (closed | loop_gone) {
-      parser_.halt();
-      return;
-    }
-    // No other call of current() on this list can come while the loop iterates (a listener
-    // cannot feed the parser), so the list need not be pinned per event.
-    auto* const only = events_.sole_ref();
-    if (only != nullptr && only == chunk_listener_ && !options_.is_terminal) {
-      // The usual client: one listener, marked running for the chunk, and nothing to do after
-      // it, by the shortest path.
-      deliver_to<true>(*only, e);
-      return;
-    }
-    deliver_to_all(events_.current_ref(), e);
-  }
-
-  // Every listener of the event in turn, then the terminal-event check. Out of line: the loop
-  // and the check keep state across the calls, which the one-listener path should not pay for.
-  // A close() or restart() from one listener takes effect after the others had the event, as a
-  // browser finishes dispatching an event.
-  SSE_CLIENT_NOINLINE void deliver_to_all(const listener_list<listener>::snapshot& items,
-                                          const event& e) {
-    for (const auto& item : items) {
-      deliver_to<false>(*item, e);
-    }
-    if (options_.is_terminal && !closed_.load()) {
-      bool terminal = false;
-      run_hook([&] {
-        try {
-          terminal = options_.is_terminal(e);
-        } catch (...) {
-          report_listener_exception("is_terminal threw");
-        }
-      });
-      if (terminal) {
-        terminal_seen_ = true;
-        parser_.halt();
-        closed_.store(true); // nothing after the terminal event is delivered
-      }
-    }
-  }
-
-  // One event listener: called unless its type differs, or the client or the listener went away
-  // (possibly in an earlier listener of the same event). The chunk's only listener is already
-  // marked running (see on_body); any other is marked around its call.
-  template <bool Only>
-  SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
-    // A "message" listener matches without a comparison while the stream had no event field:
-    // every type is "message" until then.
-    if (!item.any_type && !(item.message_type && !parser_.types_seen()) &&
-        !equal_short(item.type, e.type)) {
-      return;
-    }
-    if (Only) {
-      if (!detached_.load() && item.active.load()) {
-        invoke(item.callback, e);
-      }
-      return;
-    }
-    running_scope scope(*this, &item);
-    if (!detached_.load() && item.active.load()) {
-      invoke(item.callback, e);
-    }
-  }
-
-  void deliver_comment(std::string_view text) {
-    if (!closed_.load() && !restart_requested_) {
-      notify(comments_, text);
-    }
-  }
-
-  // Never leaves `closed`: close() on another thread stores it at once, and a response that
-  // arrives meanwhile must not bring `open` back. Listeners hear each state once, in order.
-  void set_state(sse::ready_state next) {
-    sse::ready_state current = state_.load();
-    while (current != next && current != ready_state::closed &&
-           !state_.compare_exchange_weak(current, next)) {
-    }
-    if (state_.load() == next && notified_state_ != next) {
-      notified_state_ = next;
-      notify(state_changes_, next);
-    }
-  }
-
   // ---- attempts (loop thread) ----
 
   void begin_attempt() {
@@ -5431,7 +5731,7 @@ private:
     request.url = options_.url;
     request.method = options_.method;
     request.headers = options_.headers;
-    const bool send_body = options_.resend_body || attempts_count_.load() == 0;
+    const bool send_body = options_.resend_body || counters_.attempts() == 0;
     // The body is sent from the options themselves, one copy for every attempt; only a hook that
     // may change it gets a copy of its own.
     const std::string* body = send_body && options_.body ? &*options_.body : nullptr;
@@ -5460,7 +5760,7 @@ private:
       release_share_wave();
       error failure;
       failure.code = make_error_code(errc::too_large);
-      failure.message = id_too_large_message(request.last_event_id.size());
+      failure.message = id_too_large_message(request.last_event_id.size(), options_.max_id_size);
       failure.attempt = request.attempt;
       conclude(std::move(failure), retry_decision{}, close_reason::failed);
       return;
@@ -5476,11 +5776,6 @@ private:
       failure.attempt = request.attempt;
       conclude(std::move(failure), retry_decision{}, close_reason::failed);
     }
-  }
-
-  std::string id_too_large_message(std::size_t size) const {
-    return "the last event ID is " + std::to_string(size) + " bytes, over max_id_size (" +
-           std::to_string(options_.max_id_size) + "): a reconnect could not send it";
   }
 
   void start_transfer(const attempt_request& request, const std::string* body) {
@@ -5512,8 +5807,8 @@ private:
     restart_requested_ = false;
     terminal_seen_ = false;
     transfer_paused_ = false;
-    events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
-    attempts_count_.fetch_add(1, std::memory_order_relaxed);
+    events_at_attempt_start_ = counters_.events();
+    counters_.count_attempt();
 
     loop_->add_transfer(h, shared_from_this());
     easy_ = std::move(easy);
@@ -5653,12 +5948,8 @@ private:
     if (response_.opens_stream()) {
       opened_ = true;
       opened_at_ = clock::now();
-      opens_count_.fetch_add(1, std::memory_order_relaxed);
+      counters_.opened(opened_at_);
       policy_.connection_opened(opened_at_);
-      {
-        std::lock_guard<std::mutex> lock(stats_mutex_);
-        open_since_ = opened_at_;
-      }
       set_state(ready_state::open);
       notify(opens_, response_.info());
       return;
@@ -5674,9 +5965,9 @@ private:
 
   void end_rejected_response_soon() {
     loop_->add_timer(clock::now() + rejected_body_grace,
-                     [weak = weak_from_this(), attempt = attempts_count_.load()] {
+                     [weak = weak_from_this(), attempt = counters_.attempts()] {
                        const auto self = weak.lock();
-                       if (self && self->easy_ && self->attempts_count_.load() == attempt) {
+                       if (self && self->easy_ && self->counters_.attempts() == attempt) {
                          self->abort_transfer(); // concludes from the response: transfer_done
                        }
                      });
@@ -5707,17 +5998,7 @@ private:
       }
       return CURL_WRITEFUNC_PAUSE;
     }
-    bytes_count_.store(bytes_count_.load(std::memory_order_relaxed) + bytes.size(),
-                       std::memory_order_relaxed);
-    std::error_code failure;
-    {
-      // The only event listener, if there is one, is marked running for the whole chunk, so its
-      // events need no store each (off() of it waits for the chunk: microseconds).
-      chunk_listener_ = events_.sole_ref();
-      running_scope scope(*this, chunk_listener_);
-      failure = parser_.feed_to(bytes, event_delivery{this});
-      chunk_listener_ = nullptr;
-    }
+    const std::error_code failure = deliver(bytes);
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();
     if (publish_last_event_id() && parser_.last_event_id().size() > options_.max_id_size) {
@@ -5730,22 +6011,6 @@ private:
     return bytes.size();
   }
 
-  // Copies the id for other threads once per chunk, after its listeners returned: another
-  // thread never sees the id of an event still being handled (a checkpoint taken from it
-  // resumes at worst a few events early, never late). The comparison needs no lock because
-  // only this thread writes `published_last_event_id_`.
-  // Returns whether the id changed.
-  bool publish_last_event_id() {
-    const std::string& id = parser_.last_event_id();
-    if (published_last_event_id_ == id) {
-      return false;
-    }
-    published_last_event_id_ = id;
-    std::lock_guard<std::mutex> lock(shared_mutex_);
-    shared_last_event_id_ = id;
-    return true;
-  }
-
   // ---- outcomes (loop thread) ----
 
 public:
@@ -5756,7 +6021,8 @@ public:
       idle_timer_.reset();
     }
     // one_shot: a request the server may have received is never sent again.
-    const bool request_arrived = options_.one_shot && easy_ && request_may_have_arrived(result);
+    const bool request_arrived =
+        options_.one_shot && easy_ && request_may_have_arrived(result, easy_.get());
     easy_.reset();
     request_headers_.reset();
     const auto now = clock::now();
@@ -5769,8 +6035,8 @@ public:
     if (was_open) {
       policy_.connection_lost(now);
     }
-    end_connected_time(now);
-    if (events_count_.load(std::memory_order_relaxed) != events_at_attempt_start_) {
+    counters_.disconnected(now);
+    if (counters_.events() != events_at_attempt_start_) {
       policy_.event_delivered(); // the next reconnect waits the base delay, failures count anew
     }
     if (finished_ || loop_gone_.load()) {
@@ -5791,91 +6057,26 @@ public:
       return;
     }
 
-    error failure;
-    failure.attempt = policy_.attempt() + 1; // failures in a row since an event, this one too
-    retry_decision proposal{true, std::nullopt};
-    close_reason if_not_retried = close_reason::failed;
-    if (id_too_large_) {
-      failure.code = make_error_code(errc::too_large);
-      failure.message = id_too_large_message(parser_.last_event_id().size());
-      proposal.retry = false;
-    } else if (idle_fired_) {
-      failure.code = make_error_code(errc::idle_timeout);
-      failure.message = "no data for " + std::to_string(options_.idle_timeout->count()) + " ms";
-    } else if (parse_failure) {
-      failure.code = parse_failure;
-      failure.message = "a line or event exceeded max_event_size (" +
-                        std::to_string(options_.max_event_size) + " bytes)";
-    } else if (was_open) {
-      failure.code = make_error_code(errc::network);
-      if (result == CURLE_OK) {
-        failure.message = "the server ended the stream";
-        if (!options_.reconnect_on_end || options_.one_shot) {
-          finish(truncated ? close_reason::truncated : close_reason::server_ended);
-          return;
-        }
-      } else {
-        failure.message = curl_message(result);
-      }
-    } else if (response_.is_final()) {
-      const auto proposed = response_.failure(failure, retry_after_);
-      if (!proposed) {
-        finish(close_reason::no_content); // 204: the server says there is nothing to follow
-        return;
-      }
-      proposal = *proposed;
-    } else {
-      failure.code = make_error_code(classify_curl_error(result));
-      failure.message = curl_message(result);
-      // The URL's scheme was checked when the client was built, so an unsupported protocol
-      // without a redirect is a reply that is not HTTP: a server fault worth retrying.
-      proposal.retry = !is_permanent_curl_error(result) ||
-                       (result == CURLE_UNSUPPORTED_PROTOCOL && !response_.redirected());
+    attempt_facts facts;
+    facts.result = result;
+    facts.curl_message = curl_message(result, curl_error_);
+    facts.was_open = was_open;
+    facts.truncated = truncated;
+    facts.parse_failure = parse_failure;
+    facts.idle_fired = idle_fired_;
+    facts.id_too_large = id_too_large_ ? parser_.last_event_id().size() : 0;
+    facts.request_arrived = request_arrived;
+    attempt_outcome outcome = judge_attempt(facts, response_, options_, policy_.attempt() + 1);
+    if (outcome.ends) {
+      finish(*outcome.ends);
+      return;
     }
-    // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
-    // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
-    // never left is retried.
-    bool replay_forbidden = false;
-    if (options_.one_shot && was_open) {
-      if_not_retried = close_reason::truncated;
-      replay_forbidden = true;
-    } else if (request_arrived && !response_.is_final()) {
-      replay_forbidden = true;
-    }
-    if (replay_forbidden) {
-      proposal.retry = false;
-    }
-    conclude(std::move(failure), proposal, if_not_retried, replay_forbidden);
+    retry_after_ = outcome.retry_after;
+    conclude(std::move(outcome.failure), outcome.proposal, outcome.if_not_retried,
+             outcome.replay_forbidden);
   }
 
 private:
-  // True unless the attempt failed before its request could leave: name resolution or connect
-  // failed, or libcurl never got as far as sending (no request bytes, no pre-transfer time).
-  bool request_may_have_arrived(CURLcode result) const {
-    switch (result) {
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-      return false;
-    default:
-      break;
-    }
-    long request_size = 0;
-    curl_off_t pretransfer = 0;
-    curl_easy_getinfo(easy_.get(), CURLINFO_REQUEST_SIZE, &request_size);
-    curl_easy_getinfo(easy_.get(), CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
-    return request_size > 0 || pretransfer > 0;
-  }
-
-  std::string curl_message(CURLcode result) const {
-    std::string message = curl_easy_strerror(result);
-    if (curl_error_[0] != '\0') {
-      message += ": ";
-      message += curl_error_;
-    }
-    return message;
-  }
-
   // Decides between retrying and ending, lets the user's hook have the last word, reports.
   // `replay_forbidden` (one_shot): the hook is told, but cannot turn it into a retry.
   void conclude(error failure, retry_decision proposal, close_reason if_not_retried,
@@ -5929,19 +6130,8 @@ private:
     }
   }
 
-  void end_connected_time(clock::time_point now) {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
-    if (open_since_) {
-      connected_total_ += now - *open_since_;
-      open_since_.reset();
-    }
-  }
-
   void schedule_attempt(std::chrono::milliseconds delay) {
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      ++stats_.reconnects;
-    }
+    counters_.reconnect_scheduled();
     if (reconnect_timer_) {
       loop_->cancel_timer(*reconnect_timer_);
     }
@@ -6035,12 +6225,7 @@ private:
       easy_.reset();
     }
     reason_.store(reason);
-    const auto now = clock::now();
-    end_connected_time(now);
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      ended_at_ = now;
-    }
+    counters_.ended(clock::now());
     set_state(ready_state::closed);
     notify(closes_, reason);
     mark_finished_shared();
@@ -6049,42 +6234,24 @@ private:
 
   void mark_finished_shared() {
     {
-      std::lock_guard<std::mutex> lock(shared_mutex_);
+      std::lock_guard<std::mutex> lock(finished_mutex_);
       finished_shared_ = true;
     }
-    closed_cv_.notify_all();
+    finished_cv_.notify_all();
   }
 
-  const client_options options_;
   const std::shared_ptr<loop_core> loop_;
 
   // Any thread:
   std::atomic<bool> started_{false};
-  std::atomic<bool> closed_{false}; // no more events: close(), destructor, terminal event, end
   std::atomic<close_reason> reason_requested_{close_reason::closed};
   std::atomic<close_reason> reason_{close_reason::none};
-  std::atomic<sse::ready_state> state_{ready_state::connecting};
-  sse::ready_state notified_state_ = ready_state::connecting; // loop thread: last one notified
-  std::atomic<std::uint64_t> events_count_{0};
-  std::atomic<std::uint64_t> bytes_count_{0};
-  std::atomic<std::uint64_t> attempts_count_{0};
-  std::atomic<std::uint64_t> opens_count_{0};
   std::atomic<bool> pause_requested_{false}; // pause() in effect
-  mutable std::mutex stats_mutex_;           // guards the five members below
-  client_stats stats_;                       // reconnects, failures, the last error
-  clock::duration connected_total_{0};
-  std::optional<clock::time_point> open_since_;
-  std::optional<clock::time_point> started_at_;
-  std::optional<clock::time_point> ended_at_;
-  mutable std::mutex shared_mutex_;
-  std::condition_variable closed_cv_;
-  std::string shared_last_event_id_; // guarded by shared_mutex_
-  bool finished_shared_ = false;     // guarded by shared_mutex_
+  std::mutex finished_mutex_;
+  std::condition_variable finished_cv_;
+  bool finished_shared_ = false; // guarded by finished_mutex_
 
   // Loop thread only:
-  listener_list<listener>::entry* chunk_listener_ = nullptr; // marked running for this chunk
-  parser parser_;
-  std::string published_last_event_id_;
   reconnect_policy policy_;
   easy_handle easy_;
   header_list request_headers_;
@@ -6093,14 +6260,11 @@ private:
   response_reader response_;
   bool opened_ = false;
   bool idle_fired_ = false;
-  bool id_too_large_ = false; // the server sent an id over max_id_size
-  bool restart_requested_ = false;
-  bool terminal_seen_ = false;
+  bool id_too_large_ = false;    // the server sent an id over max_id_size
   bool transfer_paused_ = false; // on_body returned CURL_WRITEFUNC_PAUSE for this attempt
   std::string share_host_;       // the host whose connection this attempt waits to share, if any
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
-  bool in_error_callback_ = false;
   std::uint64_t events_at_attempt_start_ = 0;
   std::optional<std::chrono::milliseconds> retry_after_;
   clock::time_point last_activity_{};

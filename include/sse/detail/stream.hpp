@@ -1,21 +1,19 @@
 // SPDX-License-Identifier: MIT
-// One client's stream on the loop: attempts, response checks, parsing, reconnects, callbacks.
+// One client's stream on the loop: its attempts, reconnects and end. The request is built in
+// request.hpp, the response judged in response.hpp, the bytes delivered in delivery.hpp, and an
+// ended attempt judged in outcome.hpp.
 #ifndef SSE_CLIENT_DETAIL_STREAM_HPP
 #define SSE_CLIENT_DETAIL_STREAM_HPP
 
-#include <sse/detail/callbacks.hpp>
 #include <sse/detail/curl.hpp>
+#include <sse/detail/delivery.hpp>
 #include <sse/detail/http.hpp>
-#include <sse/detail/inline.hpp>
-#include <sse/detail/listeners.hpp>
+#include <sse/detail/outcome.hpp>
 #include <sse/detail/request.hpp>
 #include <sse/detail/response.hpp>
-#include <sse/detail/short_string.hpp>
 #include <sse/error.hpp>
-#include <sse/event.hpp>
 #include <sse/event_loop.hpp>
 #include <sse/options.hpp>
-#include <sse/parser.hpp>
 #include <sse/reconnect_policy.hpp>
 #include <sse/state.hpp>
 #include <sse/stats.hpp>
@@ -23,23 +21,18 @@
 
 #include <curl/curl.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
-#include <vector>
 
 SSE_CLIENT_BEGIN_NAMESPACE
 
@@ -48,25 +41,15 @@ namespace detail {
 /// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
 /// Public methods are safe from any thread; everything else runs on the loop thread.
 class stream final : public transfer,
-                     public stream_callbacks,
+                     public stream_delivery,
                      public std::enable_shared_from_this<stream> {
 public:
   using clock = std::chrono::steady_clock;
 
   stream(client_options options, std::shared_ptr<loop_core> loop)
-      : stream_callbacks(*loop, loop->shutting_down()), options_(std::move(options)),
-        loop_(std::move(loop)), parser_(parser_options{options_.max_event_size}),
+      : stream_delivery(std::move(options), *loop, loop->shutting_down()), loop_(std::move(loop)),
         policy_(options_.reconnect) {
-    parser_.set_last_event_id(options_.last_event_id);
-    shared_last_event_id_ = options_.last_event_id;
-    published_last_event_id_ = options_.last_event_id;
     parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
-    parser_.on_comment([this](std::string_view text) { deliver_comment(text); });
-    parser_.on_unknown_field([this](std::string_view name, std::string_view value) {
-      if (!closed_.load() && !restart_requested_) {
-        notify(fields_, name, value);
-      }
-    });
   }
 
   // ---- any thread ----
@@ -75,10 +58,7 @@ public:
     if (started_.exchange(true)) {
       return;
     }
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      started_at_ = clock::now();
-    }
+    counters_.started(clock::now());
     loop_->stream_started();
     loop_->post([self = shared_from_this()] { self->begin_attempt(); });
   }
@@ -120,37 +100,12 @@ public:
   sse::ready_state state() const noexcept { return state_.load(); }
   sse::close_reason reason() const noexcept { return reason_.load(); }
 
-  std::string last_event_id() const {
-    if (loop_->in_loop_thread()) {
-      return parser_.last_event_id();
-    }
-    std::lock_guard<std::mutex> lock(shared_mutex_);
-    return shared_last_event_id_;
-  }
-
   client_stats stats() const {
-    client_stats s;
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      s = stats_;
-      const auto now = ended_at_.value_or(clock::now());
-      auto connected = connected_total_;
-      if (open_since_) {
-        connected += now - *open_since_;
-      }
-      s.connected = std::chrono::duration_cast<std::chrono::milliseconds>(connected);
-      if (started_at_) {
-        s.disconnected =
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - *started_at_) - s.connected;
-      }
-    }
-    s.events = events_count_.load(std::memory_order_relaxed);
-    s.bytes = bytes_count_.load(std::memory_order_relaxed);
-    s.attempts = attempts_count_.load(std::memory_order_relaxed);
-    s.opens = opens_count_.load(std::memory_order_relaxed);
+    client_stats s = counters_.snapshot();
     s.paused = pause_requested_.load(std::memory_order_relaxed);
     return s;
   }
+
   /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
   /// On the loop's thread (from a callback) it throws std::logic_error unless the stream has
   /// ended: the loop could not end it while its own thread waits.
@@ -162,13 +117,13 @@ public:
       throw std::logic_error("sse::client: wait() or wait_for() on the loop's thread (from a "
                              "callback) would never see the stream end");
     }
-    std::unique_lock<std::mutex> lock(shared_mutex_);
+    std::unique_lock<std::mutex> lock(finished_mutex_);
     const auto ended = [this] { return finished_shared_; };
     if (!timeout) {
-      closed_cv_.wait(lock, ended);
+      finished_cv_.wait(lock, ended);
       return true;
     }
-    return closed_cv_.wait_for(lock, *timeout, ended);
+    return finished_cv_.wait_for(lock, *timeout, ended);
   }
 
   const client_options& options() const noexcept { return options_; }
@@ -190,125 +145,6 @@ private:
     deliver_error(e);
   }
 
-  void deliver_error(const error& e) {
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      ++stats_.failures;
-      if (e.code.category() == error_category()) {
-        const auto index = static_cast<std::size_t>(e.code.value());
-        if (index < stats_.failures_by_code.size()) {
-          ++stats_.failures_by_code[index];
-        }
-      }
-      stats_.last_error = e;
-      stats_.last_error_time = std::chrono::system_clock::now();
-    }
-    in_error_callback_ = true;
-    notify(errors_, e);
-    in_error_callback_ = false;
-  }
-
-  // The parser's event sink: deliver_event, which the compiler builds into the parser's loop.
-  struct event_delivery {
-    stream* self;
-    SSE_CLIENT_ALWAYS_INLINE void operator()(parser&, const event& e) const {
-      self->deliver_event(e);
-    }
-  };
-
-  // Runs inside the running_scope that on_body holds for the whole chunk, marking the only event
-  // listener as running: an event costs no atomic read-modify-write and no locked store.
-  SSE_CLIENT_ALWAYS_INLINE void deliver_event(const event& e) {
-    // Only this thread writes the counter: a plain store, no locked increment.
-    events_count_.store(events_count_.load(std::memory_order_relaxed) + 1,
-                        std::memory_order_relaxed);
-    // Either ends the delivery: one branch for both (ordering comes from deliver_to's checks).
-    const bool closed = closed_.load(std::memory_order_relaxed);
-    const bool loop_gone = loop_gone_.load(std::memory_order_relaxed);
-    if (closed | loop_gone) {
-      parser_.halt();
-      return;
-    }
-    // No other call of current() on this list can come while the loop iterates (a listener
-    // cannot feed the parser), so the list need not be pinned per event.
-    auto* const only = events_.sole_ref();
-    if (only != nullptr && only == chunk_listener_ && !options_.is_terminal) {
-      // The usual client: one listener, marked running for the chunk, and nothing to do after
-      // it, by the shortest path.
-      deliver_to<true>(*only, e);
-      return;
-    }
-    deliver_to_all(events_.current_ref(), e);
-  }
-
-  // Every listener of the event in turn, then the terminal-event check. Out of line: the loop
-  // and the check keep state across the calls, which the one-listener path should not pay for.
-  // A close() or restart() from one listener takes effect after the others had the event, as a
-  // browser finishes dispatching an event.
-  SSE_CLIENT_NOINLINE void deliver_to_all(const listener_list<listener>::snapshot& items,
-                                          const event& e) {
-    for (const auto& item : items) {
-      deliver_to<false>(*item, e);
-    }
-    if (options_.is_terminal && !closed_.load()) {
-      bool terminal = false;
-      run_hook([&] {
-        try {
-          terminal = options_.is_terminal(e);
-        } catch (...) {
-          report_listener_exception("is_terminal threw");
-        }
-      });
-      if (terminal) {
-        terminal_seen_ = true;
-        parser_.halt();
-        closed_.store(true); // nothing after the terminal event is delivered
-      }
-    }
-  }
-
-  // One event listener: called unless its type differs, or the client or the listener went away
-  // (possibly in an earlier listener of the same event). The chunk's only listener is already
-  // marked running (see on_body); any other is marked around its call.
-  template <bool Only>
-  SSE_CLIENT_ALWAYS_INLINE void deliver_to(listener_list<listener>::entry& item, const event& e) {
-    // A "message" listener matches without a comparison while the stream had no event field:
-    // every type is "message" until then.
-    if (!item.any_type && !(item.message_type && !parser_.types_seen()) &&
-        !equal_short(item.type, e.type)) {
-      return;
-    }
-    if (Only) {
-      if (!detached_.load() && item.active.load()) {
-        invoke(item.callback, e);
-      }
-      return;
-    }
-    running_scope scope(*this, &item);
-    if (!detached_.load() && item.active.load()) {
-      invoke(item.callback, e);
-    }
-  }
-
-  void deliver_comment(std::string_view text) {
-    if (!closed_.load() && !restart_requested_) {
-      notify(comments_, text);
-    }
-  }
-
-  // Never leaves `closed`: close() on another thread stores it at once, and a response that
-  // arrives meanwhile must not bring `open` back. Listeners hear each state once, in order.
-  void set_state(sse::ready_state next) {
-    sse::ready_state current = state_.load();
-    while (current != next && current != ready_state::closed &&
-           !state_.compare_exchange_weak(current, next)) {
-    }
-    if (state_.load() == next && notified_state_ != next) {
-      notified_state_ = next;
-      notify(state_changes_, next);
-    }
-  }
-
   // ---- attempts (loop thread) ----
 
   void begin_attempt() {
@@ -328,7 +164,7 @@ private:
     request.url = options_.url;
     request.method = options_.method;
     request.headers = options_.headers;
-    const bool send_body = options_.resend_body || attempts_count_.load() == 0;
+    const bool send_body = options_.resend_body || counters_.attempts() == 0;
     // The body is sent from the options themselves, one copy for every attempt; only a hook that
     // may change it gets a copy of its own.
     const std::string* body = send_body && options_.body ? &*options_.body : nullptr;
@@ -357,7 +193,7 @@ private:
       release_share_wave();
       error failure;
       failure.code = make_error_code(errc::too_large);
-      failure.message = id_too_large_message(request.last_event_id.size());
+      failure.message = id_too_large_message(request.last_event_id.size(), options_.max_id_size);
       failure.attempt = request.attempt;
       conclude(std::move(failure), retry_decision{}, close_reason::failed);
       return;
@@ -373,11 +209,6 @@ private:
       failure.attempt = request.attempt;
       conclude(std::move(failure), retry_decision{}, close_reason::failed);
     }
-  }
-
-  std::string id_too_large_message(std::size_t size) const {
-    return "the last event ID is " + std::to_string(size) + " bytes, over max_id_size (" +
-           std::to_string(options_.max_id_size) + "): a reconnect could not send it";
   }
 
   void start_transfer(const attempt_request& request, const std::string* body) {
@@ -409,8 +240,8 @@ private:
     restart_requested_ = false;
     terminal_seen_ = false;
     transfer_paused_ = false;
-    events_at_attempt_start_ = events_count_.load(std::memory_order_relaxed);
-    attempts_count_.fetch_add(1, std::memory_order_relaxed);
+    events_at_attempt_start_ = counters_.events();
+    counters_.count_attempt();
 
     loop_->add_transfer(h, shared_from_this());
     easy_ = std::move(easy);
@@ -550,12 +381,8 @@ private:
     if (response_.opens_stream()) {
       opened_ = true;
       opened_at_ = clock::now();
-      opens_count_.fetch_add(1, std::memory_order_relaxed);
+      counters_.opened(opened_at_);
       policy_.connection_opened(opened_at_);
-      {
-        std::lock_guard<std::mutex> lock(stats_mutex_);
-        open_since_ = opened_at_;
-      }
       set_state(ready_state::open);
       notify(opens_, response_.info());
       return;
@@ -571,9 +398,9 @@ private:
 
   void end_rejected_response_soon() {
     loop_->add_timer(clock::now() + rejected_body_grace,
-                     [weak = weak_from_this(), attempt = attempts_count_.load()] {
+                     [weak = weak_from_this(), attempt = counters_.attempts()] {
                        const auto self = weak.lock();
-                       if (self && self->easy_ && self->attempts_count_.load() == attempt) {
+                       if (self && self->easy_ && self->counters_.attempts() == attempt) {
                          self->abort_transfer(); // concludes from the response: transfer_done
                        }
                      });
@@ -604,17 +431,7 @@ private:
       }
       return CURL_WRITEFUNC_PAUSE;
     }
-    bytes_count_.store(bytes_count_.load(std::memory_order_relaxed) + bytes.size(),
-                       std::memory_order_relaxed);
-    std::error_code failure;
-    {
-      // The only event listener, if there is one, is marked running for the whole chunk, so its
-      // events need no store each (off() of it waits for the chunk: microseconds).
-      chunk_listener_ = events_.sole_ref();
-      running_scope scope(*this, chunk_listener_);
-      failure = parser_.feed_to(bytes, event_delivery{this});
-      chunk_listener_ = nullptr;
-    }
+    const std::error_code failure = deliver(bytes);
     // Time spent in listeners is not the server's silence.
     last_activity_ = clock::now();
     if (publish_last_event_id() && parser_.last_event_id().size() > options_.max_id_size) {
@@ -627,22 +444,6 @@ private:
     return bytes.size();
   }
 
-  // Copies the id for other threads once per chunk, after its listeners returned: another
-  // thread never sees the id of an event still being handled (a checkpoint taken from it
-  // resumes at worst a few events early, never late). The comparison needs no lock because
-  // only this thread writes `published_last_event_id_`.
-  // Returns whether the id changed.
-  bool publish_last_event_id() {
-    const std::string& id = parser_.last_event_id();
-    if (published_last_event_id_ == id) {
-      return false;
-    }
-    published_last_event_id_ = id;
-    std::lock_guard<std::mutex> lock(shared_mutex_);
-    shared_last_event_id_ = id;
-    return true;
-  }
-
   // ---- outcomes (loop thread) ----
 
 public:
@@ -653,7 +454,8 @@ public:
       idle_timer_.reset();
     }
     // one_shot: a request the server may have received is never sent again.
-    const bool request_arrived = options_.one_shot && easy_ && request_may_have_arrived(result);
+    const bool request_arrived =
+        options_.one_shot && easy_ && request_may_have_arrived(result, easy_.get());
     easy_.reset();
     request_headers_.reset();
     const auto now = clock::now();
@@ -666,8 +468,8 @@ public:
     if (was_open) {
       policy_.connection_lost(now);
     }
-    end_connected_time(now);
-    if (events_count_.load(std::memory_order_relaxed) != events_at_attempt_start_) {
+    counters_.disconnected(now);
+    if (counters_.events() != events_at_attempt_start_) {
       policy_.event_delivered(); // the next reconnect waits the base delay, failures count anew
     }
     if (finished_ || loop_gone_.load()) {
@@ -688,91 +490,26 @@ public:
       return;
     }
 
-    error failure;
-    failure.attempt = policy_.attempt() + 1; // failures in a row since an event, this one too
-    retry_decision proposal{true, std::nullopt};
-    close_reason if_not_retried = close_reason::failed;
-    if (id_too_large_) {
-      failure.code = make_error_code(errc::too_large);
-      failure.message = id_too_large_message(parser_.last_event_id().size());
-      proposal.retry = false;
-    } else if (idle_fired_) {
-      failure.code = make_error_code(errc::idle_timeout);
-      failure.message = "no data for " + std::to_string(options_.idle_timeout->count()) + " ms";
-    } else if (parse_failure) {
-      failure.code = parse_failure;
-      failure.message = "a line or event exceeded max_event_size (" +
-                        std::to_string(options_.max_event_size) + " bytes)";
-    } else if (was_open) {
-      failure.code = make_error_code(errc::network);
-      if (result == CURLE_OK) {
-        failure.message = "the server ended the stream";
-        if (!options_.reconnect_on_end || options_.one_shot) {
-          finish(truncated ? close_reason::truncated : close_reason::server_ended);
-          return;
-        }
-      } else {
-        failure.message = curl_message(result);
-      }
-    } else if (response_.is_final()) {
-      const auto proposed = response_.failure(failure, retry_after_);
-      if (!proposed) {
-        finish(close_reason::no_content); // 204: the server says there is nothing to follow
-        return;
-      }
-      proposal = *proposed;
-    } else {
-      failure.code = make_error_code(classify_curl_error(result));
-      failure.message = curl_message(result);
-      // The URL's scheme was checked when the client was built, so an unsupported protocol
-      // without a redirect is a reply that is not HTTP: a server fault worth retrying.
-      proposal.retry = !is_permanent_curl_error(result) ||
-                       (result == CURLE_UNSUPPORTED_PROTOCOL && !response_.redirected());
+    attempt_facts facts;
+    facts.result = result;
+    facts.curl_message = curl_message(result, curl_error_);
+    facts.was_open = was_open;
+    facts.truncated = truncated;
+    facts.parse_failure = parse_failure;
+    facts.idle_fired = idle_fired_;
+    facts.id_too_large = id_too_large_ ? parser_.last_event_id().size() : 0;
+    facts.request_arrived = request_arrived;
+    attempt_outcome outcome = judge_attempt(facts, response_, options_, policy_.attempt() + 1);
+    if (outcome.ends) {
+      finish(*outcome.ends);
+      return;
     }
-    // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
-    // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
-    // never left is retried.
-    bool replay_forbidden = false;
-    if (options_.one_shot && was_open) {
-      if_not_retried = close_reason::truncated;
-      replay_forbidden = true;
-    } else if (request_arrived && !response_.is_final()) {
-      replay_forbidden = true;
-    }
-    if (replay_forbidden) {
-      proposal.retry = false;
-    }
-    conclude(std::move(failure), proposal, if_not_retried, replay_forbidden);
+    retry_after_ = outcome.retry_after;
+    conclude(std::move(outcome.failure), outcome.proposal, outcome.if_not_retried,
+             outcome.replay_forbidden);
   }
 
 private:
-  // True unless the attempt failed before its request could leave: name resolution or connect
-  // failed, or libcurl never got as far as sending (no request bytes, no pre-transfer time).
-  bool request_may_have_arrived(CURLcode result) const {
-    switch (result) {
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-      return false;
-    default:
-      break;
-    }
-    long request_size = 0;
-    curl_off_t pretransfer = 0;
-    curl_easy_getinfo(easy_.get(), CURLINFO_REQUEST_SIZE, &request_size);
-    curl_easy_getinfo(easy_.get(), CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
-    return request_size > 0 || pretransfer > 0;
-  }
-
-  std::string curl_message(CURLcode result) const {
-    std::string message = curl_easy_strerror(result);
-    if (curl_error_[0] != '\0') {
-      message += ": ";
-      message += curl_error_;
-    }
-    return message;
-  }
-
   // Decides between retrying and ending, lets the user's hook have the last word, reports.
   // `replay_forbidden` (one_shot): the hook is told, but cannot turn it into a retry.
   void conclude(error failure, retry_decision proposal, close_reason if_not_retried,
@@ -826,19 +563,8 @@ private:
     }
   }
 
-  void end_connected_time(clock::time_point now) {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
-    if (open_since_) {
-      connected_total_ += now - *open_since_;
-      open_since_.reset();
-    }
-  }
-
   void schedule_attempt(std::chrono::milliseconds delay) {
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      ++stats_.reconnects;
-    }
+    counters_.reconnect_scheduled();
     if (reconnect_timer_) {
       loop_->cancel_timer(*reconnect_timer_);
     }
@@ -932,12 +658,7 @@ private:
       easy_.reset();
     }
     reason_.store(reason);
-    const auto now = clock::now();
-    end_connected_time(now);
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      ended_at_ = now;
-    }
+    counters_.ended(clock::now());
     set_state(ready_state::closed);
     notify(closes_, reason);
     mark_finished_shared();
@@ -946,42 +667,24 @@ private:
 
   void mark_finished_shared() {
     {
-      std::lock_guard<std::mutex> lock(shared_mutex_);
+      std::lock_guard<std::mutex> lock(finished_mutex_);
       finished_shared_ = true;
     }
-    closed_cv_.notify_all();
+    finished_cv_.notify_all();
   }
 
-  const client_options options_;
   const std::shared_ptr<loop_core> loop_;
 
   // Any thread:
   std::atomic<bool> started_{false};
-  std::atomic<bool> closed_{false}; // no more events: close(), destructor, terminal event, end
   std::atomic<close_reason> reason_requested_{close_reason::closed};
   std::atomic<close_reason> reason_{close_reason::none};
-  std::atomic<sse::ready_state> state_{ready_state::connecting};
-  sse::ready_state notified_state_ = ready_state::connecting; // loop thread: last one notified
-  std::atomic<std::uint64_t> events_count_{0};
-  std::atomic<std::uint64_t> bytes_count_{0};
-  std::atomic<std::uint64_t> attempts_count_{0};
-  std::atomic<std::uint64_t> opens_count_{0};
   std::atomic<bool> pause_requested_{false}; // pause() in effect
-  mutable std::mutex stats_mutex_;           // guards the five members below
-  client_stats stats_;                       // reconnects, failures, the last error
-  clock::duration connected_total_{0};
-  std::optional<clock::time_point> open_since_;
-  std::optional<clock::time_point> started_at_;
-  std::optional<clock::time_point> ended_at_;
-  mutable std::mutex shared_mutex_;
-  std::condition_variable closed_cv_;
-  std::string shared_last_event_id_; // guarded by shared_mutex_
-  bool finished_shared_ = false;     // guarded by shared_mutex_
+  std::mutex finished_mutex_;
+  std::condition_variable finished_cv_;
+  bool finished_shared_ = false; // guarded by finished_mutex_
 
   // Loop thread only:
-  listener_list<listener>::entry* chunk_listener_ = nullptr; // marked running for this chunk
-  parser parser_;
-  std::string published_last_event_id_;
   reconnect_policy policy_;
   easy_handle easy_;
   header_list request_headers_;
@@ -990,14 +693,11 @@ private:
   response_reader response_;
   bool opened_ = false;
   bool idle_fired_ = false;
-  bool id_too_large_ = false; // the server sent an id over max_id_size
-  bool restart_requested_ = false;
-  bool terminal_seen_ = false;
+  bool id_too_large_ = false;    // the server sent an id over max_id_size
   bool transfer_paused_ = false; // on_body returned CURL_WRITEFUNC_PAUSE for this attempt
   std::string share_host_;       // the host whose connection this attempt waits to share, if any
   std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
-  bool in_error_callback_ = false;
   std::uint64_t events_at_attempt_start_ = 0;
   std::optional<std::chrono::milliseconds> retry_after_;
   clock::time_point last_activity_{};

@@ -157,17 +157,14 @@ struct client_options {
   /// The HTTP version to ask for (`CURLOPT_HTTP_VERSION`). The default gets HTTP/2 from https
   /// servers that offer it and HTTP/1.1 from the rest.
   sse::http_version http_version = sse::http_version::automatic;
-  /// Share one HTTP/2 connection among the streams of one loop to the same https host: an attempt
-  /// that finds a connection to its host still being set up waits for it and, when it turns out
-  /// to be HTTP/2, becomes one more stream on it instead of opening its own (`CURLOPT_PIPEWAIT`).
-  /// libcurl puts at most 100 streams on a connection (fewer when the server says so), and in
-  /// libcurl 7.88 an attempt started while the host's connections are full opens one of its
-  /// own: so such attempts start in waves of 100 per host and loop, a leader first and the rest
-  /// once its response is there, and 1,000 streams fill 10 connections one after another. Only over
-  /// TLS and not with `http1_1`: in cleartext no attempt waits (libcurl 7.88 would keep such
-  /// waiters waiting until another transfer on the loop ends), and with libcurl before 8.0 a
-  /// cleartext HTTP/2 stream has a connection of its own (a second stream on one fails there).
-  /// False: every attempt opens a connection of its own (`CURLOPT_FRESH_CONNECT`).
+  /// Share one HTTP/2 connection among the streams of one loop to the same https host, up to
+  /// 100 streams per connection: 1,000 streams to one host use 10 connections instead of 1,000.
+  /// Only over TLS and not with `http1_1`. False: every attempt opens a connection of its own.
+  // How: an attempt that finds a connection to its host being set up waits for it
+  // (CURLOPT_PIPEWAIT); attempts start in waves of 100 per host, a leader first and the rest once
+  // its response is there, because libcurl 7.88 opens a new connection for an attempt started
+  // while the host's connections are full. Cleartext HTTP/2 is left out: libcurl 7.88 wakes such
+  // waiters only when another transfer ends, and before 8.0 fails a second cleartext stream.
   bool multiplex = true;
   /// Redirects (301, 302, 303, 307, 308) followed per request; 0 follows none. Only http and https
   /// targets are followed; Authorization and Cookie headers are not sent to another host.

@@ -96,8 +96,12 @@ double percentile(std::vector<double> v, double p) {
   return v[at];
 }
 
-timings run_client(const std::string& url, const std::string& ca_file, std::size_t n) {
-  sse::event_loop loop;
+// `on_caller`: the loop runs on this thread (`run()` until the stream has ended) instead of a
+// thread of its own, so start() hands nothing over to another thread.
+timings run_client(const std::string& url, const std::string& ca_file, std::size_t n,
+                   bool on_caller) {
+  sse::event_loop loop(on_caller ? sse::event_loop::mode::caller_thread
+                                 : sse::event_loop::mode::background_thread);
   timings t;
   for (std::size_t i = 0; i < n; ++i) {
     sse::client_options options; // the defaults, plus what a chat request needs
@@ -122,6 +126,9 @@ timings run_client(const std::string& url, const std::string& ca_file, std::size
     });
     const auto start = clock_type::now();
     c.start();
+    if (on_caller) {
+      loop.run();
+    }
     bool got = false;
     {
       std::unique_lock<std::mutex> lock(m);
@@ -326,6 +333,8 @@ int main(int argc, char** argv) {
                 "curl_easy_perform() to the first body byte\n"
                 "  multi: libcurl's multi interface on this thread, a new easy handle per request "
                 "(as the client makes); time from making the handle to the first body byte\n"
+                "  sse-caller: sse-client with its event_loop on the caller's thread "
+                "(mode::caller_thread, run() after start()), so no hand-over between threads\n"
                 "  connections, handshakes (resumed: abbreviated) as nginx logs them; times for "
                 "requests 2..%zu in ms\n",
                 n, n);
@@ -338,8 +347,8 @@ int main(int argc, char** argv) {
     };
     const target targets[] = {{"HTTP/1.1", nginx.https_http1_url("/once"), true},
                               {"HTTP/2", nginx.https_url("/once"), false}};
-    constexpr std::size_t kinds = 4;
-    const char* names[kinds] = {"sse-client", "curl", "easy", "multi"};
+    constexpr std::size_t kinds = 5;
+    const char* names[kinds] = {"sse-client", "curl", "easy", "multi", "sse-caller"};
     for (const target& x : targets) {
       std::vector<double> medians[kinds];
       std::vector<double> ratios[kinds]; // sse-client's median over each one's, run by run
@@ -349,10 +358,11 @@ int main(int argc, char** argv) {
         double run_median[kinds] = {};
         for (std::size_t who = 0; who < kinds; ++who) {
           const std::size_t from = read_lines(nginx.once_log()).size();
-          const timings t = who == 0   ? run_client(x.url, nginx.ca_file(), n)
+          const timings t = who == 0   ? run_client(x.url, nginx.ca_file(), n, false)
                             : who == 1 ? run_curl(x.url, nginx.ca_file(), x.http1, n)
                             : who == 2 ? run_easy(x.url, nginx.ca_file(), x.http1, n)
-                                       : run_multi(x.url, nginx.ca_file(), x.http1, n);
+                            : who == 3 ? run_multi(x.url, nginx.ca_file(), x.http1, n)
+                                       : run_client(x.url, nginx.ca_file(), n, true);
           const server_view v = server_side(nginx.once_log(), from, n);
           print_row(x.name, names[who], run, v, t);
           run_median[who] = percentile(t.first_event_ms, 0.5);

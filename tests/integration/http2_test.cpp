@@ -10,8 +10,10 @@
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -275,4 +277,67 @@ TEST_CASE("http2: multiplex on does not make cleartext HTTP/1.1 streams wait",
   check_events(s);
   CHECK(s.backend.connection_count() == stream_count);
   CHECK(s.seen_header("X-Client-Protocol") == std::set<std::string>{"(none)"});
+}
+
+TEST_CASE("http2: sequential one-shot POST streams on one loop reuse one connection",
+          "[http2][one_shot][integration][issue-22]") {
+  // A chat client's pattern: each prompt a one-shot POST, started once the previous answer has
+  // ended, to one https host, on one loop with the default options. nginx answers /once itself
+  // (two events, then the end) and logs each request's client connection.
+  constexpr std::size_t requests = 5;
+  streams s;
+  std::string url;
+  std::string protocol;
+  SECTION("HTTP/2") {
+    url = s.nginx.https_url("/once");
+    protocol = "HTTP/2.0";
+  }
+  SECTION("HTTP/1.1 keep-alive") {
+    url = s.nginx.https_http1_url("/once");
+    protocol = "HTTP/1.1";
+  }
+  sse::client_options options;
+  options.url = url;
+  options.tls.ca_file = s.nginx.ca_file();
+  options.one_shot = true;
+  options.method = "POST";
+  options.body = R"({"prompt":"hello"})";
+  options.headers = {{"Content-Type", "application/json"}};
+  for (std::size_t i = 0; i < requests; ++i) {
+    sse_test::collected seen;
+    sse::client client(options, s.loop);
+    seen.attach(client);
+    client.start();
+    REQUIRE(seen.closes.wait_for_size(1, 10s));
+    CHECK(seen.closes.snapshot()[0] == sse::close_reason::server_ended);
+    CHECK(seen.events.size() == 2);
+  }
+  // nginx writes a request's line after its answer went out: wait for all of them.
+  std::vector<std::string> lines;
+  REQUIRE(wait_until(
+      [&] {
+        lines.clear();
+        std::ifstream log(s.nginx.once_log());
+        for (std::string line; std::getline(log, line);) {
+          lines.push_back(line);
+        }
+        return lines.size() >= requests;
+      },
+      5s));
+  std::set<std::string> connections;
+  for (const auto& line : lines) {
+    INFO(line);
+    std::istringstream fields(line);
+    std::string connection;
+    std::string on_connection;
+    std::string reused;
+    std::string seen_protocol;
+    std::string method;
+    fields >> connection >> on_connection >> reused >> seen_protocol >> method;
+    connections.insert(connection);
+    CHECK(seen_protocol == protocol);
+    CHECK(method == "POST");
+  }
+  CHECK(lines.size() == requests);
+  CHECK(connections.size() == 1);
 }

@@ -104,6 +104,10 @@ public:
   std::string h2c_url(const std::string& path = "/") const {
     return "http://127.0.0.1:" + std::to_string(h2c_port_) + path;
   }
+  /// The log of `/once`, a location that answers any request with two events and ends: a line a
+  /// request, "CONNECTION REQUESTS_ON_IT SSL_REUSED PROTOCOL METHOD" (e.g. "3 2 . HTTP/2.0 POST";
+  /// SSL_REUSED is "r" for a resumed TLS session, "." otherwise).
+  std::string once_log() const { return dir_ + "/once.log"; }
   /// The self-signed certificate nginx presents (for 127.0.0.1): trust it as the CA file.
   std::string ca_file() const { return dir_ + "/cert.pem"; }
   const std::string& dir() const noexcept { return dir_; }
@@ -189,6 +193,14 @@ private:
                               "      proxy_read_timeout 1h;\n"
                               "      proxy_set_header X-Client-Protocol $server_protocol;\n"
                               "      proxy_set_header X-Client-Connection $connection;\n"
+                              "    }\n"
+                              // A short SSE answer that ends, for any method, logged per request.
+                              "    location = /once {\n"
+                              "      access_log " +
+                              d +
+                              "/once.log once;\n"
+                              "      default_type text/event-stream;\n"
+                              "      return 200 \"data: one\\n\\ndata: two\\n\\n\";\n"
                               "    }\n";
     std::ofstream(d + "/nginx.conf")
         << user << "daemon off;\n"
@@ -198,6 +210,8 @@ private:
         << "events { worker_connections 16384; }\n"
         << "http {\n"
         << "  access_log off;\n"
+        << "  log_format once '$connection $connection_requests $ssl_session_reused "
+           "$server_protocol $request_method';\n"
         << "  client_body_temp_path " << d << "/client_body;\n"
         << "  proxy_temp_path " << d << "/proxy;\n"
         << "  fastcgi_temp_path " << d << "/fastcgi;\n"

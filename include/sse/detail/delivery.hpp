@@ -61,6 +61,10 @@ protected:
     });
   }
 
+  stream_delivery(const stream_delivery&) = delete;
+  stream_delivery& operator=(const stream_delivery&) = delete;
+  ~stream_delivery() = default;
+
   // A chunk of the body of an open stream: parsed, its events delivered. Returns the parser's
   // error, if it stopped.
   std::error_code deliver(std::string_view bytes) {

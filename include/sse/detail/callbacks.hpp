@@ -56,7 +56,7 @@ public:
 
 protected:
   stream_callbacks(const loop_core& loop, const std::atomic<bool>& loop_gone)
-      : loop_(loop), loop_gone_(loop_gone) {}
+      : home_loop_(loop), loop_gone_(loop_gone) {}
   stream_callbacks(const stream_callbacks&) = delete;
   stream_callbacks& operator=(const stream_callbacks&) = delete;
   ~stream_callbacks() = default;
@@ -114,7 +114,7 @@ protected:
   // Blocks while `callback` runs on the loop thread (null: while any callback of this stream
   // runs). From the loop thread it returns at once: the callback calling it is the one running.
   void wait_while_running(const void* callback) noexcept {
-    if (loop_.in_loop_thread()) {
+    if (home_loop_.in_loop_thread()) {
       return;
     }
     const auto busy = [&] {
@@ -162,7 +162,7 @@ protected:
     }
   }
 
-  const loop_core& loop_;
+  const loop_core& home_loop_;         // the loop that runs the callbacks
   const std::atomic<bool>& loop_gone_; // the loop is shutting down: stop at the next event
   std::atomic<bool> detached_{false};  // the client is gone: no callback at all
 

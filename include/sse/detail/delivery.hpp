@@ -36,7 +36,7 @@ public:
 
   /// Any thread: the ID of the last event whose listeners have returned.
   std::string last_event_id() const {
-    if (loop_.in_loop_thread()) {
+    if (home_loop_.in_loop_thread()) {
       return parser_.last_event_id();
     }
     std::lock_guard<std::mutex> lock(shared_mutex_);

@@ -3,7 +3,8 @@
 #ifndef SSE_CLIENT_LISTENER_HPP
 #define SSE_CLIENT_LISTENER_HPP
 
-#include <sse/error.hpp> // before the alias: GCC's -Wshadow takes errc::listener for a shadow
+// error.hpp before the alias: GCC's -Wshadow takes errc::listener declared after it for a shadow.
+#include <sse/error.hpp>
 #include <sse/event.hpp>
 #include <sse/version.hpp>
 

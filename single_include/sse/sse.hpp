@@ -377,7 +377,7 @@ SSE_CLIENT_END_NAMESPACE
 #ifndef SSE_CLIENT_LISTENER_HPP
 #define SSE_CLIENT_LISTENER_HPP
 
-#include <sse/error.hpp> // before the alias: GCC's -Wshadow takes errc::listener for a shadow
+// error.hpp before the alias: GCC's -Wshadow takes errc::listener declared after it for a shadow.
 
 #include <cstdint>
 #include <functional>

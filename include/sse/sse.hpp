@@ -8,12 +8,14 @@
 #include <sse/error.hpp>
 #include <sse/event.hpp>
 #include <sse/event_loop.hpp>
+#include <sse/event_stream.hpp>
 #include <sse/listener.hpp>
 #include <sse/options.hpp>
 #include <sse/parser.hpp>
 #include <sse/reconnect_policy.hpp>
 #include <sse/state.hpp>
 #include <sse/stats.hpp>
+#include <sse/task.hpp>
 #include <sse/version.hpp>
 
 #endif // SSE_CLIENT_SSE_HPP

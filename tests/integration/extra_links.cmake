@@ -1,6 +1,8 @@
 # Extra libraries for integration tests; included by tests/CMakeLists.txt after find_package(ZLIB).
 # faults_test builds gzip bodies (a gzip bomb, a corrupt stream) with zlib.
 sse_client_test_link_libraries(faults_test ZLIB::ZLIB)
+# pause_test pauses a gzip body.
+sse_client_test_link_libraries(pause_test ZLIB::ZLIB)
 
 # compression_test builds brotli and zstd bodies with the encoders of the libraries libcurl
 # decodes them with.

@@ -212,11 +212,12 @@ private:
       queue_.pop_front();
       queued_bytes_ -= size_of(out.event);
       last_event_id_ = out.event.id;
-      // Caught up to half of both bounds: the loop reads again (posts; takes no lock of ours).
+      // Caught up to half of both bounds: the loop reads again (resume() posts to it, taking
+      // no lock of ours; should it throw, the next event taken tries again).
       if (paused_ && queue_.size() <= bounds_.max_queued_events / 2 &&
           queued_bytes_ <= bounds_.max_queued_bytes / 2) {
-        paused_ = false;
         client_.resume();
+        paused_ = false;
       }
       return true;
     }

@@ -74,7 +74,12 @@ public:
   /// Lifts pause(): the loop thread unpauses the transfer (see do_resume).
   void resume() {
     if (pause_requested_.exchange(false)) {
-      loop_->post([self = shared_from_this()] { self->do_resume(); });
+      try {
+        loop_->post([self = shared_from_this()] { self->do_resume(); });
+      } catch (...) {
+        pause_requested_.store(true); // still held: a later resume() tries again
+        throw;
+      }
     }
   }
 

@@ -165,3 +165,36 @@ TEST_CASE("examples: shutdown ends the stream cleanly on SIGINT and SIGTERM, in 
   CHECK(example.output == "event 7: one\ninterrupted; last event id: 7\n");
 }
 #endif
+
+#ifdef SSE_CLIENT_EXAMPLE_PULL
+TEST_CASE("examples: pull prints events, and ends cleanly on a signal or a 204",
+          "[examples][pull][integration][issue-23]") {
+  SECTION("SIGINT or SIGTERM closes the stream") {
+    const int sig = GENERATE(SIGINT, SIGTERM);
+    test_server server([](connection& c) {
+      c.send_head(200);
+      c.send("id: 7\ndata: one\n\nid: 8\ndata: two\n\n");
+      c.wait_closed_by_peer(30s);
+    });
+    example_process example({SSE_CLIENT_EXAMPLE_PULL, server.url()});
+    REQUIRE(example.wait_for_output("event 8: two\n", 10s));
+    example.signal(sig);
+    CHECK(example.wait_exit(10s) == 0);
+    CHECK(example.output == "event 7: one\nevent 8: two\nended (closed); last event id: 8\n");
+  }
+  SECTION("the server's 204 ends it") {
+    test_server server([](connection& c) {
+      if (c.req().header("Last-Event-ID")) {
+        c.send_head(204, {{"Content-Length", "0"}});
+      } else {
+        c.send_head(200);
+        c.send("id: 1\ndata: only\n\n");
+      }
+      c.close();
+    });
+    example_process example({SSE_CLIENT_EXAMPLE_PULL, server.url()});
+    CHECK(example.wait_exit(20s) == 0);
+    CHECK(example.output == "event 1: only\nended (no_content); last event id: 1\n");
+  }
+}
+#endif

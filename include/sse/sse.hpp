@@ -8,6 +8,7 @@
 #include <sse/error.hpp>
 #include <sse/event.hpp>
 #include <sse/event_loop.hpp>
+#include <sse/limits.hpp>
 #include <sse/listener.hpp>
 #include <sse/options.hpp>
 #include <sse/parser.hpp>

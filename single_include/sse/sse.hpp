@@ -1923,7 +1923,9 @@ private:
     }
   }
 
-  void wake() noexcept { poller_.wake(); }
+  void wake() noexcept {
+    poller_.wake();
+  }
 
   static int socket_callback(CURL*, curl_socket_t socket, int what, void* self, void* known) {
     auto* loop = static_cast<loop_core*>(self);
@@ -2335,6 +2337,717 @@ private:
 
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_COOKIE_JAR_HPP
+// ---- sse/limits.hpp ----
+// SPDX-License-Identifier: MIT
+// Default bounds shared by the parser and the client options, apart so options need no parser.
+#ifndef SSE_CLIENT_LIMITS_HPP
+#define SSE_CLIENT_LIMITS_HPP
+
+
+#include <cstddef>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+/// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
+constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_LIMITS_HPP
+// ---- sse/reconnect_policy.hpp ----
+// SPDX-License-Identifier: MIT
+// When to reconnect: exponential backoff with jitter, server retry:, Retry-After, limits.
+#ifndef SSE_CLIENT_RECONNECT_POLICY_HPP
+#define SSE_CLIENT_RECONNECT_POLICY_HPP
+
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <locale>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <utility>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+/// How a client waits between attempts: every default is here. Checked by
+/// `basic_reconnect_policy::validate` (and so when a client is built).
+struct reconnect_options {
+  /// Delay before a reconnect (>= 0) while nothing has failed in a row: after a stream that
+  /// delivered events ended, and before the first retry of a failed attempt. A server's `retry:`
+  /// field replaces it. Zero: such reconnects are immediate.
+  std::chrono::milliseconds initial_delay{3000};
+  /// Each further failure in a row (an attempt that delivered no event) multiplies the delay by
+  /// this (finite, >= 1; 1: constant delay).
+  double multiplier = 2.0;
+  /// Cap on the growth of the backoff (>= 0), and on a server's `Retry-After`. A base delay above
+  /// it (a larger `initial_delay` or server `retry:`) is used as it is, without growth.
+  std::chrono::milliseconds max_delay{30000};
+  /// Share of each delay that is randomised, in [0, 1], so that clients cut off together do not
+  /// come back together: the delay becomes `delay - (delay - kept) * jitter * u` with u uniform in
+  /// [0, 1), after the cap, where `kept` is the server's `retry:` (a server asked for at least
+  /// that: jitter never cuts it) and, once failures grow the delay, at least `min_backoff`.
+  /// 0: exact delays.
+  double jitter = 0.5;
+  /// Floor for a server's `retry:` value (>= 0), so a server cannot make clients hammer it: with
+  /// the default, `retry: 0` means 100 ms.
+  std::chrono::milliseconds min_retry{100};
+  /// Cap for a server's `retry:` value (>= min_retry). The server knows its own load, so its
+  /// value may exceed `max_delay`; this only bounds absurd values.
+  std::chrono::milliseconds max_retry{std::chrono::hours(24)};
+  /// Where failures in a row grow from when the base delay is smaller (>= 0): with a base of 0
+  /// the delays are 0, then `min_backoff`, `min_backoff * multiplier`... capped by `max_delay`,
+  /// so an outage never makes a client retry in a tight loop.
+  std::chrono::milliseconds min_backoff{100};
+  /// A connection that stayed open this long (>= 0) resets the backoff to the base delay, as an
+  /// event delivered does; one that drops sooner with no event keeps it growing (a server that
+  /// accepts and drops at once).
+  std::chrono::milliseconds reset_after{60000};
+  /// Reconnects scheduled in a row without an event delivered, before giving up (>= 1): with 3,
+  /// three reconnects follow a failure and the fourth failure gives up. Empty: never give up.
+  std::optional<unsigned> max_attempts;
+  /// Time without an open stream (> 0) after which to give up: a reconnect that would start
+  /// later than this after the stream was lost (or after the first failure, if it never
+  /// opened) is not scheduled. Empty: never give up.
+  std::optional<std::chrono::milliseconds> max_downtime;
+};
+
+/// The reconnect schedule: exponential backoff with jitter, a server's `retry:` and
+/// `Retry-After`, a stability window and give-up limits. Pure: time comes in as arguments and
+/// randomness from an injected source, so it is exactly testable; nothing here reads a clock.
+/// `Clock` provides the time point type only. Not thread-safe; a client uses it on its loop
+/// thread.
+template <typename Clock>
+class basic_reconnect_policy {
+public:
+  /// The time points `connection_opened`, `connection_lost` and `next_delay` take.
+  using time_point = typename Clock::time_point;
+  /// Returns numbers uniform in [0, 1); values outside are clamped, NaN counts as 0.
+  using random_source = std::function<double()>;
+
+  /// Returns when `o` is usable; otherwise throws `usage_error` naming the first bad field and
+  /// its value, e.g. `options.reconnect.multiplier: must be >= 1, got 0.5`.
+  static void validate(const reconnect_options& o) {
+    const auto fail = [](const char* field, const std::string& why) {
+      throw usage_error(std::string("options.reconnect.") + field + ": " + why);
+    };
+    const auto not_negative = [&](const char* field, std::chrono::milliseconds value) {
+      if (value.count() < 0) {
+        fail(field, "must not be negative, got " + ms_text(value));
+      }
+    };
+    not_negative("initial_delay", o.initial_delay);
+    if (!(o.multiplier >= 1.0)) { // also NaN
+      fail("multiplier", "must be >= 1, got " + number_text(o.multiplier));
+    }
+    if (!std::isfinite(o.multiplier)) {
+      fail("multiplier", "must be finite, got " + number_text(o.multiplier));
+    }
+    not_negative("max_delay", o.max_delay);
+    if (!(o.jitter >= 0.0 && o.jitter <= 1.0)) {
+      fail("jitter", "must be in [0, 1], got " + number_text(o.jitter));
+    }
+    not_negative("min_retry", o.min_retry);
+    if (o.max_retry < o.min_retry) {
+      fail("max_retry",
+           "must be >= min_retry (" + ms_text(o.min_retry) + "), got " + ms_text(o.max_retry));
+    }
+    not_negative("min_backoff", o.min_backoff);
+    not_negative("reset_after", o.reset_after);
+    if (o.max_attempts && *o.max_attempts == 0) {
+      fail("max_attempts", "must be at least 1 (empty: no limit), got 0");
+    }
+    if (o.max_downtime && o.max_downtime->count() <= 0) {
+      fail("max_downtime", "must be positive (empty: no limit), got " + ms_text(*o.max_downtime));
+    }
+  }
+
+  /// A policy with nothing failed yet. Throws `usage_error` for bad options (see `validate`).
+  /// Without `random`, jitter comes from a generator seeded once per process from
+  /// `std::random_device`, each policy at a different point.
+  explicit basic_reconnect_policy(reconnect_options options = {}, random_source random = {})
+      : options_(std::move(options)), random_(std::move(random)) {
+    validate(options_);
+    if (!random_) {
+      random_ = [state = next_seed()]() mutable {
+        // splitmix64: 8 bytes of state per stream (an mt19937_64 is 2.5 KB), plenty for jitter.
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        z ^= z >> 31;
+        return static_cast<double>(z >> 11) * 0x1.0p-53;
+      };
+    }
+  }
+
+  /// Takes a server's `retry:` field: clamped to [min_retry, max_retry], it becomes the base
+  /// delay from the next reconnect on (the backoff exponent is kept). Survives `reset()`.
+  void set_server_retry(std::chrono::milliseconds retry) {
+    server_retry_ = std::clamp(retry, options_.min_retry, options_.max_retry);
+  }
+
+  /// The delay a first reconnect waits before jitter: the server's clamped retry, if one came,
+  /// else `initial_delay`.
+  std::chrono::milliseconds base_delay() const noexcept {
+    return server_retry_.value_or(options_.initial_delay);
+  }
+
+  /// Records that the stream opened (200 + text/event-stream): the downtime clock restarts.
+  /// Failures in a row and the backoff are kept until an event arrives or the connection proves
+  /// stable (`reset_after`): a server that accepts and drops at once keeps the backoff growing.
+  void connection_opened(time_point now) noexcept {
+    opened_at_ = now;
+    down_since_.reset();
+  }
+
+  /// Records that an open stream ended, for whatever reason; the downtime clock starts here.
+  /// A connection that lasted at least `reset_after` forgets failures in a row and the backoff.
+  void connection_lost(time_point now) noexcept {
+    if (opened_at_ && now - *opened_at_ >= options_.reset_after) {
+      forget_failures();
+    }
+    opened_at_.reset();
+    down_since_ = now;
+  }
+
+  /// Records that the stream delivered an event: failures in a row and the backoff are
+  /// forgotten, so the next reconnect waits the base delay (a browser's flat `retry:` wait).
+  void event_delivered() noexcept { forget_failures(); }
+
+  /// Schedules a reconnect (an attempt failed, or an open stream ended) and returns the delay
+  /// before it, or empty to give up. With n the reconnects scheduled since failures were last
+  /// forgotten, the delay is the base for n = 0, else the larger of `base * multiplier^n` and
+  /// `min_backoff * multiplier^(n-1)`, capped by `max_delay` (a base above `max_delay` stays as it
+  /// is); then the jitter, which never cuts a server's `retry:`; a `retry_after` (a server's
+  /// Retry-After) raises it to `min(retry_after, max_delay)`. Gives up, changing nothing, when
+  /// `attempt()` has reached `max_attempts`, or when the reconnect would start more than
+  /// `max_downtime` after the stream was lost (or, never open, after the first call).
+  std::optional<std::chrono::milliseconds>
+  next_delay(time_point now, std::optional<std::chrono::milliseconds> retry_after = {}) {
+    if (!down_since_) {
+      down_since_ = now;
+    }
+    if (attempts_exhausted()) {
+      return std::nullopt;
+    }
+    std::chrono::milliseconds delay = jittered(unjittered_delay());
+    if (retry_after) {
+      delay = std::max(delay, std::min(*retry_after, options_.max_delay));
+    }
+    if (options_.max_downtime) {
+      // (now - down_since) + delay > max_downtime, arranged so the sum cannot overflow.
+      const auto limit = *options_.max_downtime;
+      if (delay > limit || now - *down_since_ > limit - delay) {
+        return std::nullopt;
+      }
+    }
+    ++attempt_;
+    if (backoff_exponent_ < max_exponent) {
+      ++backoff_exponent_;
+    }
+    return delay;
+  }
+
+  /// Reconnects scheduled in a row since an event was last delivered (or the connection proved
+  /// stable): 0 when fresh.
+  unsigned attempt() const noexcept { return attempt_; }
+
+  /// The delay `next_delay` would use now before jitter and Retry-After, or empty when it would
+  /// give up for `max_attempts`. (`max_downtime` depends on the time, so it is not checked.)
+  std::optional<std::chrono::milliseconds> peek_delay() const noexcept {
+    if (attempts_exhausted()) {
+      return std::nullopt;
+    }
+    return unjittered_delay();
+  }
+
+  /// Forgets failures, backoff and downtime (e.g. a restart that resets the backoff); keeps the
+  /// server's retry.
+  void reset() noexcept {
+    forget_failures();
+    down_since_.reset();
+  }
+
+  /// The options this policy was built with.
+  const reconnect_options& options() const noexcept { return options_; }
+
+private:
+  // Saturates instead of wrapping around to 0 (which would drop the delay back to the base).
+  static constexpr unsigned max_exponent = std::numeric_limits<unsigned>::max();
+
+  static std::string ms_text(std::chrono::milliseconds value) {
+    return std::to_string(value.count()) + " ms";
+  }
+
+  // Shortest readable form ("0.5", not "0.500000"), whatever the global locale says.
+  static std::string number_text(double value) {
+    std::ostringstream out;
+    out.imbue(std::locale::classic());
+    out << value;
+    return out.str();
+  }
+
+  // Distinct seeds for every policy in the process, from one random_device read.
+  static std::uint64_t next_seed() {
+    static std::atomic<std::uint64_t> seed{
+        (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()};
+    return seed.fetch_add(0x632BE59BD9B4E019ULL);
+  }
+
+  bool attempts_exhausted() const noexcept {
+    return options_.max_attempts && attempt_ >= *options_.max_attempts;
+  }
+
+  void forget_failures() noexcept {
+    attempt_ = 0;
+    backoff_exponent_ = 0;
+  }
+
+  std::chrono::milliseconds unjittered_delay() const noexcept {
+    const std::chrono::milliseconds base = base_delay();
+    if (backoff_exponent_ == 0) {
+      return base;
+    }
+    // A base above the cap is used as it is (a server asked for it); only growth is capped.
+    const std::chrono::milliseconds limit = std::max(options_.max_delay, base);
+    // In doubles: base * multiplier^n may be infinite, never wraps around. Failures in a row
+    // also grow from the floor (min_backoff, then min_backoff * multiplier...), so that a base
+    // of 0 still backs off.
+    const double n = static_cast<double>(backoff_exponent_);
+    const double grown = static_cast<double>(base.count()) * std::pow(options_.multiplier, n);
+    const double floor =
+        static_cast<double>(options_.min_backoff.count()) * std::pow(options_.multiplier, n - 1);
+    // 0 * infinity is NaN: a zero base or floor contributes nothing.
+    const double delay =
+        std::max(base.count() == 0 ? 0.0 : grown, options_.min_backoff.count() == 0 ? 0.0 : floor);
+    if (!(delay < static_cast<double>(limit.count()))) {
+      return limit; // exact, also when the limit does not survive a round trip through double
+    }
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(delay));
+  }
+
+  // The part of `delay` jitter may not take: a server's retry (it asked for at least that) and,
+  // once failures grow the delay, the backoff floor.
+  std::chrono::milliseconds kept_from_jitter(std::chrono::milliseconds delay) const noexcept {
+    std::chrono::milliseconds kept = server_retry_.value_or(std::chrono::milliseconds(0));
+    if (backoff_exponent_ != 0) {
+      kept = std::max(kept, options_.min_backoff);
+    }
+    return std::min(kept, delay);
+  }
+
+  std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
+    const std::chrono::milliseconds kept = kept_from_jitter(delay);
+    if (options_.jitter <= 0.0 || delay <= kept) {
+      return delay;
+    }
+    double u = random_();
+    u = u > 0.0 ? std::min(u, 1.0) : 0.0; // also NaN
+    const double spread = static_cast<double>((delay - kept).count());
+    const double value = static_cast<double>(delay.count()) - spread * options_.jitter * u;
+    if (!(value < static_cast<double>(delay.count()))) {
+      return delay;
+    }
+    const auto rounded = std::chrono::milliseconds(
+        static_cast<std::chrono::milliseconds::rep>(std::llround(std::max(value, 0.0))));
+    return std::max(rounded, kept);
+  }
+
+  reconnect_options options_;
+  random_source random_;
+  std::optional<std::chrono::milliseconds> server_retry_;
+  unsigned attempt_ = 0;
+  unsigned backoff_exponent_ = 0;
+  std::optional<time_point> opened_at_;
+  std::optional<time_point> down_since_;
+};
+
+/// The policy clients use, on the steady clock.
+using reconnect_policy = basic_reconnect_policy<std::chrono::steady_clock>;
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_RECONNECT_POLICY_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+/// One HTTP header: name and value.
+using header = std::pair<std::string, std::string>;
+
+/// The HTTP version a client asks for.
+enum class http_version {
+  automatic,             ///< libcurl's default: HTTP/2 over TLS when the server offers it (ALPN),
+                         ///< HTTP/1.1 in cleartext
+  http1_1,               ///< HTTP/1.1 only, also over TLS
+  http2,                 ///< HTTP/2 over TLS by ALPN, in cleartext by an `Upgrade: h2c` request;
+                         ///< HTTP/1.1 when the server declines
+  http2_prior_knowledge, ///< HTTP/2 from the first byte, also in cleartext (the server must
+                         ///< speak it)
+};
+
+/// TLS settings. Verification of the peer's certificate and host name is on unless `insecure`.
+struct tls_options {
+  /// Skip certificate and host name verification. Anyone on the path can then read and change
+  /// the stream: for local testing only.
+  bool insecure = false;
+  /// A PEM bundle of CA certificates to trust instead of the system's.
+  std::string ca_file;
+  /// A directory of CA certificates (OpenSSL hashed names) to trust instead of the system's.
+  std::string ca_path;
+  /// A client certificate (PEM) and its private key, for servers that ask for one.
+  std::string client_cert;
+  /// The private key (PEM) of `client_cert`.
+  std::string client_key;
+  /// The password of `client_key`, when it is encrypted.
+  std::string client_key_password;
+};
+
+/// How `auth_options::username` and `password` are sent.
+enum class auth_scheme {
+  basic,  ///< with the first request, base64 (readable by anyone on the path: use https)
+  digest, ///< after the server's 401 challenge, as an MD5 or SHA-256 digest (one more round trip)
+  any,    ///< the safest method the server's 401 offers, among libcurl's (one more round trip)
+};
+
+/// HTTP authentication by libcurl. Credentials go only to the host of the URL: never after a
+/// redirect to another host or port (libcurl's `CURLOPT_UNRESTRICTED_AUTH` stays off).
+struct auth_options {
+  /// User name, sent with `password` by `scheme` (`curl -u`). Empty: none (unless `netrc`).
+  std::string username;
+  /// The password that goes with `username`.
+  std::string password;
+  /// How the user name and password are sent: basic (default), digest, or whatever the
+  /// server's challenge offers.
+  sse::auth_scheme scheme = sse::auth_scheme::basic;
+  /// An OAuth 2 bearer token, sent as `Authorization: Bearer TOKEN` with every request to the
+  /// URL's host (`curl --oauth2-bearer`). Not with `username`.
+  std::string bearer_token;
+  /// Take the user name and password for the host from a `.netrc` file when `username` is empty
+  /// (`CURLOPT_NETRC` optional): `netrc_file`, or `$HOME/.netrc` when that is empty.
+  bool netrc = false;
+  /// The `.netrc` file to read with `netrc`; empty: `$HOME/.netrc`.
+  std::string netrc_file;
+};
+
+/// The request about to be sent, handed to `client_options::before_attempt`, which may change it
+/// (e.g. put a fresh token in a header). Built from the options for every attempt.
+struct attempt_request {
+  /// The URL to request.
+  std::string url;
+  /// The request method.
+  std::string method;
+  /// The request headers, defaults included.
+  std::vector<header> headers;
+  /// The request body; empty: none.
+  std::optional<std::string> body;
+  /// 1 for the first attempt, then 1 + the failures in a row before this one (the loss of an
+  /// open stream counts as the first).
+  unsigned attempt = 1;
+  /// The Last-Event-ID this attempt will send ("" sends none). Changing it here is honoured.
+  std::string last_event_id;
+};
+
+/// A final response (after redirects): what `on_response` and `on_open` see.
+struct response_info {
+  /// The HTTP status code.
+  long status = 0;
+  /// The HTTP version of the response: "HTTP/1.0", "HTTP/1.1", "HTTP/2" or "HTTP/3" ("" when
+  /// libcurl does not say).
+  std::string http_version;
+  /// The URL that answered, after redirects.
+  std::string url;
+  /// The response headers, in the order received.
+  std::vector<header> headers;
+  /// The first value of a header, by case-insensitive name.
+  std::optional<std::string> header_value(std::string_view name) const;
+};
+
+/// What happens after a failure; `client_options::on_failure` may change the proposal.
+struct retry_decision {
+  /// Whether to reconnect; false ends the stream for good.
+  bool retry = false;
+  /// Delay before the next attempt; empty: the reconnect policy's.
+  std::optional<std::chrono::milliseconds> delay;
+};
+
+/// Everything a client is told. A plain copyable struct; the client validates it once and throws
+/// `sse::usage_error` naming the field when something is wrong.
+struct client_options {
+  /// `http://` or `https://` URL of the stream. Required.
+  std::string url;
+  /// Request method; POST, REPORT and others send `body`.
+  std::string method = "GET";
+  /// Request body. Sent on every attempt unless `resend_body` is false.
+  std::optional<std::string> body;
+  /// Extra request headers, after the defaults (`Accept: text/event-stream`,
+  /// `Cache-Control: no-cache`); a header given here replaces a default of the same name. A
+  /// `Last-Event-ID` here is taken as `last_event_id` (which wins when both are set): each
+  /// reconnect sends the id of the last event received.
+  std::vector<header> headers;
+  /// `Last-Event-ID` for the first request (e.g. restored from storage); "" sends none.
+  std::string last_event_id;
+  /// Longest last event ID kept for resuming, in bytes. Every reconnect sends it as
+  /// `Last-Event-ID`, and servers and proxies refuse request headers much past a few KiB
+  /// (libcurl itself fails a request head over 1 MiB). A server `id:` longer than this ends the
+  /// stream after the events of that read, with `errc::too_large`, not retried: no reconnect could
+  /// send it. 1 to 262144; a longer `last_event_id` option is a usage error.
+  std::size_t max_id_size = 4096;
+  /// Longest wait for the TCP and TLS handshakes of one attempt; empty: libcurl's default (300 s).
+  std::optional<std::chrono::milliseconds> connect_timeout = std::chrono::seconds(30);
+  /// A connection silent this long (no byte at all, comments included) is dropped and retried,
+  /// reported as `errc::idle_timeout`. Also bounds the wait for the response headers. Empty: none.
+  std::optional<std::chrono::milliseconds> idle_timeout = std::chrono::minutes(5);
+  /// Longest line and largest event accepted; beyond it the connection fails with `too_large`
+  /// and is retried.
+  std::size_t max_event_size = default_max_event_size;
+  /// Largest read libcurl hands over at once (`CURLOPT_BUFFERSIZE`, 1 KiB to 512 KiB). Bigger
+  /// reads mean fewer calls for fast streams; the memory is touched only when data comes.
+  std::size_t receive_buffer_size = 256 * 1024;
+  /// The HTTP version to ask for (`CURLOPT_HTTP_VERSION`). The default gets HTTP/2 from https
+  /// servers that offer it and HTTP/1.1 from the rest.
+  sse::http_version http_version = sse::http_version::automatic;
+  /// Share one HTTP/2 connection among the streams of one loop to the same https host: an attempt
+  /// that finds a connection to its host still being set up waits for it and, when it turns out
+  /// to be HTTP/2, becomes one more stream on it instead of opening its own (`CURLOPT_PIPEWAIT`).
+  /// libcurl puts at most 100 streams on a connection (fewer when the server says so), and in
+  /// libcurl 7.88 an attempt started while the host's connections are full opens one of its
+  /// own: so such attempts start in waves of 100 per host and loop, a leader first and the rest
+  /// once its response is there, and 1,000 streams fill 10 connections one after another. Only over
+  /// TLS and not with `http1_1`: in cleartext no attempt waits (libcurl 7.88 would keep such
+  /// waiters waiting until another transfer on the loop ends), and with libcurl before 8.0 a
+  /// cleartext HTTP/2 stream has a connection of its own (a second stream on one fails there).
+  /// False: every attempt opens a connection of its own (`CURLOPT_FRESH_CONNECT`).
+  bool multiplex = true;
+  /// Redirects (301, 302, 303, 307, 308) followed per request; 0 follows none. Only http and https
+  /// targets are followed; Authorization and Cookie headers are not sent to another host.
+  unsigned max_redirects = 10;
+  /// `User-Agent` header.
+  std::string user_agent = "sse-client/" + std::to_string(SSE_CLIENT_VERSION_MAJOR) + "." +
+                           std::to_string(SSE_CLIENT_VERSION_MINOR) + "." +
+                           std::to_string(SSE_CLIENT_VERSION_PATCH);
+  /// Ask for compressed responses (`Accept-Encoding` with what libcurl supports). Off: SSE is
+  /// usually compressed poorly in small chunks and the encoding adds latency.
+  bool compression = false;
+  /// Proxy URL; empty: libcurl's conventions (`http_proxy`, `https_proxy`, `no_proxy` variables).
+  std::optional<std::string> proxy;
+  /// Hosts not to reach through the proxy (libcurl's `CURLOPT_NOPROXY` syntax).
+  std::optional<std::string> no_proxy;
+  /// TLS verification and certificates.
+  tls_options tls;
+  /// User name and password (basic, digest), a bearer token, or `.netrc`. Default: none.
+  auth_options auth;
+  /// Where cookies are kept. Empty (the default): libcurl's cookie engine is off, `Set-Cookie`
+  /// is ignored (a `Cookie` header in `headers` is still sent). A jar: the client keeps the
+  /// cookies its responses set and sends them on later requests, reconnects included, under
+  /// libcurl's domain, path, Secure and expiry rules; `opts.cookies.emplace()` gives a client
+  /// a jar of its own, and clients given copies of one jar share it (on any loops).
+  std::optional<sse::cookie_jar> cookies;
+  /// Whether reconnects send `body` again (the public contract suite expects so). When false,
+  /// reconnects send the method without a body.
+  bool resend_body = true;
+  /// Backoff between attempts; a server's `retry:` replaces the initial delay.
+  reconnect_options reconnect;
+  /// Reconnect when the server ends the body cleanly (WHATWG). False: the stream ends for good at
+  /// the first clean end, reported as `close_reason::server_ended` (or `truncated` when an event
+  /// was cut); a network error or idle timeout in the middle is still retried, sending the request
+  /// again. For a request that must not be replayed, use `one_shot`, which implies this.
+  bool reconnect_on_end = true;
+  /// One request, one answer (LLM APIs, any POST that must not be replayed). The request is sent
+  /// again only while the server cannot have acted on it: a connection that failed before the
+  /// request went out (name resolution, connect), or a 5xx / 429 response (honouring
+  /// `Retry-After`), within the limits of `reconnect`. Once a response is accepted as a stream,
+  /// the request is never sent again: a clean end of the body ends the stream with
+  /// `close_reason::server_ended`; a loss (network error, idle timeout, too large, an event cut by
+  /// the end) ends it with `close_reason::truncated`, reported to `on_error` as a final error
+  /// (except a clean end in the middle of an event, which is only the close reason). A connection
+  /// lost after the request went out and before a response came is not retried either (the
+  /// server may be answering it). `on_failure` is called as usual, but its `retry` is ignored
+  /// once a stream was accepted or the request may have reached the server; `client::restart()`
+  /// still sends the request again (the caller asks for it). Implies `reconnect_on_end = false`.
+  bool one_shot = false;
+  /// An event for which this returns true is delivered and then ends the stream for good, e.g.
+  /// `[](const sse::event& e) { return e.data == "[DONE]"; }`.
+  std::function<bool(const event&)> is_terminal;
+  /// Called on the loop thread before every attempt; may change URL, method, headers and body.
+  std::function<void(attempt_request&)> before_attempt;
+  /// Called on the loop thread with every final response, before it is accepted or rejected.
+  std::function<void(const response_info&)> on_response;
+  /// Called on the loop thread after a failure with the error and the decision the client would
+  /// take; returns the decision to take (e.g. refresh a token after a 401 and retry at once).
+  std::function<retry_decision(const error&, retry_decision proposed)> on_failure;
+};
+
+inline std::optional<std::string> response_info::header_value(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (detail::iequals(key, name)) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace detail {
+
+inline bool is_token_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+inline bool is_token(std::string_view s) noexcept {
+  if (s.empty()) {
+    return false;
+  }
+  for (const char c : s) {
+    if (!is_token_char(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+inline bool has_line_break(std::string_view s) noexcept {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+/// Throws `usage_error` when the URL is not an absolute http or https URL with a host.
+inline void validate_url(std::string_view url, std::string_view field) {
+  const std::size_t scheme_end = url.find("://");
+  if (url.empty()) {
+    throw usage_error(std::string(field) + ": required, got an empty string");
+  }
+  if (scheme_end == std::string_view::npos) {
+    throw usage_error(std::string(field) + ": not an absolute URL, got \"" + std::string(url) +
+                      "\"");
+  }
+  std::string scheme(url.substr(0, scheme_end));
+  for (char& c : scheme) {
+    c = ascii_lower(c);
+  }
+  if (scheme != "http" && scheme != "https") {
+    throw usage_error(std::string(field) + ": scheme must be http or https, got \"" + scheme +
+                      "\"");
+  }
+  const std::string_view rest = url.substr(scheme_end + 3);
+  if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') {
+    throw usage_error(std::string(field) + ": no host in \"" + std::string(url) + "\"");
+  }
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      throw usage_error(std::string(field) + ": contains a space or control character");
+    }
+  }
+}
+
+/// Throws `usage_error` naming the first bad field.
+inline void validate(const client_options& options) {
+  validate_url(options.url, "options.url");
+  if (!is_token(options.method)) {
+    throw usage_error("options.method: not an HTTP method token, got \"" + options.method + "\"");
+  }
+  for (const auto& [name, value] : options.headers) {
+    if (!is_token(name)) {
+      throw usage_error("options.headers: invalid header name \"" + name + "\"");
+    }
+    if (has_line_break(value)) {
+      throw usage_error("options.headers: the value of \"" + name + "\" contains CR, LF or NUL");
+    }
+  }
+  if (options.max_id_size < 1 || options.max_id_size > 256 * 1024) {
+    throw usage_error("options.max_id_size: must be from 1 to 262144 bytes, got " +
+                      std::to_string(options.max_id_size));
+  }
+  if (has_line_break(options.last_event_id)) {
+    throw usage_error("options.last_event_id: contains CR, LF or NUL");
+  }
+  if (options.last_event_id.size() > options.max_id_size) {
+    throw usage_error("options.last_event_id: " + std::to_string(options.last_event_id.size()) +
+                      " bytes, over max_id_size (" + std::to_string(options.max_id_size) + ")");
+  }
+  if (has_line_break(options.user_agent)) {
+    throw usage_error("options.user_agent: contains CR, LF or NUL");
+  }
+  if (options.connect_timeout && options.connect_timeout->count() <= 0) {
+    throw usage_error("options.connect_timeout: must be positive, got " +
+                      std::to_string(options.connect_timeout->count()) + " ms");
+  }
+  if (options.idle_timeout && options.idle_timeout->count() <= 0) {
+    throw usage_error("options.idle_timeout: must be positive, got " +
+                      std::to_string(options.idle_timeout->count()) + " ms");
+  }
+  if (options.receive_buffer_size < 1024 || options.receive_buffer_size > 512 * 1024) {
+    throw usage_error("options.receive_buffer_size: must be from 1024 to 524288 bytes, got " +
+                      std::to_string(options.receive_buffer_size));
+  }
+  switch (options.http_version) {
+  case sse::http_version::automatic:
+  case sse::http_version::http1_1:
+  case sse::http_version::http2:
+  case sse::http_version::http2_prior_knowledge:
+    break;
+  default:
+    throw usage_error("options.http_version: not one of the enumerators, got " +
+                      std::to_string(static_cast<int>(options.http_version)));
+  }
+  if (options.max_event_size == 0) {
+    throw usage_error("options.max_event_size: must be positive");
+  }
+  if (options.proxy && !options.proxy->empty() && has_line_break(*options.proxy)) {
+    throw usage_error("options.proxy: contains CR, LF or NUL");
+  }
+  const auth_options& auth = options.auth;
+  if (!auth.bearer_token.empty() && !auth.username.empty()) {
+    throw usage_error("options.auth: bearer_token and username are exclusive, got both");
+  }
+  if (has_line_break(auth.bearer_token) || has_line_break(auth.username) ||
+      has_line_break(auth.password) || has_line_break(auth.netrc_file)) {
+    throw usage_error("options.auth: a credential contains CR, LF or NUL");
+  }
+  switch (auth.scheme) {
+  case auth_scheme::basic:
+  case auth_scheme::digest:
+  case auth_scheme::any:
+    break;
+  default:
+    throw usage_error("options.auth.scheme: not one of the enumerators, got " +
+                      std::to_string(static_cast<int>(auth.scheme)));
+  }
+  reconnect_policy::validate(options.reconnect);
+}
+
+/// A `Last-Event-ID` among the headers is where the stream starts (as `last_event_id`, which
+/// wins when both are set), not a header to send unchanged: a reconnect sends the id of the
+/// last event received, or it would ask the server for events it already delivered.
+inline void adopt_last_event_id_header(client_options& options) {
+  auto& headers = options.headers;
+  for (auto it = headers.begin(); it != headers.end();) {
+    if (iequals(it->first, "Last-Event-ID")) {
+      if (options.last_event_id.empty()) {
+        options.last_event_id = it->second;
+      }
+      it = headers.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_OPTIONS_HPP
 // ---- sse/parser.hpp ----
 // SPDX-License-Identifier: MIT
 // Incremental text/event-stream parser: bytes in any split, events out.
@@ -2957,9 +3670,6 @@ SSE_CLIENT_END_NAMESPACE
 #include <utility>
 
 SSE_CLIENT_BEGIN_NAMESPACE
-
-/// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
-constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
 
 namespace detail {
 class stream; // reads what only the client needs of a parser
@@ -3749,701 +4459,6 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink 
 
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_PARSER_HPP
-// ---- sse/reconnect_policy.hpp ----
-// SPDX-License-Identifier: MIT
-// When to reconnect: exponential backoff with jitter, server retry:, Retry-After, limits.
-#ifndef SSE_CLIENT_RECONNECT_POLICY_HPP
-#define SSE_CLIENT_RECONNECT_POLICY_HPP
-
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <cmath>
-#include <cstdint>
-#include <functional>
-#include <limits>
-#include <locale>
-#include <optional>
-#include <random>
-#include <sstream>
-#include <string>
-#include <utility>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-/// How a client waits between attempts: every default is here. Checked by
-/// `basic_reconnect_policy::validate` (and so when a client is built).
-struct reconnect_options {
-  /// Delay before a reconnect (>= 0) while nothing has failed in a row: after a stream that
-  /// delivered events ended, and before the first retry of a failed attempt. A server's `retry:`
-  /// field replaces it. Zero: such reconnects are immediate.
-  std::chrono::milliseconds initial_delay{3000};
-  /// Each further failure in a row (an attempt that delivered no event) multiplies the delay by
-  /// this (finite, >= 1; 1: constant delay).
-  double multiplier = 2.0;
-  /// Cap on the growth of the backoff (>= 0), and on a server's `Retry-After`. A base delay above
-  /// it (a larger `initial_delay` or server `retry:`) is used as it is, without growth.
-  std::chrono::milliseconds max_delay{30000};
-  /// Share of each delay that is randomised, in [0, 1], so that clients cut off together do not
-  /// come back together: the delay becomes `delay - (delay - kept) * jitter * u` with u uniform in
-  /// [0, 1), after the cap, where `kept` is the server's `retry:` (a server asked for at least
-  /// that: jitter never cuts it) and, once failures grow the delay, at least `min_backoff`.
-  /// 0: exact delays.
-  double jitter = 0.5;
-  /// Floor for a server's `retry:` value (>= 0), so a server cannot make clients hammer it: with
-  /// the default, `retry: 0` means 100 ms.
-  std::chrono::milliseconds min_retry{100};
-  /// Cap for a server's `retry:` value (>= min_retry). The server knows its own load, so its
-  /// value may exceed `max_delay`; this only bounds absurd values.
-  std::chrono::milliseconds max_retry{std::chrono::hours(24)};
-  /// Where failures in a row grow from when the base delay is smaller (>= 0): with a base of 0
-  /// the delays are 0, then `min_backoff`, `min_backoff * multiplier`... capped by `max_delay`,
-  /// so an outage never makes a client retry in a tight loop.
-  std::chrono::milliseconds min_backoff{100};
-  /// A connection that stayed open this long (>= 0) resets the backoff to the base delay, as an
-  /// event delivered does; one that drops sooner with no event keeps it growing (a server that
-  /// accepts and drops at once).
-  std::chrono::milliseconds reset_after{60000};
-  /// Reconnects scheduled in a row without an event delivered, before giving up (>= 1): with 3,
-  /// three reconnects follow a failure and the fourth failure gives up. Empty: never give up.
-  std::optional<unsigned> max_attempts;
-  /// Time without an open stream (> 0) after which to give up: a reconnect that would start
-  /// later than this after the stream was lost (or after the first failure, if it never
-  /// opened) is not scheduled. Empty: never give up.
-  std::optional<std::chrono::milliseconds> max_downtime;
-};
-
-/// The reconnect schedule: exponential backoff with jitter, a server's `retry:` and
-/// `Retry-After`, a stability window and give-up limits. Pure: time comes in as arguments and
-/// randomness from an injected source, so it is exactly testable; nothing here reads a clock.
-/// `Clock` provides the time point type only. Not thread-safe; a client uses it on its loop
-/// thread.
-template <typename Clock>
-class basic_reconnect_policy {
-public:
-  /// The time points `connection_opened`, `connection_lost` and `next_delay` take.
-  using time_point = typename Clock::time_point;
-  /// Returns numbers uniform in [0, 1); values outside are clamped, NaN counts as 0.
-  using random_source = std::function<double()>;
-
-  /// Returns when `o` is usable; otherwise throws `usage_error` naming the first bad field and
-  /// its value, e.g. `options.reconnect.multiplier: must be >= 1, got 0.5`.
-  static void validate(const reconnect_options& o) {
-    const auto fail = [](const char* field, const std::string& why) {
-      throw usage_error(std::string("options.reconnect.") + field + ": " + why);
-    };
-    const auto not_negative = [&](const char* field, std::chrono::milliseconds value) {
-      if (value.count() < 0) {
-        fail(field, "must not be negative, got " + ms_text(value));
-      }
-    };
-    not_negative("initial_delay", o.initial_delay);
-    if (!(o.multiplier >= 1.0)) { // also NaN
-      fail("multiplier", "must be >= 1, got " + number_text(o.multiplier));
-    }
-    if (!std::isfinite(o.multiplier)) {
-      fail("multiplier", "must be finite, got " + number_text(o.multiplier));
-    }
-    not_negative("max_delay", o.max_delay);
-    if (!(o.jitter >= 0.0 && o.jitter <= 1.0)) {
-      fail("jitter", "must be in [0, 1], got " + number_text(o.jitter));
-    }
-    not_negative("min_retry", o.min_retry);
-    if (o.max_retry < o.min_retry) {
-      fail("max_retry",
-           "must be >= min_retry (" + ms_text(o.min_retry) + "), got " + ms_text(o.max_retry));
-    }
-    not_negative("min_backoff", o.min_backoff);
-    not_negative("reset_after", o.reset_after);
-    if (o.max_attempts && *o.max_attempts == 0) {
-      fail("max_attempts", "must be at least 1 (empty: no limit), got 0");
-    }
-    if (o.max_downtime && o.max_downtime->count() <= 0) {
-      fail("max_downtime", "must be positive (empty: no limit), got " + ms_text(*o.max_downtime));
-    }
-  }
-
-  /// A policy with nothing failed yet. Throws `usage_error` for bad options (see `validate`).
-  /// Without `random`, jitter comes from a generator seeded once per process from
-  /// `std::random_device`, each policy at a different point.
-  explicit basic_reconnect_policy(reconnect_options options = {}, random_source random = {})
-      : options_(std::move(options)), random_(std::move(random)) {
-    validate(options_);
-    if (!random_) {
-      random_ = [state = next_seed()]() mutable {
-        // splitmix64: 8 bytes of state per stream (an mt19937_64 is 2.5 KB), plenty for jitter.
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        z ^= z >> 31;
-        return static_cast<double>(z >> 11) * 0x1.0p-53;
-      };
-    }
-  }
-
-  /// Takes a server's `retry:` field: clamped to [min_retry, max_retry], it becomes the base
-  /// delay from the next reconnect on (the backoff exponent is kept). Survives `reset()`.
-  void set_server_retry(std::chrono::milliseconds retry) {
-    server_retry_ = std::clamp(retry, options_.min_retry, options_.max_retry);
-  }
-
-  /// The delay a first reconnect waits before jitter: the server's clamped retry, if one came,
-  /// else `initial_delay`.
-  std::chrono::milliseconds base_delay() const noexcept {
-    return server_retry_.value_or(options_.initial_delay);
-  }
-
-  /// Records that the stream opened (200 + text/event-stream): the downtime clock restarts.
-  /// Failures in a row and the backoff are kept until an event arrives or the connection proves
-  /// stable (`reset_after`): a server that accepts and drops at once keeps the backoff growing.
-  void connection_opened(time_point now) noexcept {
-    opened_at_ = now;
-    down_since_.reset();
-  }
-
-  /// Records that an open stream ended, for whatever reason; the downtime clock starts here.
-  /// A connection that lasted at least `reset_after` forgets failures in a row and the backoff.
-  void connection_lost(time_point now) noexcept {
-    if (opened_at_ && now - *opened_at_ >= options_.reset_after) {
-      forget_failures();
-    }
-    opened_at_.reset();
-    down_since_ = now;
-  }
-
-  /// Records that the stream delivered an event: failures in a row and the backoff are
-  /// forgotten, so the next reconnect waits the base delay (a browser's flat `retry:` wait).
-  void event_delivered() noexcept { forget_failures(); }
-
-  /// Schedules a reconnect (an attempt failed, or an open stream ended) and returns the delay
-  /// before it, or empty to give up. With n the reconnects scheduled since failures were last
-  /// forgotten, the delay is the base for n = 0, else the larger of `base * multiplier^n` and
-  /// `min_backoff * multiplier^(n-1)`, capped by `max_delay` (a base above `max_delay` stays as it
-  /// is); then the jitter, which never cuts a server's `retry:`; a `retry_after` (a server's
-  /// Retry-After) raises it to `min(retry_after, max_delay)`. Gives up, changing nothing, when
-  /// `attempt()` has reached `max_attempts`, or when the reconnect would start more than
-  /// `max_downtime` after the stream was lost (or, never open, after the first call).
-  std::optional<std::chrono::milliseconds>
-  next_delay(time_point now, std::optional<std::chrono::milliseconds> retry_after = {}) {
-    if (!down_since_) {
-      down_since_ = now;
-    }
-    if (attempts_exhausted()) {
-      return std::nullopt;
-    }
-    std::chrono::milliseconds delay = jittered(unjittered_delay());
-    if (retry_after) {
-      delay = std::max(delay, std::min(*retry_after, options_.max_delay));
-    }
-    if (options_.max_downtime) {
-      // (now - down_since) + delay > max_downtime, arranged so the sum cannot overflow.
-      const auto limit = *options_.max_downtime;
-      if (delay > limit || now - *down_since_ > limit - delay) {
-        return std::nullopt;
-      }
-    }
-    ++attempt_;
-    if (backoff_exponent_ < max_exponent) {
-      ++backoff_exponent_;
-    }
-    return delay;
-  }
-
-  /// Reconnects scheduled in a row since an event was last delivered (or the connection proved
-  /// stable): 0 when fresh.
-  unsigned attempt() const noexcept { return attempt_; }
-
-  /// The delay `next_delay` would use now before jitter and Retry-After, or empty when it would
-  /// give up for `max_attempts`. (`max_downtime` depends on the time, so it is not checked.)
-  std::optional<std::chrono::milliseconds> peek_delay() const noexcept {
-    if (attempts_exhausted()) {
-      return std::nullopt;
-    }
-    return unjittered_delay();
-  }
-
-  /// Forgets failures, backoff and downtime (e.g. a restart that resets the backoff); keeps the
-  /// server's retry.
-  void reset() noexcept {
-    forget_failures();
-    down_since_.reset();
-  }
-
-  /// The options this policy was built with.
-  const reconnect_options& options() const noexcept { return options_; }
-
-private:
-  // Saturates instead of wrapping around to 0 (which would drop the delay back to the base).
-  static constexpr unsigned max_exponent = std::numeric_limits<unsigned>::max();
-
-  static std::string ms_text(std::chrono::milliseconds value) {
-    return std::to_string(value.count()) + " ms";
-  }
-
-  // Shortest readable form ("0.5", not "0.500000"), whatever the global locale says.
-  static std::string number_text(double value) {
-    std::ostringstream out;
-    out.imbue(std::locale::classic());
-    out << value;
-    return out.str();
-  }
-
-  // Distinct seeds for every policy in the process, from one random_device read.
-  static std::uint64_t next_seed() {
-    static std::atomic<std::uint64_t> seed{
-        (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()};
-    return seed.fetch_add(0x632BE59BD9B4E019ULL);
-  }
-
-  bool attempts_exhausted() const noexcept {
-    return options_.max_attempts && attempt_ >= *options_.max_attempts;
-  }
-
-  void forget_failures() noexcept {
-    attempt_ = 0;
-    backoff_exponent_ = 0;
-  }
-
-  std::chrono::milliseconds unjittered_delay() const noexcept {
-    const std::chrono::milliseconds base = base_delay();
-    if (backoff_exponent_ == 0) {
-      return base;
-    }
-    // A base above the cap is used as it is (a server asked for it); only growth is capped.
-    const std::chrono::milliseconds limit = std::max(options_.max_delay, base);
-    // In doubles: base * multiplier^n may be infinite, never wraps around. Failures in a row
-    // also grow from the floor (min_backoff, then min_backoff * multiplier...), so that a base
-    // of 0 still backs off.
-    const double n = static_cast<double>(backoff_exponent_);
-    const double grown = static_cast<double>(base.count()) * std::pow(options_.multiplier, n);
-    const double floor =
-        static_cast<double>(options_.min_backoff.count()) * std::pow(options_.multiplier, n - 1);
-    // 0 * infinity is NaN: a zero base or floor contributes nothing.
-    const double delay =
-        std::max(base.count() == 0 ? 0.0 : grown, options_.min_backoff.count() == 0 ? 0.0 : floor);
-    if (!(delay < static_cast<double>(limit.count()))) {
-      return limit; // exact, also when the limit does not survive a round trip through double
-    }
-    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(delay));
-  }
-
-  // The part of `delay` jitter may not take: a server's retry (it asked for at least that) and,
-  // once failures grow the delay, the backoff floor.
-  std::chrono::milliseconds kept_from_jitter(std::chrono::milliseconds delay) const noexcept {
-    std::chrono::milliseconds kept = server_retry_.value_or(std::chrono::milliseconds(0));
-    if (backoff_exponent_ != 0) {
-      kept = std::max(kept, options_.min_backoff);
-    }
-    return std::min(kept, delay);
-  }
-
-  std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
-    const std::chrono::milliseconds kept = kept_from_jitter(delay);
-    if (options_.jitter <= 0.0 || delay <= kept) {
-      return delay;
-    }
-    double u = random_();
-    u = u > 0.0 ? std::min(u, 1.0) : 0.0; // also NaN
-    const double spread = static_cast<double>((delay - kept).count());
-    const double value = static_cast<double>(delay.count()) - spread * options_.jitter * u;
-    if (!(value < static_cast<double>(delay.count()))) {
-      return delay;
-    }
-    const auto rounded = std::chrono::milliseconds(
-        static_cast<std::chrono::milliseconds::rep>(std::llround(std::max(value, 0.0))));
-    return std::max(rounded, kept);
-  }
-
-  reconnect_options options_;
-  random_source random_;
-  std::optional<std::chrono::milliseconds> server_retry_;
-  unsigned attempt_ = 0;
-  unsigned backoff_exponent_ = 0;
-  std::optional<time_point> opened_at_;
-  std::optional<time_point> down_since_;
-};
-
-/// The policy clients use, on the steady clock.
-using reconnect_policy = basic_reconnect_policy<std::chrono::steady_clock>;
-
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_RECONNECT_POLICY_HPP
-
-#include <chrono>
-#include <cstddef>
-#include <functional>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-/// One HTTP header: name and value.
-using header = std::pair<std::string, std::string>;
-
-/// The HTTP version a client asks for.
-enum class http_version {
-  automatic,             ///< libcurl's default: HTTP/2 over TLS when the server offers it (ALPN),
-                         ///< HTTP/1.1 in cleartext
-  http1_1,               ///< HTTP/1.1 only, also over TLS
-  http2,                 ///< HTTP/2 over TLS by ALPN, in cleartext by an `Upgrade: h2c` request;
-                         ///< HTTP/1.1 when the server declines
-  http2_prior_knowledge, ///< HTTP/2 from the first byte, also in cleartext (the server must
-                         ///< speak it)
-};
-
-/// TLS settings. Verification of the peer's certificate and host name is on unless `insecure`.
-struct tls_options {
-  /// Skip certificate and host name verification. Anyone on the path can then read and change
-  /// the stream: for local testing only.
-  bool insecure = false;
-  /// A PEM bundle of CA certificates to trust instead of the system's.
-  std::string ca_file;
-  /// A directory of CA certificates (OpenSSL hashed names) to trust instead of the system's.
-  std::string ca_path;
-  /// A client certificate (PEM) and its private key, for servers that ask for one.
-  std::string client_cert;
-  /// The private key (PEM) of `client_cert`.
-  std::string client_key;
-  /// The password of `client_key`, when it is encrypted.
-  std::string client_key_password;
-};
-
-/// How `auth_options::username` and `password` are sent.
-enum class auth_scheme {
-  basic,  ///< with the first request, base64 (readable by anyone on the path: use https)
-  digest, ///< after the server's 401 challenge, as an MD5 or SHA-256 digest (one more round trip)
-  any,    ///< the safest method the server's 401 offers, among libcurl's (one more round trip)
-};
-
-/// HTTP authentication by libcurl. Credentials go only to the host of the URL: never after a
-/// redirect to another host or port (libcurl's `CURLOPT_UNRESTRICTED_AUTH` stays off).
-struct auth_options {
-  /// User name, sent with `password` by `scheme` (`curl -u`). Empty: none (unless `netrc`).
-  std::string username;
-  /// The password that goes with `username`.
-  std::string password;
-  /// How the user name and password are sent: basic (default), digest, or whatever the
-  /// server's challenge offers.
-  sse::auth_scheme scheme = sse::auth_scheme::basic;
-  /// An OAuth 2 bearer token, sent as `Authorization: Bearer TOKEN` with every request to the
-  /// URL's host (`curl --oauth2-bearer`). Not with `username`.
-  std::string bearer_token;
-  /// Take the user name and password for the host from a `.netrc` file when `username` is empty
-  /// (`CURLOPT_NETRC` optional): `netrc_file`, or `$HOME/.netrc` when that is empty.
-  bool netrc = false;
-  /// The `.netrc` file to read with `netrc`; empty: `$HOME/.netrc`.
-  std::string netrc_file;
-};
-
-/// The request about to be sent, handed to `client_options::before_attempt`, which may change it
-/// (e.g. put a fresh token in a header). Built from the options for every attempt.
-struct attempt_request {
-  /// The URL to request.
-  std::string url;
-  /// The request method.
-  std::string method;
-  /// The request headers, defaults included.
-  std::vector<header> headers;
-  /// The request body; empty: none.
-  std::optional<std::string> body;
-  /// 1 for the first attempt, then 1 + the failures in a row before this one (the loss of an
-  /// open stream counts as the first).
-  unsigned attempt = 1;
-  /// The Last-Event-ID this attempt will send ("" sends none). Changing it here is honoured.
-  std::string last_event_id;
-};
-
-/// A final response (after redirects): what `on_response` and `on_open` see.
-struct response_info {
-  /// The HTTP status code.
-  long status = 0;
-  /// The HTTP version of the response: "HTTP/1.0", "HTTP/1.1", "HTTP/2" or "HTTP/3" ("" when
-  /// libcurl does not say).
-  std::string http_version;
-  /// The URL that answered, after redirects.
-  std::string url;
-  /// The response headers, in the order received.
-  std::vector<header> headers;
-  /// The first value of a header, by case-insensitive name.
-  std::optional<std::string> header_value(std::string_view name) const;
-};
-
-/// What happens after a failure; `client_options::on_failure` may change the proposal.
-struct retry_decision {
-  /// Whether to reconnect; false ends the stream for good.
-  bool retry = false;
-  /// Delay before the next attempt; empty: the reconnect policy's.
-  std::optional<std::chrono::milliseconds> delay;
-};
-
-/// Everything a client is told. A plain copyable struct; the client validates it once and throws
-/// `sse::usage_error` naming the field when something is wrong.
-struct client_options {
-  /// `http://` or `https://` URL of the stream. Required.
-  std::string url;
-  /// Request method; POST, REPORT and others send `body`.
-  std::string method = "GET";
-  /// Request body. Sent on every attempt unless `resend_body` is false.
-  std::optional<std::string> body;
-  /// Extra request headers, after the defaults (`Accept: text/event-stream`,
-  /// `Cache-Control: no-cache`); a header given here replaces a default of the same name. A
-  /// `Last-Event-ID` here is taken as `last_event_id` (which wins when both are set): each
-  /// reconnect sends the id of the last event received.
-  std::vector<header> headers;
-  /// `Last-Event-ID` for the first request (e.g. restored from storage); "" sends none.
-  std::string last_event_id;
-  /// Longest last event ID kept for resuming, in bytes. Every reconnect sends it as
-  /// `Last-Event-ID`, and servers and proxies refuse request headers much past a few KiB
-  /// (libcurl itself fails a request head over 1 MiB). A server `id:` longer than this ends the
-  /// stream after the events of that read, with `errc::too_large`, not retried: no reconnect could
-  /// send it. 1 to 262144; a longer `last_event_id` option is a usage error.
-  std::size_t max_id_size = 4096;
-  /// Longest wait for the TCP and TLS handshakes of one attempt; empty: libcurl's default (300 s).
-  std::optional<std::chrono::milliseconds> connect_timeout = std::chrono::seconds(30);
-  /// A connection silent this long (no byte at all, comments included) is dropped and retried,
-  /// reported as `errc::idle_timeout`. Also bounds the wait for the response headers. Empty: none.
-  std::optional<std::chrono::milliseconds> idle_timeout = std::chrono::minutes(5);
-  /// Longest line and largest event accepted; beyond it the connection fails with `too_large`
-  /// and is retried.
-  std::size_t max_event_size = default_max_event_size;
-  /// Largest read libcurl hands over at once (`CURLOPT_BUFFERSIZE`, 1 KiB to 512 KiB). Bigger
-  /// reads mean fewer calls for fast streams; the memory is touched only when data comes.
-  std::size_t receive_buffer_size = 256 * 1024;
-  /// The HTTP version to ask for (`CURLOPT_HTTP_VERSION`). The default gets HTTP/2 from https
-  /// servers that offer it and HTTP/1.1 from the rest.
-  sse::http_version http_version = sse::http_version::automatic;
-  /// Share one HTTP/2 connection among the streams of one loop to the same https host: an attempt
-  /// that finds a connection to its host still being set up waits for it and, when it turns out
-  /// to be HTTP/2, becomes one more stream on it instead of opening its own (`CURLOPT_PIPEWAIT`).
-  /// libcurl puts at most 100 streams on a connection (fewer when the server says so), and in
-  /// libcurl 7.88 an attempt started while the host's connections are full opens one of its
-  /// own: so such attempts start in waves of 100 per host and loop, a leader first and the rest
-  /// once its response is there, and 1,000 streams fill 10 connections one after another. Only over
-  /// TLS and not with `http1_1`: in cleartext no attempt waits (libcurl 7.88 would keep such
-  /// waiters waiting until another transfer on the loop ends), and with libcurl before 8.0 a
-  /// cleartext HTTP/2 stream has a connection of its own (a second stream on one fails there).
-  /// False: every attempt opens a connection of its own (`CURLOPT_FRESH_CONNECT`).
-  bool multiplex = true;
-  /// Redirects (301, 302, 303, 307, 308) followed per request; 0 follows none. Only http and https
-  /// targets are followed; Authorization and Cookie headers are not sent to another host.
-  unsigned max_redirects = 10;
-  /// `User-Agent` header.
-  std::string user_agent = "sse-client/" + std::to_string(SSE_CLIENT_VERSION_MAJOR) + "." +
-                           std::to_string(SSE_CLIENT_VERSION_MINOR) + "." +
-                           std::to_string(SSE_CLIENT_VERSION_PATCH);
-  /// Ask for compressed responses (`Accept-Encoding` with what libcurl supports). Off: SSE is
-  /// usually compressed poorly in small chunks and the encoding adds latency.
-  bool compression = false;
-  /// Proxy URL; empty: libcurl's conventions (`http_proxy`, `https_proxy`, `no_proxy` variables).
-  std::optional<std::string> proxy;
-  /// Hosts not to reach through the proxy (libcurl's `CURLOPT_NOPROXY` syntax).
-  std::optional<std::string> no_proxy;
-  /// TLS verification and certificates.
-  tls_options tls;
-  /// User name and password (basic, digest), a bearer token, or `.netrc`. Default: none.
-  auth_options auth;
-  /// Where cookies are kept. Empty (the default): libcurl's cookie engine is off, `Set-Cookie`
-  /// is ignored (a `Cookie` header in `headers` is still sent). A jar: the client keeps the
-  /// cookies its responses set and sends them on later requests, reconnects included, under
-  /// libcurl's domain, path, Secure and expiry rules; `opts.cookies.emplace()` gives a client
-  /// a jar of its own, and clients given copies of one jar share it (on any loops).
-  std::optional<sse::cookie_jar> cookies;
-  /// Whether reconnects send `body` again (the public contract suite expects so). When false,
-  /// reconnects send the method without a body.
-  bool resend_body = true;
-  /// Backoff between attempts; a server's `retry:` replaces the initial delay.
-  reconnect_options reconnect;
-  /// Reconnect when the server ends the body cleanly (WHATWG). False: the stream ends for good at
-  /// the first clean end, reported as `close_reason::server_ended` (or `truncated` when an event
-  /// was cut); a network error or idle timeout in the middle is still retried, sending the request
-  /// again. For a request that must not be replayed, use `one_shot`, which implies this.
-  bool reconnect_on_end = true;
-  /// One request, one answer (LLM APIs, any POST that must not be replayed). The request is sent
-  /// again only while the server cannot have acted on it: a connection that failed before the
-  /// request went out (name resolution, connect), or a 5xx / 429 response (honouring
-  /// `Retry-After`), within the limits of `reconnect`. Once a response is accepted as a stream,
-  /// the request is never sent again: a clean end of the body ends the stream with
-  /// `close_reason::server_ended`; a loss (network error, idle timeout, too large, an event cut by
-  /// the end) ends it with `close_reason::truncated`, reported to `on_error` as a final error
-  /// (except a clean end in the middle of an event, which is only the close reason). A connection
-  /// lost after the request went out and before a response came is not retried either (the
-  /// server may be answering it). `on_failure` is called as usual, but its `retry` is ignored
-  /// once a stream was accepted or the request may have reached the server; `client::restart()`
-  /// still sends the request again (the caller asks for it). Implies `reconnect_on_end = false`.
-  bool one_shot = false;
-  /// An event for which this returns true is delivered and then ends the stream for good, e.g.
-  /// `[](const sse::event& e) { return e.data == "[DONE]"; }`.
-  std::function<bool(const event&)> is_terminal;
-  /// Called on the loop thread before every attempt; may change URL, method, headers and body.
-  std::function<void(attempt_request&)> before_attempt;
-  /// Called on the loop thread with every final response, before it is accepted or rejected.
-  std::function<void(const response_info&)> on_response;
-  /// Called on the loop thread after a failure with the error and the decision the client would
-  /// take; returns the decision to take (e.g. refresh a token after a 401 and retry at once).
-  std::function<retry_decision(const error&, retry_decision proposed)> on_failure;
-};
-
-inline std::optional<std::string> response_info::header_value(std::string_view name) const {
-  for (const auto& [key, value] : headers) {
-    if (detail::iequals(key, name)) {
-      return value;
-    }
-  }
-  return std::nullopt;
-}
-
-namespace detail {
-
-inline bool is_token_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-inline bool is_token(std::string_view s) noexcept {
-  if (s.empty()) {
-    return false;
-  }
-  for (const char c : s) {
-    if (!is_token_char(c)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-inline bool has_line_break(std::string_view s) noexcept {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
-}
-
-/// Throws `usage_error` when the URL is not an absolute http or https URL with a host.
-inline void validate_url(std::string_view url, std::string_view field) {
-  const std::size_t scheme_end = url.find("://");
-  if (url.empty()) {
-    throw usage_error(std::string(field) + ": required, got an empty string");
-  }
-  if (scheme_end == std::string_view::npos) {
-    throw usage_error(std::string(field) + ": not an absolute URL, got \"" + std::string(url) +
-                      "\"");
-  }
-  std::string scheme(url.substr(0, scheme_end));
-  for (char& c : scheme) {
-    c = ascii_lower(c);
-  }
-  if (scheme != "http" && scheme != "https") {
-    throw usage_error(std::string(field) + ": scheme must be http or https, got \"" + scheme +
-                      "\"");
-  }
-  const std::string_view rest = url.substr(scheme_end + 3);
-  if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') {
-    throw usage_error(std::string(field) + ": no host in \"" + std::string(url) + "\"");
-  }
-  for (const char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      throw usage_error(std::string(field) + ": contains a space or control character");
-    }
-  }
-}
-
-/// Throws `usage_error` naming the first bad field.
-inline void validate(const client_options& options) {
-  validate_url(options.url, "options.url");
-  if (!is_token(options.method)) {
-    throw usage_error("options.method: not an HTTP method token, got \"" + options.method + "\"");
-  }
-  for (const auto& [name, value] : options.headers) {
-    if (!is_token(name)) {
-      throw usage_error("options.headers: invalid header name \"" + name + "\"");
-    }
-    if (has_line_break(value)) {
-      throw usage_error("options.headers: the value of \"" + name + "\" contains CR, LF or NUL");
-    }
-  }
-  if (options.max_id_size < 1 || options.max_id_size > 256 * 1024) {
-    throw usage_error("options.max_id_size: must be from 1 to 262144 bytes, got " +
-                      std::to_string(options.max_id_size));
-  }
-  if (has_line_break(options.last_event_id)) {
-    throw usage_error("options.last_event_id: contains CR, LF or NUL");
-  }
-  if (options.last_event_id.size() > options.max_id_size) {
-    throw usage_error("options.last_event_id: " + std::to_string(options.last_event_id.size()) +
-                      " bytes, over max_id_size (" + std::to_string(options.max_id_size) + ")");
-  }
-  if (has_line_break(options.user_agent)) {
-    throw usage_error("options.user_agent: contains CR, LF or NUL");
-  }
-  if (options.connect_timeout && options.connect_timeout->count() <= 0) {
-    throw usage_error("options.connect_timeout: must be positive, got " +
-                      std::to_string(options.connect_timeout->count()) + " ms");
-  }
-  if (options.idle_timeout && options.idle_timeout->count() <= 0) {
-    throw usage_error("options.idle_timeout: must be positive, got " +
-                      std::to_string(options.idle_timeout->count()) + " ms");
-  }
-  if (options.receive_buffer_size < 1024 || options.receive_buffer_size > 512 * 1024) {
-    throw usage_error("options.receive_buffer_size: must be from 1024 to 524288 bytes, got " +
-                      std::to_string(options.receive_buffer_size));
-  }
-  switch (options.http_version) {
-  case sse::http_version::automatic:
-  case sse::http_version::http1_1:
-  case sse::http_version::http2:
-  case sse::http_version::http2_prior_knowledge:
-    break;
-  default:
-    throw usage_error("options.http_version: not one of the enumerators, got " +
-                      std::to_string(static_cast<int>(options.http_version)));
-  }
-  if (options.max_event_size == 0) {
-    throw usage_error("options.max_event_size: must be positive");
-  }
-  if (options.proxy && !options.proxy->empty() && has_line_break(*options.proxy)) {
-    throw usage_error("options.proxy: contains CR, LF or NUL");
-  }
-  const auth_options& auth = options.auth;
-  if (!auth.bearer_token.empty() && !auth.username.empty()) {
-    throw usage_error("options.auth: bearer_token and username are exclusive, got both");
-  }
-  if (has_line_break(auth.bearer_token) || has_line_break(auth.username) ||
-      has_line_break(auth.password) || has_line_break(auth.netrc_file)) {
-    throw usage_error("options.auth: a credential contains CR, LF or NUL");
-  }
-  switch (auth.scheme) {
-  case auth_scheme::basic:
-  case auth_scheme::digest:
-  case auth_scheme::any:
-    break;
-  default:
-    throw usage_error("options.auth.scheme: not one of the enumerators, got " +
-                      std::to_string(static_cast<int>(auth.scheme)));
-  }
-  reconnect_policy::validate(options.reconnect);
-}
-
-/// A `Last-Event-ID` among the headers is where the stream starts (as `last_event_id`, which
-/// wins when both are set), not a header to send unchanged: a reconnect sends the id of the
-/// last event received, or it would ask the server for events it already delivered.
-inline void adopt_last_event_id_header(client_options& options) {
-  auto& headers = options.headers;
-  for (auto it = headers.begin(); it != headers.end();) {
-    if (iequals(it->first, "Last-Event-ID")) {
-      if (options.last_event_id.empty()) {
-        options.last_event_id = it->second;
-      }
-      it = headers.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
-} // namespace detail
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_OPTIONS_HPP
 // ---- sse/state.hpp ----
 // SPDX-License-Identifier: MIT
 // Where a stream is (ready_state) and why it ended (close_reason), with names to print.

@@ -12,23 +12,11 @@
 #ifndef SSE_CLIENT_CLIENT_HPP
 #define SSE_CLIENT_CLIENT_HPP
 
-// ---- sse/detail/stream.hpp ----
+// ---- sse/detail/config.hpp ----
 // SPDX-License-Identifier: MIT
-// One client's stream on the loop: attempts, response checks, parsing, reconnects, callbacks.
-#ifndef SSE_CLIENT_DETAIL_STREAM_HPP
-#define SSE_CLIENT_DETAIL_STREAM_HPP
-
-// ---- sse/detail/curl.hpp ----
-// SPDX-License-Identifier: MIT
-// libcurl plumbing: one-time global init, owning handles, and what a CURLcode means for us.
-#ifndef SSE_CLIENT_DETAIL_CURL_HPP
-#define SSE_CLIENT_DETAIL_CURL_HPP
-
-// ---- sse/error.hpp ----
-// SPDX-License-Identifier: MIT
-// Typed errors: an error-code category for stream failures, and the usage error for bad options.
-#ifndef SSE_CLIENT_ERROR_HPP
-#define SSE_CLIENT_ERROR_HPP
+// Header-only (the default) or compiled mode: what the public headers define, and how.
+#ifndef SSE_CLIENT_DETAIL_CONFIG_HPP
+#define SSE_CLIENT_DETAIL_CONFIG_HPP
 
 // ---- sse/version.hpp ----
 // SPDX-License-Identifier: MIT
@@ -68,6 +56,35 @@
   }
 
 #endif // SSE_CLIENT_VERSION_HPP
+
+// Compiled mode: with SSE_CLIENT_SEPARATE_COMPILATION defined in every file of a program, the
+// headers of the client, the loop and the cookie jar declare their classes without defining
+// their members (so they need neither libcurl's header nor the loop's and the stream's
+// internals), and src/sse_client.cpp, compiled once (or the sse_client::compiled CMake target),
+// defines them. That file defines SSE_CLIENT_SOURCE, for which the headers define everything.
+
+/// 1 where the headers only declare what src/sse_client.cpp defines, else 0.
+#if defined(SSE_CLIENT_SEPARATE_COMPILATION) && !defined(SSE_CLIENT_SOURCE)
+#define SSE_CLIENT_DECLARATIONS_ONLY 1
+#else
+#define SSE_CLIENT_DECLARATIONS_ONLY 0
+#endif
+
+/// Marks a definition that the headers give in header-only mode (inline) and
+/// src/sse_client.cpp in compiled mode (not inline).
+#if defined(SSE_CLIENT_SEPARATE_COMPILATION)
+#define SSE_CLIENT_DECL
+#else
+#define SSE_CLIENT_DECL inline
+#endif
+
+#endif // SSE_CLIENT_DETAIL_CONFIG_HPP
+// ---- sse/error.hpp ----
+// SPDX-License-Identifier: MIT
+// Typed errors: an error-code category for stream failures, and the usage error for bad options.
+#ifndef SSE_CLIENT_ERROR_HPP
+#define SSE_CLIENT_ERROR_HPP
+
 
 #include <chrono>
 #include <optional>
@@ -194,6 +211,26 @@ struct is_error_code_enum<sse::errc> : true_type {};
 } // namespace std
 
 #endif // SSE_CLIENT_ERROR_HPP
+// ---- sse/event_loop.hpp ----
+// SPDX-License-Identifier: MIT
+// One thread drives many streams: curl multi, posted tasks and timers.
+#ifndef SSE_CLIENT_EVENT_LOOP_HPP
+#define SSE_CLIENT_EVENT_LOOP_HPP
+
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#if !SSE_CLIENT_DECLARATIONS_ONLY
+// ---- sse/detail/curl.hpp ----
+// SPDX-License-Identifier: MIT
+// libcurl plumbing: one-time global init, owning handles, and what a CURLcode means for us.
+#ifndef SSE_CLIENT_DETAIL_CURL_HPP
+#define SSE_CLIENT_DETAIL_CURL_HPP
+
 
 #include <curl/curl.h>
 
@@ -303,529 +340,6 @@ inline errc classify_curl_error(CURLcode code) noexcept {
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_CURL_HPP
-// ---- sse/detail/http.hpp ----
-// SPDX-License-Identifier: MIT
-// Small HTTP helpers: header lines, media types, Retry-After, what a status means for a stream.
-#ifndef SSE_CLIENT_DETAIL_HTTP_HPP
-#define SSE_CLIENT_DETAIL_HTTP_HPP
-
-
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <cstdio>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-namespace detail {
-
-inline char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-inline std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-/// Splits "Name: value\r\n" into its trimmed parts; empty when the line is not a header.
-inline std::optional<std::pair<std::string_view, std::string_view>>
-split_header_line(std::string_view line) noexcept {
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return std::nullopt;
-  }
-  return std::make_pair(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
-}
-
-/// True for `text/event-stream`, any case, with or without parameters (`; charset=utf-8`).
-inline bool is_event_stream(std::string_view content_type) noexcept {
-  const std::size_t semicolon = content_type.find(';');
-  return iequals(trim(content_type.substr(0, semicolon)), "text/event-stream");
-}
-
-/// Days from 1970-01-01 to the proleptic Gregorian date `year`-`month`-`day` (month 1 to 12),
-/// negative before it: the calendar arithmetic of timegm(), which not every platform has. Eras
-/// of 400 years repeat exactly; a year is counted from March, so that a leap day ends it.
-constexpr std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
-  year -= month <= 2 ? 1 : 0;
-  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const auto year_of_era = static_cast<unsigned>(year - era * 400); // [0, 399]
-  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
-}
-
-/// A Retry-After value, in delta-seconds or as an HTTP date, as a delay from `now`.
-inline std::optional<std::chrono::milliseconds>
-parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
-  value = trim(value);
-  if (value.empty()) {
-    return std::nullopt;
-  }
-  bool digits = true;
-  for (const char c : value) {
-    digits = digits && c >= '0' && c <= '9';
-  }
-  if (digits) {
-    if (value.size() > 9) {
-      return std::chrono::hours(24 * 365); // absurdly long: the caller caps it anyway
-    }
-    return std::chrono::seconds(std::stol(std::string(value)));
-  }
-  // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT" (the form RFC 9110 says senders use).
-  int day = 0;
-  int year = 0;
-  int hour = 0;
-  int minute = 0;
-  int second = 0;
-  char weekday[4] = {};
-  char month[4] = {};
-  char zone[4] = {};
-  const std::string text(value);
-  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &day, month, &year, &hour,
-                  &minute, &second, zone) != 8) {
-    return std::nullopt;
-  }
-  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  const std::size_t index = months.find(month);
-  if (index == std::string_view::npos || index % 3 != 0) {
-    return std::nullopt;
-  }
-  // RFC 9110: a four-digit year; a leap second (60) is allowed.
-  if (day < 1 || day > 31 || year < 0 || year > 9999 || hour < 0 || hour > 23 || minute < 0 ||
-      minute > 59 || second < 0 || second > 60) {
-    return std::nullopt;
-  }
-  // UTC by arithmetic: no platform call (timegm is POSIX only) and no time zone involved.
-  const std::int64_t days =
-      days_from_civil(year, static_cast<unsigned>(index / 3 + 1), static_cast<unsigned>(day));
-  const std::chrono::seconds when(days * 86400 + hour * 3600 + minute * 60 + second);
-  const auto delay = std::chrono::system_clock::time_point(
-                         std::chrono::duration_cast<std::chrono::system_clock::duration>(when)) -
-                     now;
-  if (delay <= std::chrono::system_clock::duration::zero()) {
-    return std::chrono::milliseconds(0);
-  }
-  return std::chrono::duration_cast<std::chrono::milliseconds>(delay);
-}
-
-/// WHATWG plus common practice: these statuses are worth another attempt; others end the stream.
-inline bool is_retryable_status(long status) noexcept {
-  return status >= 500 || status == 408 || status == 429;
-}
-
-} // namespace detail
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_HTTP_HPP
-// ---- sse/detail/inline.hpp ----
-// SPDX-License-Identifier: MIT
-// SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
-// not leave as calls. SSE_CLIENT_NOINLINE: for the rare branch of such a path, kept out of it so
-// that the path itself needs no registers saved.
-#ifndef SSE_CLIENT_DETAIL_INLINE_HPP
-#define SSE_CLIENT_DETAIL_INLINE_HPP
-
-
-// A call per line or per event, with its register saves, costs more than the work of these
-// functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
-#if defined(__GNUC__) || defined(__clang__)
-#define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
-#define SSE_CLIENT_NOINLINE __attribute__((noinline))
-#elif defined(_MSC_VER)
-#define SSE_CLIENT_ALWAYS_INLINE __forceinline
-#define SSE_CLIENT_NOINLINE __declspec(noinline)
-#else
-#define SSE_CLIENT_ALWAYS_INLINE inline
-#define SSE_CLIENT_NOINLINE
-#endif
-
-#endif // SSE_CLIENT_DETAIL_INLINE_HPP
-// ---- sse/detail/listeners.hpp ----
-// SPDX-License-Identifier: MIT
-// The callbacks registered on a client: added and removed from any thread, called on the loop's.
-#ifndef SSE_CLIENT_DETAIL_LISTENERS_HPP
-#define SSE_CLIENT_DETAIL_LISTENERS_HPP
-
-// ---- sse/event.hpp ----
-// SPDX-License-Identifier: MIT
-// One dispatched server-sent event: type, data and the last event ID at dispatch time.
-#ifndef SSE_CLIENT_EVENT_HPP
-#define SSE_CLIENT_EVENT_HPP
-
-
-#include <string>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-/// A dispatched event, as a WHATWG MessageEvent would carry it.
-struct event {
-  /// The `event:` field, or "message" when the event had none.
-  std::string type = "message";
-  /// The `data:` lines joined with LF (the final LF removed).
-  std::string data;
-  /// The last event ID string at dispatch time: it persists across events and reconnects until
-  /// the server sets another one (an empty `id:` resets it to "").
-  std::string id;
-};
-
-/// Events are equal when their type, data and id are.
-inline bool operator==(const event& a, const event& b) {
-  return a.type == b.type && a.data == b.data && a.id == b.id;
-}
-/// Not `a == b`.
-inline bool operator!=(const event& a, const event& b) {
-  return !(a == b);
-}
-
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_EVENT_HPP
-// ---- sse/listener.hpp ----
-// SPDX-License-Identifier: MIT
-// What a client calls for each event, and the handle that removes a callback again.
-#ifndef SSE_CLIENT_LISTENER_HPP
-#define SSE_CLIENT_LISTENER_HPP
-
-
-#include <cstdint>
-#include <functional>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-/// An event listener: called on the loop's thread with each event of its type. The reference
-/// is valid during the call only.
-using listener = std::function<void(const event&)>;
-
-/// Returned by every `client::on...`; pass it to `client::off`.
-enum class listener_id : std::uint64_t {};
-
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_LISTENER_HPP
-
-#include <atomic>
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <utility>
-#include <variant>
-#include <vector>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-namespace detail {
-
-/// One registered callback. `active` turns false when it is removed, so a snapshot taken before
-/// the removal no longer calls it.
-template <typename Callback>
-struct listener_entry {
-  listener_id id{};
-  bool any_type = false;     // event listeners only: called for every type
-  bool message_type = false; // event listeners only: `type` is "message"
-  std::string type;          // event listeners only
-  Callback callback;
-  std::atomic<bool> active{true};
-};
-
-/// A list of callbacks of one signature. Registration takes a mutex and publishes a new
-/// immutable snapshot; the loop thread re-reads the snapshot only when its version changed, so
-/// dispatching an event takes no lock.
-template <typename Callback>
-class listener_list {
-public:
-  using entry = listener_entry<Callback>;
-  using snapshot = std::vector<std::shared_ptr<entry>>;
-
-  void add(listener_id id, Callback callback, std::string type = {}, bool any_type = false) {
-    auto item = std::make_shared<entry>();
-    item->id = id;
-    item->type = std::move(type);
-    item->any_type = any_type;
-    item->message_type = !any_type && item->type == "message";
-    item->callback = std::move(callback);
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto next = std::make_shared<snapshot>(*current_);
-    next->push_back(std::move(item));
-    current_ = std::move(next);
-    version_.fetch_add(1, std::memory_order_release);
-  }
-
-  /// Takes `id` out of the list; returns its entry (null when it was not here), whose callback
-  /// no snapshot calls any more. The caller releases it, and with it perhaps the callback's
-  /// captures, with no lock held: their destructors may call on() or off().
-  std::shared_ptr<const void> remove(listener_id id) noexcept {
-    std::shared_ptr<const snapshot> old;
-    std::shared_ptr<entry> removed;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (const auto& item : *current_) {
-        if (item->id == id) {
-          removed = item;
-          break;
-        }
-      }
-      if (!removed) {
-        return nullptr;
-      }
-      removed->active.store(false);
-      try {
-        auto next = std::make_shared<snapshot>();
-        for (const auto& other : *current_) {
-          if (other != removed) {
-            next->push_back(other);
-          }
-        }
-        old = std::exchange(current_, std::move(next));
-      } catch (...) {
-        // Out of memory: the entry stays listed but inactive, which is just as correct.
-      }
-      version_.fetch_add(1, std::memory_order_release);
-    }
-    return removed;
-  }
-
-  /// Removes every callback; their captures are destroyed after the lock is released.
-  void clear() noexcept {
-    std::shared_ptr<const snapshot> old;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (const auto& item : *current_) {
-        item->active.store(false);
-      }
-      try {
-        old = std::exchange(current_, std::make_shared<snapshot>());
-      } catch (...) {
-        // Out of memory: the entries stay listed but inactive.
-      }
-      version_.fetch_add(1, std::memory_order_release);
-    }
-  }
-
-  /// Loop thread: the current callbacks, re-read only when they changed. Hold the pointer while
-  /// iterating: a callback may register another listener meanwhile.
-  std::shared_ptr<const snapshot> current() {
-    refresh();
-    return cached_;
-  }
-
-  /// Loop thread: as current(), without pinning the list (no reference count per call). Valid
-  /// until the next current() or current_ref() of this list, so only for a loop whose callbacks
-  /// cannot lead to either.
-  const snapshot& current_ref() {
-    refresh();
-    return *cached_;
-  }
-
-  /// Loop thread: the one callback while there is exactly one, else null; valid as long as
-  /// current_ref()'s list.
-  entry* sole_ref() {
-    refresh();
-    return sole_;
-  }
-
-private:
-  void refresh() {
-    const std::uint64_t version = version_.load(std::memory_order_acquire);
-    if (version != cached_version_) {
-      take_current(version);
-    }
-  }
-
-  // Out of line: the per-event caller stays small when the list did not change.
-  // The list replaced may hold the last reference to a removed callback: it is released after
-  // the lock, so the callback's captures are destroyed with no lock held.
-  SSE_CLIENT_NOINLINE void take_current(std::uint64_t version) {
-    std::shared_ptr<const snapshot> old;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      old = std::exchange(cached_, current_);
-      cached_version_ = version;
-      sole_ = cached_->size() == 1 ? cached_->front().get() : nullptr;
-    }
-  }
-
-  std::mutex mutex_;
-  std::shared_ptr<const snapshot> current_ = std::make_shared<snapshot>();
-  std::atomic<std::uint64_t> version_{0};
-  // Loop thread only:
-  std::shared_ptr<const snapshot> cached_ = current_;
-  std::uint64_t cached_version_ = 0;
-  entry* sole_ = nullptr; // the only entry of cached_, if it has one
-};
-
-} // namespace detail
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_LISTENERS_HPP
-// ---- sse/detail/short_string.hpp ----
-// SPDX-License-Identifier: MIT
-// Comparison and assignment for the short strings of SSE fields (types, ids), made cheap.
-#ifndef SSE_CLIENT_DETAIL_SHORT_STRING_HPP
-#define SSE_CLIENT_DETAIL_SHORT_STRING_HPP
-
-
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <string>
-#include <string_view>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-namespace detail {
-
-/// Equality for the short strings of fields (types, ids), inline: words compared in place of a
-/// call to memcmp, which costs more than the comparison for a type like "message". Reads only
-/// the bytes of the two views.
-SSE_CLIENT_ALWAYS_INLINE bool equal_short(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = a.size();
-  if (n != b.size()) {
-    return false;
-  }
-  const char* x = a.data();
-  const char* y = b.data();
-  const auto word8 = [](const char* p) {
-    std::uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-  };
-  const auto word4 = [](const char* p) {
-    std::uint32_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-  };
-  if (n >= 8) {
-    for (std::size_t k = 0; k + 8 < n; k += 8) {
-      if (word8(x + k) != word8(y + k)) {
-        return false;
-      }
-    }
-    return word8(x + n - 8) == word8(y + n - 8); // the last 8, overlapping the loop's
-  }
-  if (n >= 4) {
-    return word4(x) == word4(y) && word4(x + n - 4) == word4(y + n - 4);
-  }
-  // 0 to 3 bytes: the first, middle and last cover them all.
-  return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
-}
-
-/// The longest value copy_short copies inline.
-constexpr std::size_t short_value = 64;
-
-/// Copies one block of a fixed size (an integer or an array of 16), by value.
-template <typename Block>
-SSE_CLIENT_ALWAYS_INLINE void copy_block(char* to, const char* from) noexcept {
-  Block block;
-  std::memcpy(&block, from, sizeof block);
-  std::memcpy(to, &block, sizeof block);
-}
-
-struct block16 {
-  char bytes[16];
-};
-
-/// copy_short for 0 to 16 bytes: two blocks, one from each end, overlapping in the middle.
-SSE_CLIENT_ALWAYS_INLINE void copy_up_to_16(char* to, const char* from, std::size_t n) noexcept {
-  if (n >= 8) {
-    copy_block<std::uint64_t>(to, from);
-    copy_block<std::uint64_t>(to + n - 8, from + n - 8);
-  } else if (n >= 4) {
-    copy_block<std::uint32_t>(to, from);
-    copy_block<std::uint32_t>(to + n - 4, from + n - 4);
-  } else if (n != 0) {
-    // 1 to 3 bytes: the first, middle and last cover them all.
-    to[0] = from[0];
-    to[n / 2] = from[n / 2];
-    to[n - 1] = from[n - 1];
-  }
-}
-
-/// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
-/// nearly every field value, where a call to memcpy would cost more than the copy. With
-/// `SmallFirst`, the sizes of short ids and types are tested first, else those of data lines.
-template <bool SmallFirst = false>
-SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t n) noexcept {
-  if (SmallFirst && n <= 16) {
-    copy_up_to_16(to, from, n);
-  } else if (n > 64) {
-    std::memcpy(to, from, n);
-  } else if (n > 32) {
-    // Two blocks of 32, one from each end: 33 to 64 bytes.
-    block16 a;
-    block16 b;
-    block16 c;
-    block16 d;
-    std::memcpy(&a, from, 16);
-    std::memcpy(&b, from + 16, 16);
-    std::memcpy(&c, from + n - 32, 16);
-    std::memcpy(&d, from + n - 16, 16);
-    std::memcpy(to, &a, 16);
-    std::memcpy(to + 16, &b, 16);
-    std::memcpy(to + n - 32, &c, 16);
-    std::memcpy(to + n - 16, &d, 16);
-  } else if (n > 16) {
-    copy_block<block16>(to, from);
-    copy_block<block16>(to + n - 16, from + n - 16);
-  } else {
-    copy_up_to_16(to, from, n);
-  }
-}
-
-/// The bytes of `s`, made at least `size` long first. A string the parser reuses keeps its
-/// length between uses, so this rarely calls into the library; when it must, it adds room for
-/// the next short write too.
-// writable()'s rare case, out of line: its caller keeps no register across a library call.
-SSE_CLIENT_NOINLINE inline char* grow_for_write(std::string& s, std::size_t size) {
-  constexpr std::size_t room = 64;
-  s.append(size - s.size() + room, '\0');
-  return &s[0];
-}
-
-SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
-  if (s.size() < size) {
-    return grow_for_write(s, size);
-  }
-  return &s[0];
-}
-
-/// Assignment without a call into the library while `to` is already long enough: a reused
-/// string gets its length by erase() and then the bytes by copy_short, both inline. In this
-/// order the compiler knows the length is in range and need not read it again after the copy.
-SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view from) {
-  writable(to, from.size());
-  to.erase(from.size());
-  copy_short<true>(&to[0], from.data(), from.size()); // ids and types are mostly short
-}
-
-} // namespace detail
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_SHORT_STRING_HPP
-// ---- sse/event_loop.hpp ----
-// SPDX-License-Identifier: MIT
-// One thread drives many streams: curl multi, posted tasks and timers.
-#ifndef SSE_CLIENT_EVENT_LOOP_HPP
-#define SSE_CLIENT_EVENT_LOOP_HPP
-
 
 // The backend: epoll on Linux; poll() (WSAPoll on Windows) elsewhere, or wherever
 // SSE_CLIENT_PORTABLE_LOOP is defined. Define it alike in every file of a program.
@@ -1427,10 +941,21 @@ SSE_CLIENT_END_NAMESPACE
 #include <unordered_map>
 #include <utility>
 #include <vector>
+#endif
 
 SSE_CLIENT_BEGIN_NAMESPACE
 
 namespace detail {
+/// A socket as libcurl names it (curl_socket_t), without libcurl's header.
+#ifdef _WIN32
+using native_socket = std::uintptr_t; // SOCKET
+#else
+using native_socket = int;
+#endif
+
+#if SSE_CLIENT_DECLARATIONS_ONLY
+class loop_core;
+#else
 
 /// A transfer the loop drives: told when libcurl finishes it (or the loop stops).
 class transfer {
@@ -2005,6 +1530,7 @@ private:
   };
   std::unordered_map<std::string, share_gate> share_gates_; // by scheme://host:port
 };
+#endif
 
 } // namespace detail
 
@@ -2030,59 +1556,41 @@ public:
   };
 
   /// What `descriptor()` returns: a file descriptor, a SOCKET on Windows.
-  using descriptor_type = curl_socket_t;
+  using descriptor_type = detail::native_socket;
 
   /// A loop with no client yet; in `background_thread` mode its thread starts now.
-  explicit event_loop(mode m = mode::background_thread)
-      : core_(std::make_shared<detail::loop_core>()), mode_(m) {
-    if (m == mode::background_thread) {
-      core_->start_thread();
-    } else if (m == mode::external) {
-      core_->drive_externally();
-    }
-  }
+  explicit event_loop(mode m = mode::background_thread);
   event_loop(const event_loop&) = delete;
   event_loop& operator=(const event_loop&) = delete;
 
   /// Stops the loop and joins its thread; clients still on it stop receiving anything, and
   /// posted functions and timers still pending are discarded without running. Must not run on
   /// the loop's own thread (inside a callback, or inside `process()`).
-  ~event_loop() { core_->shutdown(); }
+  ~event_loop();
 
   /// `caller_thread` mode: runs the loop on this thread until every client on it has ended for
   /// good (or has not been started) and no posted function or timer is pending, or until
   /// `stop()`. Throws std::logic_error on an `external` loop.
-  void run() { core_->run(true); }
+  void run();
 
   /// Makes `run()` return soon. Safe from any thread, including from a callback, and on POSIX
   /// from a signal handler (an atomic store and one write(); errno is kept).
-  void stop() noexcept { core_->stop(); }
+  void stop() noexcept;
 
   /// Runs `fn` on the loop's thread soon, after the functions posted before it; never inside
   /// this call, also when made on the loop's thread. Safe from any thread. On a `caller_thread`
   /// loop it waits for `run()`; on an `external` one, for `process()`. False when the loop's
   /// destruction has begun: `fn` is then destroyed here, unrun. Throws std::invalid_argument
   /// for an empty `fn`.
-  bool post(std::function<void()> fn) {
-    check(fn, "post");
-    if (core_->shutting_down().load()) {
-      return false; // the destructor waits for the running callback, which may post
-    }
-    return core_->post([fn = std::move(fn)] { detail::loop_core::run_user(fn); });
-  }
+  bool post(std::function<void()> fn);
 
   /// Runs `fn` once on the loop's thread after `delay` (zero or less: at the loop's next round,
   /// never inside this call) unless `cancel_timer` comes first. Safe from any thread; the delay
   /// counts from this call (steady clock). Throws std::invalid_argument for an empty `fn`.
-  timer_id add_timer(std::chrono::steady_clock::duration delay, std::function<void()> fn) {
-    return add_timer(std::chrono::steady_clock::now() + delay, std::move(fn));
-  }
+  timer_id add_timer(std::chrono::steady_clock::duration delay, std::function<void()> fn);
 
   /// As above, at the steady-clock time `when`.
-  timer_id add_timer(std::chrono::steady_clock::time_point when, std::function<void()> fn) {
-    check(fn, "add_timer");
-    return timer_id{core_->add_user_timer(when, std::move(fn))};
-  }
+  timer_id add_timer(std::chrono::steady_clock::time_point when, std::function<void()> fn);
 
   /// Cancels a timer: true when it had not started, and now never runs, also when it was due
   /// this instant on the loop's thread; its function (and captures) is destroyed in this call.
@@ -2090,66 +1598,200 @@ public:
   /// a call from another thread first waits (blocking) until it has returned, so that afterwards
   /// it neither runs nor will; do not hold a lock there that the timer's function takes. Safe
   /// from any thread, including from inside a callback and the timer's own function.
-  bool cancel_timer(timer_id id) noexcept {
-    return core_->cancel_user_timer(static_cast<std::uint64_t>(id));
-  }
+  bool cancel_timer(timer_id id) noexcept;
 
   /// `external` mode: the descriptor for the host loop to watch for readability (the epoll
   /// descriptor on Linux; elsewhere a socket the loop makes readable whenever it has work). The
   /// loop owns it: never read it, write it or close it. Call `process()` when it is readable.
   /// An edge-triggered host (asio's reactor) must arm its next wait before calling `process()`.
-  descriptor_type descriptor() const {
-    check_external("descriptor");
-    return core_->descriptor();
-  }
+  descriptor_type descriptor() const;
 
   /// `external` mode: when to call `process()` if the descriptor stays quiet: zero for now, empty
   /// for "only when the descriptor is readable". Read it again after every `process()`: timers
   /// added from any thread, streams and libcurl change it, and only `process()` does so. Call it
   /// on the thread that calls `process()`, never at the same time.
-  std::optional<std::chrono::milliseconds> next_timeout() const {
-    check_external("next_timeout");
-    return core_->next_timeout();
-  }
+  std::optional<std::chrono::milliseconds> next_timeout() const;
 
   /// `external` mode: does what is ready now (socket data, posted functions, due timers and the
   /// callbacks they cause, on the calling thread) and returns without waiting. One thread at a
   /// time, not from inside a callback (both throw std::logic_error); any thread may drive it.
-  void process() {
-    check_external("process");
-    core_->process();
-  }
+  void process();
 
   /// The process-wide loop clients use when given none: started on first use, on a thread of its
   /// own, stopped at exit.
-  static event_loop& default_loop() {
-    static event_loop loop;
-    return loop;
-  }
+  static event_loop& default_loop();
 
   /// For clients: the shared machinery.
   const std::shared_ptr<detail::loop_core>& core() const noexcept { return core_; }
 
 private:
-  static void check(const std::function<void()>& fn, const char* what) {
-    if (!fn) {
-      throw std::invalid_argument(std::string("sse::event_loop::") + what + ": empty function");
-    }
-  }
+  static void check(const std::function<void()>& fn, const char* what);
 
-  void check_external(const char* what) const {
-    if (mode_ != mode::external) {
-      throw std::logic_error(std::string("sse::event_loop::") + what +
-                             ": only for a loop in mode::external");
-    }
-  }
+  void check_external(const char* what) const;
 
   std::shared_ptr<detail::loop_core> core_;
   mode mode_;
 };
 
 SSE_CLIENT_END_NAMESPACE
+
+#if !SSE_CLIENT_DECLARATIONS_ONLY
+// ---- sse/detail/event_loop_impl.hpp ----
+// SPDX-License-Identifier: MIT
+// sse::event_loop's members: inline in header-only mode, in src/sse_client.cpp in compiled mode.
+#ifndef SSE_CLIENT_DETAIL_EVENT_LOOP_IMPL_HPP
+#define SSE_CLIENT_DETAIL_EVENT_LOOP_IMPL_HPP
+
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+static_assert(std::is_same_v<detail::native_socket, curl_socket_t>,
+              "detail::native_socket must be libcurl's curl_socket_t");
+
+SSE_CLIENT_DECL event_loop::event_loop(mode m)
+    : core_(std::make_shared<detail::loop_core>()), mode_(m) {
+  if (m == mode::background_thread) {
+    core_->start_thread();
+  } else if (m == mode::external) {
+    core_->drive_externally();
+  }
+}
+
+SSE_CLIENT_DECL event_loop::~event_loop() {
+  core_->shutdown();
+}
+
+SSE_CLIENT_DECL void event_loop::run() {
+  core_->run(true);
+}
+
+SSE_CLIENT_DECL void event_loop::stop() noexcept {
+  core_->stop();
+}
+
+SSE_CLIENT_DECL bool event_loop::post(std::function<void()> fn) {
+  check(fn, "post");
+  if (core_->shutting_down().load()) {
+    return false; // the destructor waits for the running callback, which may post
+  }
+  return core_->post([fn = std::move(fn)] { detail::loop_core::run_user(fn); });
+}
+
+SSE_CLIENT_DECL timer_id event_loop::add_timer(std::chrono::steady_clock::duration delay,
+                                               std::function<void()> fn) {
+  return add_timer(std::chrono::steady_clock::now() + delay, std::move(fn));
+}
+
+SSE_CLIENT_DECL timer_id event_loop::add_timer(std::chrono::steady_clock::time_point when,
+                                               std::function<void()> fn) {
+  check(fn, "add_timer");
+  return timer_id{core_->add_user_timer(when, std::move(fn))};
+}
+
+SSE_CLIENT_DECL bool event_loop::cancel_timer(timer_id id) noexcept {
+  return core_->cancel_user_timer(static_cast<std::uint64_t>(id));
+}
+
+SSE_CLIENT_DECL event_loop::descriptor_type event_loop::descriptor() const {
+  check_external("descriptor");
+  return core_->descriptor();
+}
+
+SSE_CLIENT_DECL std::optional<std::chrono::milliseconds> event_loop::next_timeout() const {
+  check_external("next_timeout");
+  return core_->next_timeout();
+}
+
+SSE_CLIENT_DECL void event_loop::process() {
+  check_external("process");
+  core_->process();
+}
+
+SSE_CLIENT_DECL event_loop& event_loop::default_loop() {
+  static event_loop loop;
+  return loop;
+}
+
+SSE_CLIENT_DECL void event_loop::check(const std::function<void()>& fn, const char* what) {
+  if (!fn) {
+    throw std::invalid_argument(std::string("sse::event_loop::") + what + ": empty function");
+  }
+}
+
+SSE_CLIENT_DECL void event_loop::check_external(const char* what) const {
+  if (mode_ != mode::external) {
+    throw std::logic_error(std::string("sse::event_loop::") + what +
+                           ": only for a loop in mode::external");
+  }
+}
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_EVENT_LOOP_IMPL_HPP
+#endif
 #endif // SSE_CLIENT_EVENT_LOOP_HPP
+// ---- sse/listener.hpp ----
+// SPDX-License-Identifier: MIT
+// What a client calls for each event, and the handle that removes a callback again.
+#ifndef SSE_CLIENT_LISTENER_HPP
+#define SSE_CLIENT_LISTENER_HPP
+
+// ---- sse/event.hpp ----
+// SPDX-License-Identifier: MIT
+// One dispatched server-sent event: type, data and the last event ID at dispatch time.
+#ifndef SSE_CLIENT_EVENT_HPP
+#define SSE_CLIENT_EVENT_HPP
+
+
+#include <string>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+/// A dispatched event, as a WHATWG MessageEvent would carry it.
+struct event {
+  /// The `event:` field, or "message" when the event had none.
+  std::string type = "message";
+  /// The `data:` lines joined with LF (the final LF removed).
+  std::string data;
+  /// The last event ID string at dispatch time: it persists across events and reconnects until
+  /// the server sets another one (an empty `id:` resets it to "").
+  std::string id;
+};
+
+/// Events are equal when their type, data and id are.
+inline bool operator==(const event& a, const event& b) {
+  return a.type == b.type && a.data == b.data && a.id == b.id;
+}
+/// Not `a == b`.
+inline bool operator!=(const event& a, const event& b) {
+  return !(a == b);
+}
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_EVENT_HPP
+
+#include <cstdint>
+#include <functional>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+/// An event listener: called on the loop's thread with each event of its type. The reference
+/// is valid during the call only.
+using listener = std::function<void(const event&)>;
+
+/// Returned by every `client::on...`; pass it to `client::off`.
+enum class listener_id : std::uint64_t {};
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_LISTENER_HPP
 // ---- sse/options.hpp ----
 // SPDX-License-Identifier: MIT
 // What a client is told: URL, request, timeouts, TLS, reconnect policy and hooks, with defaults.
@@ -2163,21 +1805,29 @@ SSE_CLIENT_END_NAMESPACE
 #define SSE_CLIENT_COOKIE_JAR_HPP
 
 
-#include <curl/curl.h>
-
-#include <array>
-#include <cstddef>
-#include <fstream>
 #include <memory>
-#include <mutex>
-#include <new>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#if SSE_CLIENT_DECLARATIONS_ONLY
+typedef void CURLSH; // as <curl/curl.h> declares it
+#else
+
+#include <curl/curl.h>
+
+#include <array>
+#include <cstddef>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+#endif
+
 SSE_CLIENT_BEGIN_NAMESPACE
 namespace detail {
+#if SSE_CLIENT_DECLARATIONS_ONLY
+class cookie_share;
+#else
 
 /// A libcurl share handle that holds cookies, with a lock per kind of shared data: the easy
 /// handles of any number of loops (threads) may use it at once.
@@ -2241,6 +1891,7 @@ inline bool is_netscape_cookie_line(std::string_view line) noexcept {
   }
   return tabs == 6;
 }
+#endif
 
 } // namespace detail
 
@@ -2256,87 +1907,262 @@ inline bool is_netscape_cookie_line(std::string_view line) noexcept {
 class cookie_jar {
 public:
   /// An empty jar.
-  cookie_jar() : share_(std::make_shared<detail::cookie_share>()) {}
+  cookie_jar();
 
   /// A jar holding the cookies of a Netscape cookie file (as curl's `-c` and `save()` write).
   /// Throws std::runtime_error when the file cannot be read.
-  static cookie_jar load(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-      throw std::runtime_error("sse::cookie_jar: cannot read \"" + path + "\"");
-    }
-    cookie_jar jar;
-    std::string line;
-    while (std::getline(file, line)) {
-      if (!line.empty() && line.back() == '\r') {
-        line.pop_back();
-      }
-      // "#HttpOnly_" marks an HttpOnly cookie; any other '#' line is a comment.
-      const bool comment = !line.empty() && line[0] == '#' && line.rfind("#HttpOnly_", 0) != 0;
-      if (!comment && detail::is_netscape_cookie_line(line)) {
-        jar.add(line);
-      }
-    }
-    return jar;
-  }
+  static cookie_jar load(const std::string& path);
 
   /// Writes every cookie, session cookies included, to a Netscape cookie file that curl's `-b`
   /// and `load()` read. Throws std::runtime_error when the file cannot be written.
-  void save(const std::string& path) const {
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    file << "# Netscape HTTP Cookie File\n# Written by sse-client; edit at your own risk.\n\n";
-    for (const std::string& line : cookies()) {
-      file << line << '\n';
-    }
-    file.flush();
-    if (!file) {
-      throw std::runtime_error("sse::cookie_jar: cannot write \"" + path + "\"");
-    }
-  }
+  void save(const std::string& path) const;
 
   /// Adds (or replaces) a cookie given as a Netscape cookie-file line: domain, include
   /// subdomains (TRUE/FALSE), path, secure (TRUE/FALSE), expiry (Unix time, 0: session), name,
   /// value, separated by tabs. Throws `usage_error` for anything else.
-  void add(std::string_view netscape_line) {
-    if (!detail::is_netscape_cookie_line(netscape_line)) {
-      throw usage_error("sse::cookie_jar::add: not a Netscape cookie line (7 tab-separated "
-                        "fields)");
-    }
-    const std::string line(netscape_line);
-    share_->with_easy([&](CURL* h) { curl_easy_setopt(h, CURLOPT_COOKIELIST, line.c_str()); });
-  }
+  void add(std::string_view netscape_line);
 
   /// Every cookie as a Netscape cookie-file line (see `add`), expired ones left out.
-  std::vector<std::string> cookies() const {
-    std::vector<std::string> lines;
-    share_->with_easy([&](CURL* h) {
-      curl_slist* list = nullptr;
-      if (curl_easy_getinfo(h, CURLINFO_COOKIELIST, &list) == CURLE_OK) {
-        for (const curl_slist* item = list; item != nullptr; item = item->next) {
-          lines.emplace_back(item->data);
-        }
-        curl_slist_free_all(list);
-      }
-    });
-    return lines;
-  }
+  std::vector<std::string> cookies() const;
 
   /// Removes every cookie.
-  void clear() {
-    share_->with_easy([](CURL* h) { curl_easy_setopt(h, CURLOPT_COOKIELIST, "ALL"); });
-  }
+  void clear();
 
   /// The libcurl share handle (`CURLSH*`) holding the cookies, for easy handles of your own
   /// (`CURLOPT_SHARE`, then `CURLOPT_COOKIEFILE` "" to turn the cookie engine on). Valid while
   /// a copy of this jar exists.
-  CURLSH* native_handle() const noexcept { return share_->get(); }
+  CURLSH* native_handle() const noexcept;
 
 private:
   std::shared_ptr<detail::cookie_share> share_;
 };
 
 SSE_CLIENT_END_NAMESPACE
+
+#if !SSE_CLIENT_DECLARATIONS_ONLY
+// ---- sse/detail/cookie_jar_impl.hpp ----
+// SPDX-License-Identifier: MIT
+// sse::cookie_jar's members: inline in header-only mode, in src/sse_client.cpp in compiled mode.
+#ifndef SSE_CLIENT_DETAIL_COOKIE_JAR_IMPL_HPP
+#define SSE_CLIENT_DETAIL_COOKIE_JAR_IMPL_HPP
+
+
+#include <curl/curl.h>
+
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+SSE_CLIENT_DECL cookie_jar::cookie_jar() : share_(std::make_shared<detail::cookie_share>()) {}
+
+SSE_CLIENT_DECL cookie_jar cookie_jar::load(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    throw std::runtime_error("sse::cookie_jar: cannot read \"" + path + "\"");
+  }
+  cookie_jar jar;
+  std::string line;
+  while (std::getline(file, line)) {
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    // "#HttpOnly_" marks an HttpOnly cookie; any other '#' line is a comment.
+    const bool comment = !line.empty() && line[0] == '#' && line.rfind("#HttpOnly_", 0) != 0;
+    if (!comment && detail::is_netscape_cookie_line(line)) {
+      jar.add(line);
+    }
+  }
+  return jar;
+}
+
+SSE_CLIENT_DECL void cookie_jar::save(const std::string& path) const {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << "# Netscape HTTP Cookie File\n# Written by sse-client; edit at your own risk.\n\n";
+  for (const std::string& line : cookies()) {
+    file << line << '\n';
+  }
+  file.flush();
+  if (!file) {
+    throw std::runtime_error("sse::cookie_jar: cannot write \"" + path + "\"");
+  }
+}
+
+SSE_CLIENT_DECL void cookie_jar::add(std::string_view netscape_line) {
+  if (!detail::is_netscape_cookie_line(netscape_line)) {
+    throw usage_error("sse::cookie_jar::add: not a Netscape cookie line (7 tab-separated "
+                      "fields)");
+  }
+  const std::string line(netscape_line);
+  share_->with_easy([&](CURL* h) { curl_easy_setopt(h, CURLOPT_COOKIELIST, line.c_str()); });
+}
+
+SSE_CLIENT_DECL std::vector<std::string> cookie_jar::cookies() const {
+  std::vector<std::string> lines;
+  share_->with_easy([&](CURL* h) {
+    curl_slist* list = nullptr;
+    if (curl_easy_getinfo(h, CURLINFO_COOKIELIST, &list) == CURLE_OK) {
+      for (const curl_slist* item = list; item != nullptr; item = item->next) {
+        lines.emplace_back(item->data);
+      }
+      curl_slist_free_all(list);
+    }
+  });
+  return lines;
+}
+
+SSE_CLIENT_DECL void cookie_jar::clear() {
+  share_->with_easy([](CURL* h) { curl_easy_setopt(h, CURLOPT_COOKIELIST, "ALL"); });
+}
+
+SSE_CLIENT_DECL CURLSH* cookie_jar::native_handle() const noexcept {
+  return share_->get();
+}
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_COOKIE_JAR_IMPL_HPP
+#endif
 #endif // SSE_CLIENT_COOKIE_JAR_HPP
+// ---- sse/detail/http.hpp ----
+// SPDX-License-Identifier: MIT
+// Small HTTP helpers: header lines, media types, Retry-After, what a status means for a stream.
+#ifndef SSE_CLIENT_DETAIL_HTTP_HPP
+#define SSE_CLIENT_DETAIL_HTTP_HPP
+
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+inline char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+inline std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// Splits "Name: value\r\n" into its trimmed parts; empty when the line is not a header.
+inline std::optional<std::pair<std::string_view, std::string_view>>
+split_header_line(std::string_view line) noexcept {
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return std::nullopt;
+  }
+  return std::make_pair(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+}
+
+/// True for `text/event-stream`, any case, with or without parameters (`; charset=utf-8`).
+inline bool is_event_stream(std::string_view content_type) noexcept {
+  const std::size_t semicolon = content_type.find(';');
+  return iequals(trim(content_type.substr(0, semicolon)), "text/event-stream");
+}
+
+/// Days from 1970-01-01 to the proleptic Gregorian date `year`-`month`-`day` (month 1 to 12),
+/// negative before it: the calendar arithmetic of timegm(), which not every platform has. Eras
+/// of 400 years repeat exactly; a year is counted from March, so that a leap day ends it.
+constexpr std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400); // [0, 399]
+  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+/// A Retry-After value, in delta-seconds or as an HTTP date, as a delay from `now`.
+inline std::optional<std::chrono::milliseconds>
+parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+  value = trim(value);
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  bool digits = true;
+  for (const char c : value) {
+    digits = digits && c >= '0' && c <= '9';
+  }
+  if (digits) {
+    if (value.size() > 9) {
+      return std::chrono::hours(24 * 365); // absurdly long: the caller caps it anyway
+    }
+    return std::chrono::seconds(std::stol(std::string(value)));
+  }
+  // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT" (the form RFC 9110 says senders use).
+  int day = 0;
+  int year = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  char weekday[4] = {};
+  char month[4] = {};
+  char zone[4] = {};
+  const std::string text(value);
+  if (std::sscanf(text.c_str(), "%3s, %d %3s %d %d:%d:%d %3s", weekday, &day, month, &year, &hour,
+                  &minute, &second, zone) != 8) {
+    return std::nullopt;
+  }
+  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  const std::size_t index = months.find(month);
+  if (index == std::string_view::npos || index % 3 != 0) {
+    return std::nullopt;
+  }
+  // RFC 9110: a four-digit year; a leap second (60) is allowed.
+  if (day < 1 || day > 31 || year < 0 || year > 9999 || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 60) {
+    return std::nullopt;
+  }
+  // UTC by arithmetic: no platform call (timegm is POSIX only) and no time zone involved.
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(index / 3 + 1), static_cast<unsigned>(day));
+  const std::chrono::seconds when(days * 86400 + hour * 3600 + minute * 60 + second);
+  const auto delay = std::chrono::system_clock::time_point(
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(when)) -
+                     now;
+  if (delay <= std::chrono::system_clock::duration::zero()) {
+    return std::chrono::milliseconds(0);
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(delay);
+}
+
+/// WHATWG plus common practice: these statuses are worth another attempt; others end the stream.
+inline bool is_retryable_status(long status) noexcept {
+  return status >= 500 || status == 408 || status == 429;
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_HTTP_HPP
 // ---- sse/limits.hpp ----
 // SPDX-License-Identifier: MIT
 // Default bounds shared by the parser and the client options, apart so options need no parser.
@@ -3048,6 +2874,462 @@ inline void adopt_last_event_id_header(client_options& options) {
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_OPTIONS_HPP
+// ---- sse/state.hpp ----
+// SPDX-License-Identifier: MIT
+// Where a stream is (ready_state) and why it ended (close_reason), with names to print.
+#ifndef SSE_CLIENT_STATE_HPP
+#define SSE_CLIENT_STATE_HPP
+
+
+#include <string_view>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+/// A stream's connection state, as WHATWG EventSource's readyState.
+enum class ready_state {
+  connecting, ///< before the first response, and while waiting to reconnect
+  open,       ///< a 200 text/event-stream response is being read
+  closed,     ///< ended for good; see `client::close_reason()`
+};
+
+/// Why a stream ended for good.
+enum class close_reason {
+  none,           ///< it has not ended
+  closed,         ///< `close()` or the client's destructor
+  no_content,     ///< the server answered 204 No Content: its request to stop
+  terminal_event, ///< `client_options::is_terminal` matched an event
+  server_ended,   ///< `one_shot` or `reconnect_on_end` false: the body ended cleanly
+  truncated,      ///< `one_shot` or `reconnect_on_end` false: the body ended in the middle of an
+                  ///< event; `one_shot`: or the connection was lost once the stream was accepted
+  failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
+  gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
+};
+
+/// The enumerator's name, e.g. "connecting"; "unknown" for a value outside the enumeration.
+constexpr std::string_view to_string(ready_state state) noexcept {
+  switch (state) {
+  case ready_state::connecting:
+    return "connecting";
+  case ready_state::open:
+    return "open";
+  case ready_state::closed:
+    return "closed";
+  }
+  return "unknown";
+}
+
+/// The enumerator's name, e.g. "no_content"; "unknown" for a value outside the enumeration.
+constexpr std::string_view to_string(close_reason reason) noexcept {
+  switch (reason) {
+  case close_reason::none:
+    return "none";
+  case close_reason::closed:
+    return "closed";
+  case close_reason::no_content:
+    return "no_content";
+  case close_reason::terminal_event:
+    return "terminal_event";
+  case close_reason::server_ended:
+    return "server_ended";
+  case close_reason::truncated:
+    return "truncated";
+  case close_reason::failed:
+    return "failed";
+  case close_reason::gave_up:
+    return "gave_up";
+  }
+  return "unknown";
+}
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_STATE_HPP
+// ---- sse/stats.hpp ----
+// SPDX-License-Identifier: MIT
+// What a long-lived stream has done, for an operator's graphs: counters, time, the last error.
+#ifndef SSE_CLIENT_STATS_HPP
+#define SSE_CLIENT_STATS_HPP
+
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+static_assert(static_cast<std::size_t>(errc::listener) < 10, "failures_by_code holds every errc");
+
+/// A snapshot of a client's counters since it was built, from `client::stats()` on any thread.
+struct client_stats {
+  std::uint64_t events = 0;     ///< events dispatched to listeners
+  std::uint64_t bytes = 0;      ///< body bytes received, all attempts
+  std::uint64_t attempts = 0;   ///< connection attempts started
+  std::uint64_t opens = 0;      ///< responses accepted as a stream (200, text/event-stream)
+  std::uint64_t reconnects = 0; ///< reconnects scheduled after a failure or a lost stream
+  std::uint64_t failures = 0;   ///< errors handed to `on_error`, of every kind
+  /// `failures` by kind, indexed by the `errc` value (index 0 is unused); see `failures_of`.
+  std::array<std::uint64_t, 10> failures_by_code{};
+  /// Time a stream was open (until the end for good, if it came).
+  std::chrono::milliseconds connected{0};
+  /// Time since `start()` without an open stream: connecting and waiting to reconnect.
+  std::chrono::milliseconds disconnected{0};
+  /// The last error handed to `on_error`; empty before any.
+  std::optional<error> last_error;
+  /// When `last_error` came (wall clock).
+  std::optional<std::chrono::system_clock::time_point> last_error_time;
+
+  /// The failures of one kind.
+  std::uint64_t failures_of(errc code) const noexcept {
+    const auto index = static_cast<std::size_t>(code);
+    return index < failures_by_code.size() ? failures_by_code[index] : 0;
+  }
+};
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_STATS_HPP
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#if !SSE_CLIENT_DECLARATIONS_ONLY
+// ---- sse/detail/stream.hpp ----
+// SPDX-License-Identifier: MIT
+// One client's stream on the loop: attempts, response checks, parsing, reconnects, callbacks.
+#ifndef SSE_CLIENT_DETAIL_STREAM_HPP
+#define SSE_CLIENT_DETAIL_STREAM_HPP
+
+// ---- sse/detail/inline.hpp ----
+// SPDX-License-Identifier: MIT
+// SSE_CLIENT_ALWAYS_INLINE: for the few functions on the per-line path that the compiler must
+// not leave as calls. SSE_CLIENT_NOINLINE: for the rare branch of such a path, kept out of it so
+// that the path itself needs no registers saved.
+#ifndef SSE_CLIENT_DETAIL_INLINE_HPP
+#define SSE_CLIENT_DETAIL_INLINE_HPP
+
+
+// A call per line or per event, with its register saves, costs more than the work of these
+// functions, and GCC stops inlining them once they have two call sites or at -O3's sizes.
+#if defined(__GNUC__) || defined(__clang__)
+#define SSE_CLIENT_ALWAYS_INLINE __attribute__((always_inline)) inline
+#define SSE_CLIENT_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define SSE_CLIENT_ALWAYS_INLINE __forceinline
+#define SSE_CLIENT_NOINLINE __declspec(noinline)
+#else
+#define SSE_CLIENT_ALWAYS_INLINE inline
+#define SSE_CLIENT_NOINLINE
+#endif
+
+#endif // SSE_CLIENT_DETAIL_INLINE_HPP
+// ---- sse/detail/listeners.hpp ----
+// SPDX-License-Identifier: MIT
+// The callbacks registered on a client: added and removed from any thread, called on the loop's.
+#ifndef SSE_CLIENT_DETAIL_LISTENERS_HPP
+#define SSE_CLIENT_DETAIL_LISTENERS_HPP
+
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+namespace detail {
+
+/// One registered callback. `active` turns false when it is removed, so a snapshot taken before
+/// the removal no longer calls it.
+template <typename Callback>
+struct listener_entry {
+  listener_id id{};
+  bool any_type = false;     // event listeners only: called for every type
+  bool message_type = false; // event listeners only: `type` is "message"
+  std::string type;          // event listeners only
+  Callback callback;
+  std::atomic<bool> active{true};
+};
+
+/// A list of callbacks of one signature. Registration takes a mutex and publishes a new
+/// immutable snapshot; the loop thread re-reads the snapshot only when its version changed, so
+/// dispatching an event takes no lock.
+template <typename Callback>
+class listener_list {
+public:
+  using entry = listener_entry<Callback>;
+  using snapshot = std::vector<std::shared_ptr<entry>>;
+
+  void add(listener_id id, Callback callback, std::string type = {}, bool any_type = false) {
+    auto item = std::make_shared<entry>();
+    item->id = id;
+    item->type = std::move(type);
+    item->any_type = any_type;
+    item->message_type = !any_type && item->type == "message";
+    item->callback = std::move(callback);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto next = std::make_shared<snapshot>(*current_);
+    next->push_back(std::move(item));
+    current_ = std::move(next);
+    version_.fetch_add(1, std::memory_order_release);
+  }
+
+  /// Takes `id` out of the list; returns its entry (null when it was not here), whose callback
+  /// no snapshot calls any more. The caller releases it, and with it perhaps the callback's
+  /// captures, with no lock held: their destructors may call on() or off().
+  std::shared_ptr<const void> remove(listener_id id) noexcept {
+    std::shared_ptr<const snapshot> old;
+    std::shared_ptr<entry> removed;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& item : *current_) {
+        if (item->id == id) {
+          removed = item;
+          break;
+        }
+      }
+      if (!removed) {
+        return nullptr;
+      }
+      removed->active.store(false);
+      try {
+        auto next = std::make_shared<snapshot>();
+        for (const auto& other : *current_) {
+          if (other != removed) {
+            next->push_back(other);
+          }
+        }
+        old = std::exchange(current_, std::move(next));
+      } catch (...) {
+        // Out of memory: the entry stays listed but inactive, which is just as correct.
+      }
+      version_.fetch_add(1, std::memory_order_release);
+    }
+    return removed;
+  }
+
+  /// Removes every callback; their captures are destroyed after the lock is released.
+  void clear() noexcept {
+    std::shared_ptr<const snapshot> old;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& item : *current_) {
+        item->active.store(false);
+      }
+      try {
+        old = std::exchange(current_, std::make_shared<snapshot>());
+      } catch (...) {
+        // Out of memory: the entries stay listed but inactive.
+      }
+      version_.fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  /// Loop thread: the current callbacks, re-read only when they changed. Hold the pointer while
+  /// iterating: a callback may register another listener meanwhile.
+  std::shared_ptr<const snapshot> current() {
+    refresh();
+    return cached_;
+  }
+
+  /// Loop thread: as current(), without pinning the list (no reference count per call). Valid
+  /// until the next current() or current_ref() of this list, so only for a loop whose callbacks
+  /// cannot lead to either.
+  const snapshot& current_ref() {
+    refresh();
+    return *cached_;
+  }
+
+  /// Loop thread: the one callback while there is exactly one, else null; valid as long as
+  /// current_ref()'s list.
+  entry* sole_ref() {
+    refresh();
+    return sole_;
+  }
+
+private:
+  void refresh() {
+    const std::uint64_t version = version_.load(std::memory_order_acquire);
+    if (version != cached_version_) {
+      take_current(version);
+    }
+  }
+
+  // Out of line: the per-event caller stays small when the list did not change.
+  // The list replaced may hold the last reference to a removed callback: it is released after
+  // the lock, so the callback's captures are destroyed with no lock held.
+  SSE_CLIENT_NOINLINE void take_current(std::uint64_t version) {
+    std::shared_ptr<const snapshot> old;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      old = std::exchange(cached_, current_);
+      cached_version_ = version;
+      sole_ = cached_->size() == 1 ? cached_->front().get() : nullptr;
+    }
+  }
+
+  std::mutex mutex_;
+  std::shared_ptr<const snapshot> current_ = std::make_shared<snapshot>();
+  std::atomic<std::uint64_t> version_{0};
+  // Loop thread only:
+  std::shared_ptr<const snapshot> cached_ = current_;
+  std::uint64_t cached_version_ = 0;
+  entry* sole_ = nullptr; // the only entry of cached_, if it has one
+};
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_LISTENERS_HPP
+// ---- sse/detail/short_string.hpp ----
+// SPDX-License-Identifier: MIT
+// Comparison and assignment for the short strings of SSE fields (types, ids), made cheap.
+#ifndef SSE_CLIENT_DETAIL_SHORT_STRING_HPP
+#define SSE_CLIENT_DETAIL_SHORT_STRING_HPP
+
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Equality for the short strings of fields (types, ids), inline: words compared in place of a
+/// call to memcmp, which costs more than the comparison for a type like "message". Reads only
+/// the bytes of the two views.
+SSE_CLIENT_ALWAYS_INLINE bool equal_short(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = a.size();
+  if (n != b.size()) {
+    return false;
+  }
+  const char* x = a.data();
+  const char* y = b.data();
+  const auto word8 = [](const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  const auto word4 = [](const char* p) {
+    std::uint32_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  if (n >= 8) {
+    for (std::size_t k = 0; k + 8 < n; k += 8) {
+      if (word8(x + k) != word8(y + k)) {
+        return false;
+      }
+    }
+    return word8(x + n - 8) == word8(y + n - 8); // the last 8, overlapping the loop's
+  }
+  if (n >= 4) {
+    return word4(x) == word4(y) && word4(x + n - 4) == word4(y + n - 4);
+  }
+  // 0 to 3 bytes: the first, middle and last cover them all.
+  return n == 0 || (x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1]);
+}
+
+/// The longest value copy_short copies inline.
+constexpr std::size_t short_value = 64;
+
+/// Copies one block of a fixed size (an integer or an array of 16), by value.
+template <typename Block>
+SSE_CLIENT_ALWAYS_INLINE void copy_block(char* to, const char* from) noexcept {
+  Block block;
+  std::memcpy(&block, from, sizeof block);
+  std::memcpy(to, &block, sizeof block);
+}
+
+struct block16 {
+  char bytes[16];
+};
+
+/// copy_short for 0 to 16 bytes: two blocks, one from each end, overlapping in the middle.
+SSE_CLIENT_ALWAYS_INLINE void copy_up_to_16(char* to, const char* from, std::size_t n) noexcept {
+  if (n >= 8) {
+    copy_block<std::uint64_t>(to, from);
+    copy_block<std::uint64_t>(to + n - 8, from + n - 8);
+  } else if (n >= 4) {
+    copy_block<std::uint32_t>(to, from);
+    copy_block<std::uint32_t>(to + n - 4, from + n - 4);
+  } else if (n != 0) {
+    // 1 to 3 bytes: the first, middle and last cover them all.
+    to[0] = from[0];
+    to[n / 2] = from[n / 2];
+    to[n - 1] = from[n - 1];
+  }
+}
+
+/// Copies `n` bytes between buffers that do not overlap: inline up to 64 bytes, the length of
+/// nearly every field value, where a call to memcpy would cost more than the copy. With
+/// `SmallFirst`, the sizes of short ids and types are tested first, else those of data lines.
+template <bool SmallFirst = false>
+SSE_CLIENT_ALWAYS_INLINE void copy_short(char* to, const char* from, std::size_t n) noexcept {
+  if (SmallFirst && n <= 16) {
+    copy_up_to_16(to, from, n);
+  } else if (n > 64) {
+    std::memcpy(to, from, n);
+  } else if (n > 32) {
+    // Two blocks of 32, one from each end: 33 to 64 bytes.
+    block16 a;
+    block16 b;
+    block16 c;
+    block16 d;
+    std::memcpy(&a, from, 16);
+    std::memcpy(&b, from + 16, 16);
+    std::memcpy(&c, from + n - 32, 16);
+    std::memcpy(&d, from + n - 16, 16);
+    std::memcpy(to, &a, 16);
+    std::memcpy(to + 16, &b, 16);
+    std::memcpy(to + n - 32, &c, 16);
+    std::memcpy(to + n - 16, &d, 16);
+  } else if (n > 16) {
+    copy_block<block16>(to, from);
+    copy_block<block16>(to + n - 16, from + n - 16);
+  } else {
+    copy_up_to_16(to, from, n);
+  }
+}
+
+/// The bytes of `s`, made at least `size` long first. A string the parser reuses keeps its
+/// length between uses, so this rarely calls into the library; when it must, it adds room for
+/// the next short write too.
+// writable()'s rare case, out of line: its caller keeps no register across a library call.
+SSE_CLIENT_NOINLINE inline char* grow_for_write(std::string& s, std::size_t size) {
+  constexpr std::size_t room = 64;
+  s.append(size - s.size() + room, '\0');
+  return &s[0];
+}
+
+SSE_CLIENT_ALWAYS_INLINE char* writable(std::string& s, std::size_t size) {
+  if (s.size() < size) {
+    return grow_for_write(s, size);
+  }
+  return &s[0];
+}
+
+/// Assignment without a call into the library while `to` is already long enough: a reused
+/// string gets its length by erase() and then the bytes by copy_short, both inline. In this
+/// order the compiler knows the length is in range and need not read it again after the copy.
+SSE_CLIENT_ALWAYS_INLINE void assign_short(std::string& to, std::string_view from) {
+  writable(to, from.size());
+  to.erase(from.size());
+  copy_short<true>(&to[0], from.data(), from.size()); // ids and types are mostly short
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_SHORT_STRING_HPP
 // ---- sse/parser.hpp ----
 // SPDX-License-Identifier: MIT
 // Incremental text/event-stream parser: bytes in any split, events out.
@@ -4459,120 +4741,6 @@ SSE_CLIENT_ALWAYS_INLINE void parser::dispatch_data(std::size_t data_size, Sink 
 
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_PARSER_HPP
-// ---- sse/state.hpp ----
-// SPDX-License-Identifier: MIT
-// Where a stream is (ready_state) and why it ended (close_reason), with names to print.
-#ifndef SSE_CLIENT_STATE_HPP
-#define SSE_CLIENT_STATE_HPP
-
-
-#include <string_view>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-/// A stream's connection state, as WHATWG EventSource's readyState.
-enum class ready_state {
-  connecting, ///< before the first response, and while waiting to reconnect
-  open,       ///< a 200 text/event-stream response is being read
-  closed,     ///< ended for good; see `client::close_reason()`
-};
-
-/// Why a stream ended for good.
-enum class close_reason {
-  none,           ///< it has not ended
-  closed,         ///< `close()` or the client's destructor
-  no_content,     ///< the server answered 204 No Content: its request to stop
-  terminal_event, ///< `client_options::is_terminal` matched an event
-  server_ended,   ///< `one_shot` or `reconnect_on_end` false: the body ended cleanly
-  truncated,      ///< `one_shot` or `reconnect_on_end` false: the body ended in the middle of an
-                  ///< event; `one_shot`: or the connection was lost once the stream was accepted
-  failed,         ///< an error that is not retried (4xx, wrong Content-Type, TLS, bad redirect)
-  gave_up,        ///< the reconnect policy's max attempts or max downtime was reached
-};
-
-/// The enumerator's name, e.g. "connecting"; "unknown" for a value outside the enumeration.
-constexpr std::string_view to_string(ready_state state) noexcept {
-  switch (state) {
-  case ready_state::connecting:
-    return "connecting";
-  case ready_state::open:
-    return "open";
-  case ready_state::closed:
-    return "closed";
-  }
-  return "unknown";
-}
-
-/// The enumerator's name, e.g. "no_content"; "unknown" for a value outside the enumeration.
-constexpr std::string_view to_string(close_reason reason) noexcept {
-  switch (reason) {
-  case close_reason::none:
-    return "none";
-  case close_reason::closed:
-    return "closed";
-  case close_reason::no_content:
-    return "no_content";
-  case close_reason::terminal_event:
-    return "terminal_event";
-  case close_reason::server_ended:
-    return "server_ended";
-  case close_reason::truncated:
-    return "truncated";
-  case close_reason::failed:
-    return "failed";
-  case close_reason::gave_up:
-    return "gave_up";
-  }
-  return "unknown";
-}
-
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_STATE_HPP
-// ---- sse/stats.hpp ----
-// SPDX-License-Identifier: MIT
-// What a long-lived stream has done, for an operator's graphs: counters, time, the last error.
-#ifndef SSE_CLIENT_STATS_HPP
-#define SSE_CLIENT_STATS_HPP
-
-
-#include <array>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-
-static_assert(static_cast<std::size_t>(errc::listener) < 10, "failures_by_code holds every errc");
-
-/// A snapshot of a client's counters since it was built, from `client::stats()` on any thread.
-struct client_stats {
-  std::uint64_t events = 0;     ///< events dispatched to listeners
-  std::uint64_t bytes = 0;      ///< body bytes received, all attempts
-  std::uint64_t attempts = 0;   ///< connection attempts started
-  std::uint64_t opens = 0;      ///< responses accepted as a stream (200, text/event-stream)
-  std::uint64_t reconnects = 0; ///< reconnects scheduled after a failure or a lost stream
-  std::uint64_t failures = 0;   ///< errors handed to `on_error`, of every kind
-  /// `failures` by kind, indexed by the `errc` value (index 0 is unused); see `failures_of`.
-  std::array<std::uint64_t, 10> failures_by_code{};
-  /// Time a stream was open (until the end for good, if it came).
-  std::chrono::milliseconds connected{0};
-  /// Time since `start()` without an open stream: connecting and waiting to reconnect.
-  std::chrono::milliseconds disconnected{0};
-  /// The last error handed to `on_error`; empty before any.
-  std::optional<error> last_error;
-  /// When `last_error` came (wall clock).
-  std::optional<std::chrono::system_clock::time_point> last_error_time;
-
-  /// The failures of one kind.
-  std::uint64_t failures_of(errc code) const noexcept {
-    const auto index = static_cast<std::size_t>(code);
-    return index < failures_by_code.size() ? failures_by_code[index] : 0;
-  }
-};
-
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_STATS_HPP
 
 #include <curl/curl.h>
 
@@ -5917,17 +6085,13 @@ private:
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_STREAM_HPP
-
-#include <chrono>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <utility>
+#endif
 
 SSE_CLIENT_BEGIN_NAMESPACE
+
+namespace detail {
+class stream;
+} // namespace detail
 
 /// Follows one server-sent event stream and keeps following it across failures: every event
 /// exactly once, in order, resuming with `Last-Event-ID`.
@@ -5942,151 +6106,254 @@ class client {
 public:
   /// Validates `options` (throws `sse::usage_error` naming the field) and prepares the stream
   /// on the process-wide default loop. Nothing is sent before `start()`.
-  explicit client(client_options options) : stream_(make_stream(std::move(options), nullptr)) {}
+  explicit client(client_options options);
 
   /// As above, on `loop`, which must outlive this client.
-  client(client_options options, event_loop& loop)
-      : stream_(make_stream(std::move(options), &loop)) {}
+  client(client_options options, event_loop& loop);
 
   client(const client&) = delete;
   client& operator=(const client&) = delete;
   /// Takes over `other`'s stream; `other` is left moved-from.
   client(client&&) noexcept = default;
   /// Closes this client's stream, then takes over `other`'s; `other` is left moved-from.
-  client& operator=(client&& other) noexcept {
-    if (this != &other) {
-      detach();
-      stream_ = std::move(other.stream_);
-    }
-    return *this;
-  }
+  client& operator=(client&& other) noexcept;
 
   /// Closes the stream. Afterwards no callback of this client runs.
-  ~client() { detach(); }
+  ~client();
 
   /// Calls `fn` for each event of type `type` ("message" for events without `event:`).
-  listener_id on(std::string type, listener fn) {
-    const listener_id id = live().next_id();
-    live().events_.add(id, std::move(fn), std::move(type));
-    return id;
-  }
+  listener_id on(std::string type, listener fn);
   /// Calls `fn` for each event of type "message".
   listener_id on_message(listener fn) { return on("message", std::move(fn)); }
   /// Calls `fn` for every event, whatever its type.
-  listener_id on_any(listener fn) {
-    const listener_id id = live().next_id();
-    live().events_.add(id, std::move(fn), {}, true);
-    return id;
-  }
+  listener_id on_any(listener fn);
   /// Calls `fn` each time a response is accepted as a stream (200, text/event-stream).
-  listener_id on_open(std::function<void(const response_info&)> fn) {
-    return add(live().opens_, std::move(fn));
-  }
+  listener_id on_open(std::function<void(const response_info&)> fn);
   /// Calls `fn` for each failure: a failed attempt, a dropped connection, a rejected response.
   /// `error::will_retry` says whether a reconnect follows.
-  listener_id on_error(std::function<void(const error&)> fn) {
-    return add(live().errors_, std::move(fn));
-  }
+  listener_id on_error(std::function<void(const error&)> fn);
   /// Calls `fn` with the text after the colon of each comment line (heartbeats).
-  listener_id on_comment(std::function<void(std::string_view)> fn) {
-    return add(live().comments_, std::move(fn));
-  }
+  listener_id on_comment(std::function<void(std::string_view)> fn);
   /// Calls `fn` on each change of `ready_state()`.
-  listener_id on_state_change(std::function<void(sse::ready_state)> fn) {
-    return add(live().state_changes_, std::move(fn));
-  }
+  listener_id on_state_change(std::function<void(sse::ready_state)> fn);
   /// Calls `fn` with the name and value of each field the standard does not define (`foo: bar`),
   /// as its line is parsed: before the event it belongs to is dispatched.
-  listener_id on_field(std::function<void(std::string_view name, std::string_view value)> fn) {
-    return add(live().fields_, std::move(fn));
-  }
+  listener_id on_field(std::function<void(std::string_view name, std::string_view value)> fn);
   /// Calls `fn` once when the stream ends for good, with the reason.
-  listener_id on_close(std::function<void(sse::close_reason)> fn) {
-    return add(live().closes_, std::move(fn));
-  }
+  listener_id on_close(std::function<void(sse::close_reason)> fn);
   /// Removes a callback added by any `on...`. No call of it starts after this returns; from
   /// another thread it waits while that callback runs. Its captures are destroyed with no
   /// internal lock held (here, or on the loop thread once it lets go of them).
-  void off(listener_id id) { live().remove_listener(id); }
+  void off(listener_id id);
 
   /// Starts connecting. Register listeners first: events are delivered from then on.
-  void start() { live().start(); }
+  void start();
 
   /// Stops the stream and cancels any pending reconnect. Safe from any thread, including from
   /// inside a listener (no event after the current one is delivered); returns without waiting
   /// for the network. `on_close` then runs once on the loop thread with `close_reason::closed`,
   /// also for a client never started (which `start()` then no longer starts).
-  void close() noexcept {
-    if (stream_) {
-      stream_->close();
-    }
-  }
+  void close() noexcept;
 
   /// Drops the current connection and reconnects at once, as if the server had dropped it,
   /// keeping the last event ID; no error is reported for the drop. With `reset_backoff`, the
   /// reconnect policy forgets earlier failures.
-  void restart(bool reset_backoff = false) { live().restart(reset_backoff); }
+  void restart(bool reset_backoff = false);
 
   /// connecting, open or closed: `closed` as soon as `close()` returns, and inside the final
   /// `on_error` (the one whose `will_retry` is false).
-  sse::ready_state ready_state() const { return live().state(); }
+  sse::ready_state ready_state() const;
   /// Why the stream ended for good; `close_reason::none` while it has not.
-  sse::close_reason close_reason() const { return live().reason(); }
+  sse::close_reason close_reason() const;
   /// The last event ID string: sent as `Last-Event-ID` by the next reconnect. Inside a callback,
   /// exactly the current one; from another thread, the id of the last event whose listeners have
   /// returned, published after each chunk of bytes (so it can lag, never lead).
-  std::string last_event_id() const { return live().last_event_id(); }
+  std::string last_event_id() const;
   /// The URL from the options.
-  const std::string& url() const { return live().options().url; }
+  const std::string& url() const;
   /// Counters, time connected and disconnected, and the last error, since construction; see
   /// `client_stats`.
-  client_stats stats() const { return live().stats(); }
+  client_stats stats() const;
 
   /// Blocks until the stream has ended for good. From a callback, or anywhere on the thread
   /// that runs the client's loop, it throws std::logic_error (the loop could not end the stream
   /// while its thread waits), unless the stream has already ended. On a `caller_thread` loop,
   /// wait on another thread than the one that will call `run()`: before `run()` nothing marks
   /// that thread as the loop's, and it would wait for good.
-  void wait() { live().wait_closed(std::nullopt); }
+  void wait();
   /// As `wait()`, at most `timeout`; true when the stream has ended.
-  bool wait_for(std::chrono::milliseconds timeout) { return live().wait_closed(timeout); }
+  bool wait_for(std::chrono::milliseconds timeout);
 
 private:
   // Validates first: a bad option must not start the default loop's thread.
-  static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop* loop) {
-    detail::adopt_last_event_id_header(options); // first, so its value is validated too
-    detail::validate(options);
-    event_loop& chosen = loop != nullptr ? *loop : event_loop::default_loop();
-    return std::make_shared<detail::stream>(std::move(options), chosen.core());
-  }
+  static std::shared_ptr<detail::stream> make_stream(client_options options, event_loop* loop);
 
   // A moved-from client has no stream: everything but the destructor, close() and assignment
   // throws, rather than dereference nothing.
-  detail::stream& live() const {
-    if (!stream_) {
-      throw std::logic_error("sse::client: used after it was moved from");
-    }
-    return *stream_;
-  }
+  detail::stream& live() const;
 
   template <typename List, typename Fn>
-  listener_id add(List& list, Fn fn) {
-    const listener_id id = live().next_id();
-    list.add(id, std::move(fn));
-    return id;
-  }
+  listener_id add(List& list, Fn fn);
 
-  void detach() noexcept {
-    if (stream_) {
-      stream_->detach();
-      stream_.reset();
-    }
-  }
+  void detach() noexcept;
 
   std::shared_ptr<detail::stream> stream_;
 };
 
 SSE_CLIENT_END_NAMESPACE
+
+#if !SSE_CLIENT_DECLARATIONS_ONLY
+// ---- sse/detail/client_impl.hpp ----
+// SPDX-License-Identifier: MIT
+// sse::client's members: inline in header-only mode, in src/sse_client.cpp in compiled mode.
+#ifndef SSE_CLIENT_DETAIL_CLIENT_IMPL_HPP
+#define SSE_CLIENT_DETAIL_CLIENT_IMPL_HPP
+
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+template <typename List, typename Fn>
+listener_id client::add(List& list, Fn fn) {
+  const listener_id id = live().next_id();
+  list.add(id, std::move(fn));
+  return id;
+}
+
+SSE_CLIENT_DECL client::client(client_options options)
+    : stream_(make_stream(std::move(options), nullptr)) {}
+
+SSE_CLIENT_DECL client::client(client_options options, event_loop& loop)
+    : stream_(make_stream(std::move(options), &loop)) {}
+
+SSE_CLIENT_DECL client& client::operator=(client&& other) noexcept {
+  if (this != &other) {
+    detach();
+    stream_ = std::move(other.stream_);
+  }
+  return *this;
+}
+
+SSE_CLIENT_DECL client::~client() {
+  detach();
+}
+
+SSE_CLIENT_DECL listener_id client::on(std::string type, listener fn) {
+  const listener_id id = live().next_id();
+  live().events_.add(id, std::move(fn), std::move(type));
+  return id;
+}
+
+SSE_CLIENT_DECL listener_id client::on_any(listener fn) {
+  const listener_id id = live().next_id();
+  live().events_.add(id, std::move(fn), {}, true);
+  return id;
+}
+
+SSE_CLIENT_DECL listener_id client::on_open(std::function<void(const response_info&)> fn) {
+  return add(live().opens_, std::move(fn));
+}
+
+SSE_CLIENT_DECL listener_id client::on_error(std::function<void(const error&)> fn) {
+  return add(live().errors_, std::move(fn));
+}
+
+SSE_CLIENT_DECL listener_id client::on_comment(std::function<void(std::string_view)> fn) {
+  return add(live().comments_, std::move(fn));
+}
+
+SSE_CLIENT_DECL listener_id client::on_state_change(std::function<void(sse::ready_state)> fn) {
+  return add(live().state_changes_, std::move(fn));
+}
+
+SSE_CLIENT_DECL listener_id
+client::on_field(std::function<void(std::string_view name, std::string_view value)> fn) {
+  return add(live().fields_, std::move(fn));
+}
+
+SSE_CLIENT_DECL listener_id client::on_close(std::function<void(sse::close_reason)> fn) {
+  return add(live().closes_, std::move(fn));
+}
+
+SSE_CLIENT_DECL void client::off(listener_id id) {
+  live().remove_listener(id);
+}
+
+SSE_CLIENT_DECL void client::start() {
+  live().start();
+}
+
+SSE_CLIENT_DECL void client::close() noexcept {
+  if (stream_) {
+    stream_->close();
+  }
+}
+
+SSE_CLIENT_DECL void client::restart(bool reset_backoff) {
+  live().restart(reset_backoff);
+}
+
+SSE_CLIENT_DECL sse::ready_state client::ready_state() const {
+  return live().state();
+}
+
+SSE_CLIENT_DECL sse::close_reason client::close_reason() const {
+  return live().reason();
+}
+
+SSE_CLIENT_DECL std::string client::last_event_id() const {
+  return live().last_event_id();
+}
+
+SSE_CLIENT_DECL const std::string& client::url() const {
+  return live().options().url;
+}
+
+SSE_CLIENT_DECL client_stats client::stats() const {
+  return live().stats();
+}
+
+SSE_CLIENT_DECL void client::wait() {
+  live().wait_closed(std::nullopt);
+}
+
+SSE_CLIENT_DECL bool client::wait_for(std::chrono::milliseconds timeout) {
+  return live().wait_closed(timeout);
+}
+
+SSE_CLIENT_DECL std::shared_ptr<detail::stream> client::make_stream(client_options options,
+                                                                    event_loop* loop) {
+  detail::adopt_last_event_id_header(options); // first, so its value is validated too
+  detail::validate(options);
+  event_loop& chosen = loop != nullptr ? *loop : event_loop::default_loop();
+  return std::make_shared<detail::stream>(std::move(options), chosen.core());
+}
+
+SSE_CLIENT_DECL detail::stream& client::live() const {
+  if (!stream_) {
+    throw std::logic_error("sse::client: used after it was moved from");
+  }
+  return *stream_;
+}
+
+SSE_CLIENT_DECL void client::detach() noexcept {
+  if (stream_) {
+    stream_->detach();
+    stream_.reset();
+  }
+}
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_CLIENT_IMPL_HPP
+#endif
 #endif // SSE_CLIENT_CLIENT_HPP
 
 #endif // SSE_CLIENT_SSE_HPP

@@ -9,10 +9,12 @@ time (user + system) and peak RSS (the last two from /usr/bin/time, when install
   sse           #include <sse/sse.hpp>; one sse::client with a URL, on_message, start()
   sse-compiled  the same with SSE_CLIENT_SEPARATE_COMPILATION (declarations only); skipped when
                 the headers have no compiled mode
+  sse-library   src/sse_client.cpp, which a program in compiled mode compiles once
   json          #include <nlohmann/json.hpp>; parse and dump a small object
   httplib       #include <httplib.h>; one httplib::Client and a Get
 
 Usage: bench/compile_time.py [--reps 5] [--cxx g++] [--include DIR] [--flags "..."]
+                             [--baseline OLD_INCLUDE_DIR]
 """
 
 import argparse
@@ -98,13 +100,22 @@ def main():
     ap.add_argument("--include", default=os.path.join(ROOT, "include"),
                     help="the sse-client headers (include/ or single_include/)")
     ap.add_argument("--flags", default="", help="more compiler flags for every unit")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="also time the sse unit against the headers in DIR (say, an earlier "
+                         "release's include/), interleaved with the rest")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="sse_ctime_")
     units = [("sse", SSE_TU, ["-I", args.include])]
+    if args.baseline:
+        units.insert(0, ("sse-baseline", SSE_TU, ["-I", args.baseline]))
     if has_compiled_mode(args.include):
         units.append(("sse-compiled", SSE_TU,
                       ["-I", args.include, "-DSSE_CLIENT_SEPARATE_COMPILATION"]))
+        library = os.path.join(ROOT, "src", "sse_client.cpp")
+        if os.path.exists(library):
+            with open(library, encoding="utf-8") as f:
+                units.append(("sse-library", f.read(), ["-I", args.include]))
     units += [("json", JSON_TU, []), ("httplib", HTTPLIB_TU, [])]
     sources = {}
     for name, text, _ in units:

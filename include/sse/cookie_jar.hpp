@@ -3,25 +3,34 @@
 #ifndef SSE_CLIENT_COOKIE_JAR_HPP
 #define SSE_CLIENT_COOKIE_JAR_HPP
 
-#include <sse/detail/curl.hpp>
+#include <sse/detail/config.hpp>
 #include <sse/error.hpp>
 #include <sse/version.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#if SSE_CLIENT_DECLARATIONS_ONLY
+typedef void CURLSH; // as <curl/curl.h> declares it
+#else
+#include <sse/detail/curl.hpp>
 
 #include <curl/curl.h>
 
 #include <array>
 #include <cstddef>
-#include <fstream>
-#include <memory>
 #include <mutex>
 #include <new>
 #include <stdexcept>
-#include <string>
-#include <string_view>
-#include <vector>
+#endif
 
 SSE_CLIENT_BEGIN_NAMESPACE
 namespace detail {
+#if SSE_CLIENT_DECLARATIONS_ONLY
+class cookie_share;
+#else
 
 /// A libcurl share handle that holds cookies, with a lock per kind of shared data: the easy
 /// handles of any number of loops (threads) may use it at once.
@@ -85,6 +94,7 @@ inline bool is_netscape_cookie_line(std::string_view line) noexcept {
   }
   return tabs == 6;
 }
+#endif
 
 } // namespace detail
 
@@ -100,84 +110,39 @@ inline bool is_netscape_cookie_line(std::string_view line) noexcept {
 class cookie_jar {
 public:
   /// An empty jar.
-  cookie_jar() : share_(std::make_shared<detail::cookie_share>()) {}
+  cookie_jar();
 
   /// A jar holding the cookies of a Netscape cookie file (as curl's `-c` and `save()` write).
   /// Throws std::runtime_error when the file cannot be read.
-  static cookie_jar load(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file) {
-      throw std::runtime_error("sse::cookie_jar: cannot read \"" + path + "\"");
-    }
-    cookie_jar jar;
-    std::string line;
-    while (std::getline(file, line)) {
-      if (!line.empty() && line.back() == '\r') {
-        line.pop_back();
-      }
-      // "#HttpOnly_" marks an HttpOnly cookie; any other '#' line is a comment.
-      const bool comment = !line.empty() && line[0] == '#' && line.rfind("#HttpOnly_", 0) != 0;
-      if (!comment && detail::is_netscape_cookie_line(line)) {
-        jar.add(line);
-      }
-    }
-    return jar;
-  }
+  static cookie_jar load(const std::string& path);
 
   /// Writes every cookie, session cookies included, to a Netscape cookie file that curl's `-b`
   /// and `load()` read. Throws std::runtime_error when the file cannot be written.
-  void save(const std::string& path) const {
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    file << "# Netscape HTTP Cookie File\n# Written by sse-client; edit at your own risk.\n\n";
-    for (const std::string& line : cookies()) {
-      file << line << '\n';
-    }
-    file.flush();
-    if (!file) {
-      throw std::runtime_error("sse::cookie_jar: cannot write \"" + path + "\"");
-    }
-  }
+  void save(const std::string& path) const;
 
   /// Adds (or replaces) a cookie given as a Netscape cookie-file line: domain, include
   /// subdomains (TRUE/FALSE), path, secure (TRUE/FALSE), expiry (Unix time, 0: session), name,
   /// value, separated by tabs. Throws `usage_error` for anything else.
-  void add(std::string_view netscape_line) {
-    if (!detail::is_netscape_cookie_line(netscape_line)) {
-      throw usage_error("sse::cookie_jar::add: not a Netscape cookie line (7 tab-separated "
-                        "fields)");
-    }
-    const std::string line(netscape_line);
-    share_->with_easy([&](CURL* h) { curl_easy_setopt(h, CURLOPT_COOKIELIST, line.c_str()); });
-  }
+  void add(std::string_view netscape_line);
 
   /// Every cookie as a Netscape cookie-file line (see `add`), expired ones left out.
-  std::vector<std::string> cookies() const {
-    std::vector<std::string> lines;
-    share_->with_easy([&](CURL* h) {
-      curl_slist* list = nullptr;
-      if (curl_easy_getinfo(h, CURLINFO_COOKIELIST, &list) == CURLE_OK) {
-        for (const curl_slist* item = list; item != nullptr; item = item->next) {
-          lines.emplace_back(item->data);
-        }
-        curl_slist_free_all(list);
-      }
-    });
-    return lines;
-  }
+  std::vector<std::string> cookies() const;
 
   /// Removes every cookie.
-  void clear() {
-    share_->with_easy([](CURL* h) { curl_easy_setopt(h, CURLOPT_COOKIELIST, "ALL"); });
-  }
+  void clear();
 
   /// The libcurl share handle (`CURLSH*`) holding the cookies, for easy handles of your own
   /// (`CURLOPT_SHARE`, then `CURLOPT_COOKIEFILE` "" to turn the cookie engine on). Valid while
   /// a copy of this jar exists.
-  CURLSH* native_handle() const noexcept { return share_->get(); }
+  CURLSH* native_handle() const noexcept;
 
 private:
   std::shared_ptr<detail::cookie_share> share_;
 };
 
 SSE_CLIENT_END_NAMESPACE
+
+#if !SSE_CLIENT_DECLARATIONS_ONLY
+#include <sse/detail/cookie_jar_impl.hpp>
+#endif
 #endif // SSE_CLIENT_COOKIE_JAR_HPP

@@ -107,7 +107,7 @@ public:
     client_.start();
     std::unique_lock<std::mutex> lock(mutex_);
     const auto ready = [this] { return !queue_.empty() || end_reason_ != close_reason::none; };
-    if (!ready() && (!deadline || *deadline > clock::now()) && loop_->in_loop_thread()) {
+    if (!ready() && (!deadline || *deadline > clock::now()) && on_loop_thread(*loop_)) {
       throw std::logic_error("sse::event_stream: next() would wait on the loop's thread (from a "
                              "callback or a coroutine), where no event can come meanwhile");
     }

@@ -7,7 +7,7 @@
 #include <sse/detail/http.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
-#include <sse/parser.hpp>
+#include <sse/limits.hpp>
 #include <sse/reconnect_policy.hpp>
 #include <sse/version.hpp>
 

@@ -11,6 +11,7 @@
 #include <sse/detail/utf8.hpp>
 #include <sse/error.hpp>
 #include <sse/event.hpp>
+#include <sse/limits.hpp>
 #include <sse/version.hpp>
 
 #include <chrono>
@@ -24,9 +25,6 @@
 #include <utility>
 
 SSE_CLIENT_BEGIN_NAMESPACE
-
-/// Default bound on one line and on one event's data: beyond it the stream fails with too_large.
-constexpr std::size_t default_max_event_size = std::size_t{32} << 20;
 
 namespace detail {
 /// The plain lane (see parser::plain_lines) reads 64 bytes at a time and leaves a chunk's last

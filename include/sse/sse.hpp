@@ -9,6 +9,7 @@
 #include <sse/event.hpp>
 #include <sse/event_loop.hpp>
 #include <sse/event_stream.hpp>
+#include <sse/limits.hpp>
 #include <sse/listener.hpp>
 #include <sse/options.hpp>
 #include <sse/parser.hpp>

@@ -29,6 +29,29 @@ foreach(_mode find_package add_subdirectory fetchcontent)
 endforeach()
 set_tests_properties(consumer_find_package PROPERTIES FIXTURES_REQUIRED sse_installed)
 
+# The compiled mode: through add_subdirectory, sse_client::compiled is built for the consumer;
+# through find_package, it comes installed when this build has SSE_CLIENT_COMPILED=ON.
+set(_compiled_modes add_subdirectory)
+if(SSE_CLIENT_COMPILED)
+  list(APPEND _compiled_modes find_package)
+endif()
+foreach(_mode ${_compiled_modes})
+  add_test(NAME consumer_${_mode}_compiled
+           COMMAND ${CMAKE_CTEST_COMMAND} --build-and-test ${_consumer_src}
+                   ${_consumer_bin}/${_mode}_compiled
+                   --build-generator ${CMAKE_GENERATOR} --build-noclean
+                   --build-options -DSSE_CONSUMER_MODE=${_mode} -DCMAKE_PREFIX_PATH=${_prefix}
+                                   -DSSE_CONSUMER_TARGET=sse_client::compiled
+                                   -DSSE_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+                                   -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
+                   --test-command ${_consumer_bin}/${_mode}_compiled/consumer)
+  set_tests_properties(consumer_${_mode}_compiled PROPERTIES TIMEOUT 300
+                       PASS_REGULAR_EXPRESSION "compiled mode ok")
+endforeach()
+if(SSE_CLIENT_COMPILED)
+  set_tests_properties(consumer_find_package_compiled PROPERTIES FIXTURES_REQUIRED sse_installed)
+endif()
+
 add_test(NAME consumer_single_header
          COMMAND sh -c "${CMAKE_CXX_COMPILER} -std=c++17 -I${PROJECT_SOURCE_DIR}/single_include \
 ${_consumer_src}/main.cpp -o ${_consumer_bin}/single_header -lcurl -pthread \

@@ -24,6 +24,10 @@ int main() {
   }
   options.url = "http://127.0.0.1:1/";
   sse::client client(options); // valid; never started
+#ifdef SSE_CLIENT_SEPARATE_COMPILATION
+  std::printf("sse-client %d compiled mode ok\n", SSE_CLIENT_VERSION);
+#else
   std::printf("sse-client %d ok\n", SSE_CLIENT_VERSION);
+#endif
   return 0;
 }

@@ -218,6 +218,13 @@ struct is_error_code_enum<sse::errc> : true_type {};
 #include <optional>
 
 #if !SSE_CLIENT_DECLARATIONS_ONLY
+// ---- sse/detail/loop_core.hpp ----
+// SPDX-License-Identifier: MIT
+// The loop's machinery behind sse::event_loop: libcurl's multi handle, the sockets it names,
+// posted tasks and timers, and the waves in which streams to one host share a connection.
+#ifndef SSE_CLIENT_DETAIL_LOOP_CORE_HPP
+#define SSE_CLIENT_DETAIL_LOOP_CORE_HPP
+
 // ---- sse/detail/curl.hpp ----
 // SPDX-License-Identifier: MIT
 // libcurl plumbing: one-time global init, owning handles, and what a CURLcode means for us.
@@ -934,21 +941,9 @@ SSE_CLIENT_END_NAMESPACE
 #include <unordered_map>
 #include <utility>
 #include <vector>
-#endif
 
 SSE_CLIENT_BEGIN_NAMESPACE
-
 namespace detail {
-/// A socket as libcurl names it (curl_socket_t), without libcurl's header.
-#ifdef _WIN32
-using native_socket = std::uintptr_t; // SOCKET
-#else
-using native_socket = int;
-#endif
-
-#if SSE_CLIENT_DECLARATIONS_ONLY
-class loop_core;
-#else
 
 /// A transfer the loop drives: told when libcurl finishes it (or the loop stops).
 class transfer {
@@ -1522,7 +1517,23 @@ private:
   };
   std::unordered_map<std::string, share_gate> share_gates_; // by scheme://host:port
 };
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_LOOP_CORE_HPP
 #endif
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+namespace detail {
+/// A socket as libcurl names it (curl_socket_t), without libcurl's header.
+#ifdef _WIN32
+using native_socket = std::uintptr_t; // SOCKET
+#else
+using native_socket = int;
+#endif
+
+class loop_core; // detail/loop_core.hpp
 
 } // namespace detail
 

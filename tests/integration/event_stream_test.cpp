@@ -165,10 +165,14 @@ TEST_CASE("event_stream: small bounds pause and resume the transfer without loss
   SECTION("bytes bound") {
     bounds.max_queued_events = 100000;
   }
-  sse::event_stream stream(one_pass(server.url()), bounds);
+  auto options = one_pass(server.url());
+  options.idle_timeout = 200ms;
+  sse::event_stream stream(options, bounds);
   stream.start();
-  // With nobody pulling, the queue fills and the transfer is held.
+  // With nobody pulling, the queue fills and the transfer is held, longer than the idle timeout,
+  // which does not fire.
   REQUIRE(wait_until([&] { return stream.client().stats().paused; }, 10s));
+  CHECK_FALSE(wait_until([&] { return stream.client().stats().failures != 0; }, 700ms));
   std::size_t n = 0;
   bool in_order = true;
   for (const sse::event& e : stream) {

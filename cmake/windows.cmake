@@ -23,10 +23,7 @@ list(APPEND CMAKE_MODULE_PATH ${Catch2_DIR}) # include(Catch)
 # and why. Everything else builds and runs under Wine (tools/test-windows.sh).
 set(SSE_CLIENT_WINDOWS_PENDING
     # Linux-only test machinery: process_stats reads /proc (threads, descriptors), zlib bodies.
-    faults_test reliability_test
-    # Backpressure: bounds measured against Linux's loopback socket buffers and /proc; not yet
-    # checked against Wine's.
-    pause_test event_stream_test
+    faults_test reliability_test pause_test
     # brotli and zstd encoders for the host only; the Windows libcurl decodes neither.
     compression_test
     # Runs nginx (posix_spawn) for HTTP/2.
@@ -50,4 +47,7 @@ set(SSE_CLIENT_WINDOWS_PENDING
 # TLS 1.3, and the test starts `openssl s_server` with posix_spawn. A real Windows runs it.
 # Wine 8 closes an aborted socket (SO_LINGER 0) with a FIN instead of a reset, so the cuts that
 # one_shot_test makes look like clean ends of the body there; a real Windows sends the reset.
-set(SSE_CLIENT_WINDOWS_NOT_UNDER_WINE tls_test one_shot_test)
+# event_stream_test's end reasons cut a one-shot stream in the same way, and under Wine 8 here
+# one of those cases waited past ctest's timeout (not yet understood); its coroutine cases
+# (event_stream_coroutine_test) run under Wine.
+set(SSE_CLIENT_WINDOWS_NOT_UNDER_WINE tls_test one_shot_test event_stream_test)

@@ -9,7 +9,10 @@
 #include <catch2/catch.hpp>
 #include <curl/curl.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -340,4 +343,99 @@ TEST_CASE("http2: sequential one-shot POST streams on one loop reuse one connect
   }
   CHECK(lines.size() == requests);
   CHECK(connections.size() == 1);
+}
+
+TEST_CASE("http2: a paused stream holds only itself; its connection's other stream goes on",
+          "[http2][pause][integration][issue-23]") {
+  // /big: 48 MiB of 1 KiB events as fast as they are taken; /small: an event every 10 ms.
+  constexpr std::uint64_t big_events = 48 * 1024;
+  std::atomic<std::uint64_t> big_written{0};
+  sse_test::test_server backend([&](sse_test::connection& c) {
+    if (!c.send_head(200)) {
+      return;
+    }
+    if (c.req().target == "/big") {
+      const std::string payload(1024, 'x');
+      std::string batch;
+      for (std::uint64_t i = 0; i < big_events; i += 16) {
+        batch.clear();
+        for (std::uint64_t j = i; j < i + 16; ++j) {
+          batch += "id: " + std::to_string(j) + "\ndata: " + payload + "\n\n";
+        }
+        if (!c.send(batch)) {
+          return;
+        }
+        big_written.fetch_add(batch.size());
+      }
+      c.wait_closed_by_peer(60s);
+      return;
+    }
+    for (int i = 0; i < 6000 && c.sleep_for(10ms); ++i) {
+      if (!c.send("data: tick\n\n")) {
+        return;
+      }
+    }
+  });
+  sse_test::nginx_proxy nginx(backend.port());
+  sse::event_loop loop;
+  auto options = sse_test::fast_options(nginx.https_url("/big"));
+  options.tls.ca_file = nginx.ca_file();
+  sse::client big(options, loop);
+  options.url = nginx.https_url("/small");
+  sse::client small(options, loop);
+  std::vector<std::uint64_t> big_ids; // loop thread, then this one once all came
+  big_ids.reserve(big_events);
+  std::atomic<std::uint64_t> big_count{0};
+  std::atomic<std::uint64_t> small_count{0};
+  big.on_message([&](const sse::event& e) {
+    big_ids.push_back(std::stoull(e.id));
+    if (big_count.fetch_add(1) == 0) {
+      big.pause();
+    }
+  });
+  small.on_message([&](const sse::event&) { small_count.fetch_add(1); });
+  big.start();
+  small.start();
+  REQUIRE(wait_until([&] { return big_count.load() > 0 && small_count.load() > 0; }, 20s));
+
+  // The server's writes for /big stop: what HTTP/2 flow control lets through (libcurl 7.88
+  // grants a stream 32 MiB, which it keeps for the paused transfer) and nginx's buffers.
+  // Measured: 35.4 to 36.1 MiB of the 48.
+  std::uint64_t last = big_written.load();
+  auto since = std::chrono::steady_clock::now();
+  REQUIRE(wait_until(
+      [&] {
+        const auto now = big_written.load();
+        if (now != last) {
+          last = now;
+          since = std::chrono::steady_clock::now();
+        }
+        return std::chrono::steady_clock::now() - since >= 500ms;
+      },
+      30s));
+  const auto held_big = big_count.load();
+  CAPTURE(last);
+  CHECK(last < 44 * 1024 * 1024);
+  // Meanwhile the other stream on the same connection goes on.
+  const auto small_before = small_count.load();
+  CHECK(wait_until([&] { return small_count.load() >= small_before + 20; }, 10s));
+  CHECK(big_count.load() == held_big);
+  CHECK(big.stats().opens == 1);
+  CHECK(small.stats().opens == 1);
+  std::set<std::string> connections;
+  std::set<std::string> protocols;
+  for (const auto& r : backend.requests()) {
+    connections.insert(r.header("X-Client-Connection").value_or("(none)"));
+    protocols.insert(r.header("X-Client-Protocol").value_or("(none)"));
+  }
+  CHECK(connections.size() == 1);
+  CHECK(protocols == std::set<std::string>{"HTTP/2.0"});
+
+  big.resume();
+  REQUIRE(wait_until([&] { return big_count.load() == big_events; }, 60s));
+  bool in_order = true;
+  for (std::uint64_t i = 0; i < big_events; ++i) {
+    in_order = in_order && big_ids[i] == i;
+  }
+  CHECK(in_order);
 }

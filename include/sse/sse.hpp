@@ -13,6 +13,7 @@
 #include <sse/listener.hpp>
 #include <sse/options.hpp>
 #include <sse/parser.hpp>
+#include <sse/pull.hpp>
 #include <sse/reconnect_policy.hpp>
 #include <sse/state.hpp>
 #include <sse/stats.hpp>

@@ -6822,6 +6822,61 @@ SSE_CLIENT_END_NAMESPACE
 #ifndef SSE_CLIENT_EVENT_STREAM_HPP
 #define SSE_CLIENT_EVENT_STREAM_HPP
 
+// ---- sse/detail/pull_state.hpp ----
+// SPDX-License-Identifier: MIT
+// An event_stream's bounded queue and the client that fills it: pausing, resuming, waking.
+#ifndef SSE_CLIENT_DETAIL_PULL_STATE_HPP
+#define SSE_CLIENT_DETAIL_PULL_STATE_HPP
+
+// ---- sse/pull.hpp ----
+// SPDX-License-Identifier: MIT
+// What pulling an event_stream returns (an event, a timeout, or the end), and its queue's bounds.
+#ifndef SSE_CLIENT_PULL_HPP
+#define SSE_CLIENT_PULL_HPP
+
+
+#include <cstddef>
+#include <optional>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+/// The bounds of an `event_stream`'s queue. When either is reached the transfer is paused
+/// (`client::pause()`); it resumes once the consumer has taken the queue below half of both.
+struct pull_options {
+  /// Events held for the consumer before the transfer is paused; at least 1.
+  std::size_t max_queued_events = 1024;
+  /// Bytes of events (data, type and id) held before the transfer is paused; at least 1.
+  std::size_t max_queued_bytes = 8 * 1024 * 1024;
+};
+
+/// What `event_stream::next()` found.
+enum class pull_status {
+  event,     ///< an event: `pull_result::event`
+  timed_out, ///< none within the timeout; the stream goes on
+  ended,     ///< the stream has ended for good and every event was taken: see `reason`
+};
+
+/// The outcome of `event_stream::next()`: an event, a timeout, or the end and why.
+struct pull_result {
+  /// Which of the three it is.
+  pull_status status = pull_status::timed_out;
+  /// With `pull_status::event`: the event.
+  sse::event event;
+  /// With `pull_status::ended`: why the stream ended (`close_reason::closed` after `close()`).
+  sse::close_reason reason = sse::close_reason::none;
+  /// With `pull_status::ended`: the error that ended it (4xx, gave up, ...), if one did.
+  std::optional<sse::error> error;
+
+  /// True when it holds an event.
+  explicit operator bool() const noexcept { return status == pull_status::event; }
+  /// True when the stream has ended.
+  bool ended() const noexcept { return status == pull_status::ended; }
+  /// True when no event came within the timeout.
+  bool timed_out() const noexcept { return status == pull_status::timed_out; }
+};
+
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_PULL_HPP
 // ---- sse/task.hpp ----
 // SPDX-License-Identifier: MIT
 // C++20: the smallest coroutine type that can await an event_stream, and be waited for.
@@ -6951,7 +7006,6 @@ SSE_CLIENT_END_NAMESPACE
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -6960,41 +7014,6 @@ SSE_CLIENT_END_NAMESPACE
 #include <utility>
 
 SSE_CLIENT_BEGIN_NAMESPACE
-
-/// The bounds of an `event_stream`'s queue. When either is reached the transfer is paused
-/// (`client::pause()`); it resumes once the consumer has taken the queue below half of both.
-struct pull_options {
-  /// Events held for the consumer before the transfer is paused; at least 1.
-  std::size_t max_queued_events = 1024;
-  /// Bytes of events (data, type and id) held before the transfer is paused; at least 1.
-  std::size_t max_queued_bytes = 8 * 1024 * 1024;
-};
-
-/// What `event_stream::next()` found.
-enum class pull_status {
-  event,     ///< an event: `pull_result::event`
-  timed_out, ///< none within the timeout; the stream goes on
-  ended,     ///< the stream has ended for good and every event was taken: see `reason`
-};
-
-/// The outcome of `event_stream::next()`: an event, a timeout, or the end and why.
-struct pull_result {
-  /// Which of the three it is.
-  pull_status status = pull_status::timed_out;
-  /// With `pull_status::event`: the event.
-  sse::event event;
-  /// With `pull_status::ended`: why the stream ended (`close_reason::closed` after `close()`).
-  sse::close_reason reason = sse::close_reason::none;
-  /// With `pull_status::ended`: the error that ended it (4xx, gave up, ...), if one did.
-  std::optional<sse::error> error;
-
-  /// True when it holds an event.
-  explicit operator bool() const noexcept { return status == pull_status::event; }
-  /// True when the stream has ended.
-  bool ended() const noexcept { return status == pull_status::ended; }
-  /// True when no event came within the timeout.
-  bool timed_out() const noexcept { return status == pull_status::timed_out; }
-};
 
 namespace detail {
 
@@ -7247,6 +7266,19 @@ private:
 };
 
 } // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_PULL_STATE_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+SSE_CLIENT_BEGIN_NAMESPACE
 
 /// One server-sent event stream read by pulling: `next()` returns the next event (waiting, or
 /// up to a timeout) or says why the stream ended, and range-for iterates over the events. No

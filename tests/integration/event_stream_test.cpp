@@ -4,6 +4,7 @@
 #include <sse/sse.hpp>
 
 #include "support/client_support.hpp"
+#include "support/fast_server.hpp"
 #include "support/process_stats.hpp"
 #include <catch2/catch.hpp>
 
@@ -18,6 +19,7 @@
 using namespace std::chrono_literals;
 using sse_test::connection;
 using sse_test::fast_options;
+using sse_test::fast_server;
 using sse_test::peak_rss_growth;
 using sse_test::stream_headers;
 using sse_test::test_server;
@@ -25,48 +27,9 @@ using sse_test::wait_until;
 
 namespace {
 
+constexpr std::size_t event_count = fast_server::event_count;
+
 using clock_type = std::chrono::steady_clock;
-
-constexpr std::size_t payload_size = 1024;
-constexpr std::size_t event_count = 32768; // 32 MiB of data
-constexpr std::size_t events_per_write = 16;
-
-// Writes `event_count` events of `payload_size` bytes as fast as the client takes them, counting
-// the bytes each write handed to the kernel, then ends the body.
-class fast_server {
-public:
-  fast_server()
-      : server_([this](connection& c) {
-          if (!c.send_head(200, stream_headers)) {
-            return;
-          }
-          const std::string payload(payload_size, 'x');
-          std::string batch;
-          for (std::size_t i = 0; i < event_count; i += events_per_write) {
-            batch.clear();
-            for (std::size_t j = i; j < i + events_per_write; ++j) {
-              batch += "id: " + std::to_string(j) + "\ndata: " + payload + "\n\n";
-            }
-            if (!c.send(batch)) {
-              return;
-            }
-            written_.fetch_add(batch.size());
-          }
-          c.close();
-        }) {}
-
-  std::string url() const { return server_.url("/fast"); }
-  std::uint64_t written() const { return written_.load(); }
-
-private:
-  std::atomic<std::uint64_t> written_{0};
-  test_server server_;
-};
-
-// The bytes of event `id` as fast_server writes it.
-std::uint64_t wire_size(std::size_t id) {
-  return 4 + std::to_string(id).size() + 1 + 6 + payload_size + 2;
-}
 
 sse::client_options one_pass(const std::string& url) {
   auto options = fast_options(url);
@@ -117,7 +80,7 @@ TEST_CASE("event_stream: a consumer 10x slower than the server gets every event 
   // Bounded: the stream ends after event_count events (each next() waits at most 20 s).
   while ((r = stream.next(20s))) {
     ids.push_back(std::stoull(r.event.id));
-    consumed_bytes += wire_size(ids.back());
+    consumed_bytes += fast_server::wire_size(ids.back());
     spin_for(per_event_slow);
     const std::uint64_t written = server.written();
     most_ahead = std::max(most_ahead, written > consumed_bytes ? written - consumed_bytes : 0);
@@ -141,7 +104,8 @@ TEST_CASE("event_stream: a consumer 10x slower than the server gets every event 
   // 32 MiB here). Measured: 5.6 to 12.8 MiB; without the pause, all 32 MiB. The window closed
   // if the server was held back by a good margin; the memory this process held is checked below.
   CAPTURE(most_ahead);
-  const std::uint64_t total = wire_size(0) * event_count; // about the same for every id
+  const std::uint64_t total =
+      fast_server::wire_size(0) * event_count; // about the same for every id
   CHECK(most_ahead < total - (8u << 20));
   CAPTURE(growth_kib);
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || !defined(__linux__)

@@ -4,6 +4,7 @@
 #include <sse/sse.hpp>
 
 #include "support/client_support.hpp"
+#include "support/fast_server.hpp"
 #include <catch2/catch.hpp>
 #include <zlib.h>
 
@@ -17,6 +18,7 @@
 using namespace std::chrono_literals;
 using sse_test::connection;
 using sse_test::fast_options;
+using sse_test::fast_server;
 using sse_test::recorder;
 using sse_test::stream_headers;
 using sse_test::test_server;
@@ -24,45 +26,12 @@ using sse_test::wait_until;
 
 namespace {
 
-constexpr std::size_t payload_size = 1024;
-constexpr std::size_t event_count = 32 * 1024; // 32 MiB of data: far more than socket buffers
-constexpr std::size_t events_per_write = 16;
+constexpr std::size_t event_count = fast_server::event_count;
+
 // What the server can write while the client holds the transfer: the kernel's socket buffers on
 // both sides (loopback, Linux defaults autotune to a few MiB) and libcurl's one held chunk.
 // Measured: 3.8 to 3.9 MiB on Debian 12 (tcp_rmem max 32 MiB, tcp_wmem max 4 MiB).
 constexpr std::uint64_t held_bound = 8u << 20;
-
-// Writes `event_count` events of `payload_size` bytes as fast as the client takes them,
-// counting the bytes each write handed to the kernel, then ends the body.
-class fast_server {
-public:
-  fast_server()
-      : server_([this](connection& c) {
-          if (!c.send_head(200, stream_headers)) {
-            return;
-          }
-          const std::string payload(payload_size, 'x');
-          std::string batch;
-          for (std::size_t i = 0; i < event_count; i += events_per_write) {
-            batch.clear();
-            for (std::size_t j = i; j < i + events_per_write; ++j) {
-              batch += "id: " + std::to_string(j) + "\ndata: " + payload + "\n\n";
-            }
-            if (!c.send(batch)) {
-              return;
-            }
-            written_.fetch_add(batch.size());
-          }
-          c.close();
-        }) {}
-
-  std::string url() const { return server_.url("/fast"); }
-  std::uint64_t written() const { return written_.load(); }
-
-private:
-  std::atomic<std::uint64_t> written_{0};
-  test_server server_;
-};
 
 // True once `value()` has not changed for `quiet`; false when `timeout` passes first.
 template <typename Value>

@@ -1,31 +1,27 @@
 // SPDX-License-Identifier: MIT
-// The loop's machinery behind sse::event_loop: libcurl's multi handle, the sockets it names,
-// posted tasks and timers, and the waves in which streams to one host share a connection.
+// The loop's machinery behind sse::event_loop: the thread that runs it (its own, the caller's,
+// or the host program's), posted tasks, timers and shutdown. Its parts: multi_driver.hpp
+// (libcurl's multi handle and the sockets it names), timer_queue.hpp and user_timers.hpp
+// (the loop's timers, and the public ones on them), share_waves.hpp (streams to one host that
+// share an HTTP/2 connection).
 #ifndef SSE_CLIENT_DETAIL_LOOP_CORE_HPP
 #define SSE_CLIENT_DETAIL_LOOP_CORE_HPP
 
 #include <sse/detail/curl.hpp>
+#include <sse/detail/multi_driver.hpp>
+#include <sse/detail/share_waves.hpp>
+#include <sse/detail/timer_queue.hpp>
+#include <sse/detail/user_timers.hpp>
 #include <sse/version.hpp>
-
-// The backend: epoll on Linux; poll() (WSAPoll on Windows) elsewhere, or wherever
-// SSE_CLIENT_PORTABLE_LOOP is defined. Define it alike in every file of a program.
-#if defined(__linux__) && !defined(SSE_CLIENT_PORTABLE_LOOP)
-#include <sse/detail/poller_epoll.hpp>
-#else
-#include <sse/detail/poller_poll.hpp>
-#endif
 
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,14 +35,6 @@
 SSE_CLIENT_BEGIN_NAMESPACE
 namespace detail {
 
-/// A transfer the loop drives: told when libcurl finishes it (or the loop stops).
-class transfer {
-public:
-  virtual ~transfer() = default;
-  /// The handle has already been removed from the multi handle when this runs.
-  virtual void transfer_done(CURLcode result) = 0;
-};
-
 /// The loop's machinery, shared by the public `event_loop` handle and the clients on it.
 /// Methods marked "loop thread" must run on the loop's thread; the rest are safe anywhere.
 class loop_core {
@@ -55,25 +43,10 @@ public:
   using task = std::function<void()>;
   using timer_id = std::uint64_t;
 
-  loop_core() {
-    ensure_curl_initialized();
-    multi_ = curl_multi_init();
-    if (multi_ == nullptr) {
-      throw std::runtime_error("sse::event_loop: cannot create a curl multi handle");
-    }
-    // libcurl's socket interface: it says which sockets to watch and when it wants a timeout,
-    // so a wake-up costs the sockets that are ready, not every stream's.
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &loop_core::socket_callback);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &loop_core::timer_callback);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-  }
+  loop_core() = default;
   loop_core(const loop_core&) = delete;
   loop_core& operator=(const loop_core&) = delete;
-  ~loop_core() {
-    shutdown();
-    curl_multi_cleanup(multi_); // may still tell the socket callback: poller_ outlives it
-  }
+  ~loop_core() { shutdown(); }
 
   /// Runs `t` on the loop thread soon. Any thread; never runs `t` inline. False (and `t` is
   /// dropped) once `shutdown()` has begun.
@@ -95,58 +68,34 @@ public:
 
   // ---- the public event_loop's timers: any thread ----
 
-  /// Any thread: runs `fn` on the loop thread at `when` unless `cancel_user_timer(id)` comes
-  /// first. The id is never reused.
+  /// Runs `fn` on the loop thread at `when` unless `cancel_user_timer(id)` comes first.
   std::uint64_t add_user_timer(clock::time_point when, task fn) {
-    const std::uint64_t id = last_user_timer_id_.fetch_add(1) + 1;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (shut_down_) {
-        return id; // never runs; cancel_user_timer(id) says false
-      }
-      user_timers_.emplace(id, user_timer{std::move(fn), std::nullopt});
-    }
+    const std::uint64_t id = user_timers_.add(std::move(fn));
     if (in_loop_thread()) {
       schedule_user_timer(id, when);
     } else {
-      // The time was taken above: the delay counts from this call, not from the post.
+      // The time was taken by the caller: the delay counts from the call, not from the post.
       post([this, id, when] { schedule_user_timer(id, when); });
     }
     return id;
   }
 
-  /// Any thread: true when the timer had not started running, and now never will; its function
-  /// is destroyed here. False when it has run, or was cancelled or unknown; when it runs on the
-  /// loop thread right now, first waits (off the loop thread) until it has returned.
+  /// True when the timer had not started running, and now never will (see user_timers).
   bool cancel_user_timer(std::uint64_t id) noexcept {
-    task fn; // destroyed last, with no lock held
-    std::optional<timer_id> internal;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      const auto found = user_timers_.find(id);
-      if (found == user_timers_.end()) {
-        if (running_user_timer_ == id && !in_loop_thread()) {
-          user_timer_done_.wait(lock, [this, id] { return running_user_timer_ != id; });
-        }
-        return false;
-      }
-      fn = std::move(found->second.fn);
-      internal = found->second.internal;
-      user_timers_.erase(found);
-    }
-    if (internal) {
+    const user_timers::cancelled result = user_timers_.cancel(id, in_loop_thread());
+    if (result.released) {
       // Frees the loop's entry now rather than at its time; firing it would find nothing.
       if (in_loop_thread()) {
-        cancel_timer(*internal);
+        cancel_timer(*result.released);
       } else {
         try {
-          post([this, at = *internal] { cancel_timer(at); });
+          post([this, at = *result.released] { cancel_timer(at); });
         } catch (...) {
           // Out of memory: the entry stays until its time, then finds the timer gone.
         }
       }
     }
-    return true;
+    return result.before_run;
   }
 
   bool in_loop_thread() const noexcept {
@@ -154,88 +103,30 @@ public:
   }
 
   /// Loop thread: runs `t` at `when` unless cancelled first.
-  timer_id add_timer(clock::time_point when, task t) {
-    const timer_id id = ++last_timer_id_;
-    timers_.emplace(std::make_pair(when, id), std::move(t));
-    timer_times_.emplace(id, when);
-    return id;
-  }
+  timer_id add_timer(clock::time_point when, task t) { return timers_.add(when, std::move(t)); }
 
   /// Loop thread: forgets a timer; a timer that already ran or was cancelled is ignored.
-  void cancel_timer(timer_id id) noexcept {
-    const auto found = timer_times_.find(id);
-    if (found != timer_times_.end()) {
-      timers_.erase(std::make_pair(found->second, id));
-      timer_times_.erase(found);
-    }
-  }
+  void cancel_timer(timer_id id) noexcept { timers_.cancel(id); }
 
   /// Loop thread: starts driving `easy`; the loop keeps `owner` alive until it is done.
   void add_transfer(CURL* easy, std::shared_ptr<transfer> owner) {
-    const CURLMcode result = curl_multi_add_handle(multi_, easy);
-    if (result != CURLM_OK) {
-      throw std::runtime_error(std::string("curl_multi_add_handle: ") +
-                               curl_multi_strerror(result));
-    }
-    transfers_.emplace(easy, std::move(owner));
+    multi_.add(easy, std::move(owner));
   }
 
   /// Loop thread, outside libcurl callbacks: stops driving `easy` without telling its owner.
-  void remove_transfer(CURL* easy) noexcept {
-    if (transfers_.erase(easy) != 0) {
-      curl_multi_remove_handle(multi_, easy);
-    }
-  }
+  void remove_transfer(CURL* easy) noexcept { multi_.remove(easy); }
 
-  /// Streams that wait to share an HTTP/2 connection to one host (CURLOPT_PIPEWAIT) start in
-  /// waves of at most this many, libcurl's limit of streams on one connection: a leader alone,
-  /// which opens a connection, then the rest once its response is there, which find that
-  /// connection up and join it. (libcurl 7.88 makes an attempt wait only for a host's first
-  /// connection; one started while the others are full opens a connection of its own.)
-  static constexpr std::size_t share_wave_size = 100;
-
-  /// Loop thread: for an attempt that waits to share a connection to `host`: a wave number
-  /// when it leads a wave (pass it to share_release when its response comes), 0 when it joins
-  /// the wave being started, empty when it must wait in share_queue.
+  /// Loop thread: which attempts start now to share an HTTP/2 connection to one host.
   std::optional<std::uint64_t> share_acquire(const std::string& host) {
-    share_gate& gate = share_gates_[host];
-    if (gate.filling) {
-      if (gate.joined + 1 == share_wave_size) {
-        return std::nullopt;
-      }
-      ++gate.joined;
-      return 0;
-    }
-    if (gate.waiting) {
-      return std::nullopt;
-    }
-    gate.waiting = true;
-    return ++gate.wave;
+    return share_waves_.acquire(host);
   }
-
-  /// Loop thread: runs `start` in a later wave of `host`; it calls begin_attempt again, which
-  /// takes its place through share_acquire, unless its stream has ended meanwhile.
   void share_queue(const std::string& host, std::function<void()> start) {
-    share_gates_[host].queued.push_back(std::move(start));
+    share_waves_.queue(host, std::move(start));
   }
-
-  /// Loop thread: the leader of `wave` has its response, failed or was stopped: the rest of
-  /// its wave starts, from a posted task (this runs inside libcurl callbacks).
   void share_release(const std::string& host, std::uint64_t wave) {
-    const auto found = share_gates_.find(host);
-    if (found == share_gates_.end() || !found->second.waiting || found->second.wave != wave) {
-      return;
+    if (share_waves_.release(host, wave)) {
+      post([this, host] { share_waves_.start_wave(host); });
     }
-    share_gate& gate = found->second;
-    gate.waiting = false;
-    if (gate.starting) {
-      return; // start_share_wave is on it
-    }
-    if (gate.queued.empty()) {
-      share_gates_.erase(found);
-      return;
-    }
-    post([this, host] { start_share_wave(host); });
   }
 
   /// Counts streams that have not ended for good, so `run(until_idle)` knows when to return.
@@ -262,8 +153,8 @@ public:
       if (has_due_timer()) {
         // A callback may have held the loop past a timer: read what arrived meanwhile first,
         // so an idle timer does not fire for a stream whose bytes wait in its socket.
-        wait_and_drive(0);
-        finish_done_transfers();
+        multi_.drive(0);
+        multi_.finish_done();
         // That wait drained the wake-up of any task posted since run_tasks() looked: look
         // again, or the loop would sleep with it queued.
         more_tasks = more_tasks || has_tasks();
@@ -273,11 +164,11 @@ public:
         break;
       }
       if (until_idle && active_streams_.load() == 0 && !more_tasks && !has_tasks() &&
-          !has_user_timers()) {
+          !user_timers_.empty()) {
         break;
       }
-      wait_and_drive(more_tasks ? 0 : wait_ms());
-      finish_done_transfers();
+      multi_.drive(more_tasks ? 0 : wait_ms());
+      multi_.finish_done();
     }
     stop_requested_.store(false); // the next run() runs
     loop_thread_.store(std::thread::id{}, std::memory_order_release);
@@ -310,10 +201,7 @@ public:
     if (has_tasks() || poller_.ready_now()) {
       return std::chrono::milliseconds(0);
     }
-    std::optional<clock::time_point> next = curl_deadline_;
-    if (!timers_.empty() && (!next || timers_.begin()->first.first < *next)) {
-      next = timers_.begin()->first.first;
-    }
+    const std::optional<clock::time_point> next = next_deadline();
     if (!next) {
       return std::nullopt;
     }
@@ -336,13 +224,13 @@ public:
         loop.poller_.processed();
       }
     } end{*this};
-    wait_and_drive(0);
-    finish_done_transfers();
+    multi_.drive(0);
+    multi_.finish_done();
     run_tasks();
     if (has_due_timer()) {
       // As in run(): read what arrived while tasks ran before an idle timer judges a stream.
-      wait_and_drive(0);
-      finish_done_transfers();
+      multi_.drive(0);
+      multi_.finish_done();
     }
     run_due_timers();
     if (has_tasks()) {
@@ -371,20 +259,15 @@ public:
       }
     }
     std::vector<task> tasks;
-    std::unordered_map<std::uint64_t, user_timer> user_timers;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       shut_down_ = true;
       tasks.swap(tasks_);
-      user_timers.swap(user_timers_);
     }
-    for (auto& [easy, owner] : transfers_) {
-      curl_multi_remove_handle(multi_, easy);
-    }
+    user_timers_.close();
     // Owners may hold the last reference to their loop handle: release them after the maps.
-    auto transfers = std::move(transfers_);
-    auto timers = std::move(timers_);
-    timer_times_.clear();
+    auto transfers = multi_.remove_all();
+    auto timers = timers_.take_all();
   }
 
   /// Every transfer's `CURLOPT_CLOSESOCKETFUNCTION`, with this loop as its data. libcurl closes
@@ -400,78 +283,16 @@ public:
   }
 
 private:
-  // Starts the rest of a wave of `host` in this one task, so that they find its leader's
-  // connection up and join it; then the next leader, which opens the next connection.
-  void start_share_wave(const std::string& host) {
-    const auto found = share_gates_.find(host);
-    if (found == share_gates_.end() || found->second.waiting) {
-      return;
-    }
-    // A start adds a handle and calls share_acquire or share_release for this host only, which
-    // neither insert nor erase while `starting`: the reference stays valid.
-    share_gate& gate = found->second;
-    gate.starting = true;
-    gate.filling = true;
-    gate.joined = 0;
-    const auto start_next = [&gate] {
-      auto start = std::move(gate.queued.front());
-      gate.queued.pop_front();
-      start();
-    };
-    while (gate.joined + 1 < share_wave_size && !gate.queued.empty()) {
-      start_next(); // joins the wave, unless its stream has ended
-    }
-    gate.filling = false;
-    while (!gate.waiting && !gate.queued.empty()) {
-      start_next(); // leads the next wave, unless its stream has ended
-    }
-    gate.starting = false;
-    if (!gate.waiting && gate.queued.empty()) {
-      share_gates_.erase(found);
-    }
-  }
-
   bool has_tasks() {
     std::lock_guard<std::mutex> lock(mutex_);
     return !tasks_.empty();
   }
 
-  bool has_user_timers() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return !user_timers_.empty();
-  }
-
   // Loop thread: the timer's time is kept by the loop's own timers from now on, unless it was
   // cancelled while this was posted.
   void schedule_user_timer(std::uint64_t id, clock::time_point when) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const auto found = user_timers_.find(id);
-    if (found != user_timers_.end()) {
-      found->second.internal = add_timer(when, [this, id] { fire_user_timer(id); });
-    }
-  }
-
-  // Loop thread: runs the timer unless cancel_user_timer took it first; both decide under the
-  // mutex, so a cancel that returned true is never followed by a run.
-  void fire_user_timer(std::uint64_t id) {
-    task fn;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      const auto found = user_timers_.find(id);
-      if (found == user_timers_.end()) {
-        return;
-      }
-      fn = std::move(found->second.fn);
-      user_timers_.erase(found);
-      running_user_timer_ = id;
-    }
-    run_user(fn);
-    fn = nullptr; // its captures go before a waiting cancel_user_timer returns
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      running_user_timer_ = 0;
-    }
-    user_timer_done_.notify_all();
+    user_timers_.schedule(id,
+                          [&] { return add_timer(when, [this, id] { user_timers_.fire(id); }); });
   }
 
   // Runs the tasks queued so far; returns whether more arrived meanwhile.
@@ -488,28 +309,28 @@ private:
   }
 
   bool has_due_timer() const {
-    return !timers_.empty() && timers_.begin()->first.first <= clock::now();
+    return timers_.has_due(clock::now());
   }
 
   void run_due_timers() {
-    const auto now = clock::now();
-    // Bounded: only timers due now; a timer added meanwhile for "now" runs next round.
-    std::size_t budget = timers_.size();
-    while (budget-- > 0 && !timers_.empty() && timers_.begin()->first.first <= now) {
-      auto node = timers_.extract(timers_.begin());
-      timer_times_.erase(node.key().second);
-      node.mapped()();
+    timers_.run_due(clock::now());
+  }
+
+  // The earlier of our next timer and libcurl's timeout.
+  std::optional<clock::time_point> next_deadline() const {
+    const std::optional<clock::time_point> ours = timers_.next();
+    const std::optional<clock::time_point> curls = multi_.deadline();
+    if (!curls || (ours && *ours < *curls)) {
+      return ours;
     }
+    return curls;
   }
 
   // How long nothing needs doing: until our next timer or libcurl's. Posted tasks wake the
   // loop through the poller, so an idle loop may sleep long.
   int wait_ms() const {
     constexpr long long max_wait_ms = 60000;
-    std::optional<clock::time_point> next = curl_deadline_;
-    if (!timers_.empty() && (!next || timers_.begin()->first.first < *next)) {
-      next = timers_.begin()->first.first;
-    }
+    const std::optional<clock::time_point> next = next_deadline();
     if (!next) {
       return static_cast<int>(max_wait_ms);
     }
@@ -517,66 +338,12 @@ private:
     return static_cast<int>(std::clamp<long long>(wait.count(), 0, max_wait_ms));
   }
 
-  // One wait, then libcurl is told which sockets are ready and whether its timeout came.
-  void wait_and_drive(int timeout_ms) {
-    int running = 0;
-    poller_.wait(timeout_ms, [this, &running](curl_socket_t socket, int flags) {
-      curl_multi_socket_action(multi_, socket, flags, &running);
-    });
-    if (curl_deadline_ && *curl_deadline_ <= clock::now()) {
-      curl_deadline_.reset(); // the timer callback may set a new one during the call
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
-  }
-
   void wake() noexcept {
     poller_.wake();
   }
 
-  static int socket_callback(CURL*, curl_socket_t socket, int what, void* self, void* known) {
-    auto* loop = static_cast<loop_core*>(self);
-    if (what == CURL_POLL_REMOVE) {
-      loop->poller_.forget(socket);
-      return 0;
-    }
-    loop->poller_.watch(socket, what, known != nullptr);
-    if (known == nullptr) {
-      curl_multi_assign(loop->multi_, socket, loop); // any non-null mark: "added"
-    }
-    return 0;
-  }
-
-  static int timer_callback(CURLM*, long timeout_ms, void* self) {
-    auto* loop = static_cast<loop_core*>(self);
-    if (timeout_ms < 0) {
-      loop->curl_deadline_.reset();
-    } else {
-      loop->curl_deadline_ = clock::now() + std::chrono::milliseconds(timeout_ms);
-    }
-    return 0;
-  }
-
-  void finish_done_transfers() {
-    int queued = 0;
-    while (CURLMsg* message = curl_multi_info_read(multi_, &queued)) {
-      if (message->msg != CURLMSG_DONE) {
-        continue;
-      }
-      CURL* easy = message->easy_handle;
-      const CURLcode result = message->data.result;
-      const auto found = transfers_.find(easy);
-      if (found == transfers_.end()) {
-        continue;
-      }
-      std::shared_ptr<transfer> owner = std::move(found->second);
-      transfers_.erase(found);
-      curl_multi_remove_handle(multi_, easy);
-      owner->transfer_done(result);
-    }
-  }
-
-  poller poller_; // libcurl's sockets; post() and stop() wake the loop through it
-  CURLM* multi_ = nullptr;
+  poller poller_;               // libcurl's sockets; post() and stop() wake the loop through it
+  multi_driver multi_{poller_}; // after poller_, which it uses until its destructor returns
   std::mutex mutex_;
   std::vector<task> tasks_;
   bool shut_down_ = false;
@@ -585,31 +352,11 @@ private:
   std::atomic<std::thread::id> loop_thread_{};
   std::atomic<std::size_t> active_streams_{0};
   std::thread thread_;
-  bool external_ = false; // set before anything runs
-  // The public timers, by id; an entry goes when the timer runs or is cancelled. Under mutex_:
-  struct user_timer {
-    task fn;
-    std::optional<timer_id> internal; // its entry in timers_, once scheduled
-  };
-  std::unordered_map<std::uint64_t, user_timer> user_timers_;
-  std::uint64_t running_user_timer_ = 0;    // the one whose function runs now, or 0
-  std::condition_variable user_timer_done_; // running_user_timer_ changed
-  std::atomic<std::uint64_t> last_user_timer_id_{0};
+  bool external_ = false;   // set before anything runs
+  user_timers user_timers_; // the public timers: any thread
   // Loop thread only:
-  timer_id last_timer_id_ = 0;
-  std::map<std::pair<clock::time_point, timer_id>, task> timers_;
-  std::unordered_map<timer_id, clock::time_point> timer_times_;
-  std::unordered_map<CURL*, std::shared_ptr<transfer>> transfers_;
-  std::optional<clock::time_point> curl_deadline_; // when libcurl wants a timeout call
-  struct share_gate {
-    std::uint64_t wave = 0; // the newest wave
-    bool waiting = false;   // its leader waits for its response
-    bool filling = false;   // start_share_wave is starting the rest of a wave
-    bool starting = false;  // start_share_wave is running
-    std::size_t joined = 0; // attempts that joined the wave being started
-    std::deque<std::function<void()>> queued;
-  };
-  std::unordered_map<std::string, share_gate> share_gates_; // by scheme://host:port
+  timer_queue timers_;
+  share_waves share_waves_;
 };
 
 } // namespace detail

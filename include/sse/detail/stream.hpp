@@ -256,7 +256,7 @@ private:
   }
 
   // An https attempt that may share an HTTP/2 connection (CURLOPT_PIPEWAIT) joins a wave of its
-  // host first (see loop_core::share_wave_size), so that many streams started together fill one
+  // host first (see share_waves::wave_size), so that many streams started together fill one
   // connection after another instead of each opening its own. False: queued, begin_attempt
   // runs again when the next wave starts.
   bool join_share_wave() {

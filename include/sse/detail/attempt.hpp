@@ -29,7 +29,9 @@ namespace detail {
 
 /// The lowest layer of `stream` above the delivery of its bytes: what one attempt holds, and
 /// the transfer the loop runs for it. Loop thread only. An ended transfer goes to
-/// `transfer_done` (stream_lifecycle), from the loop or from `abort_transfer`.
+/// `transfer_done` (stream_lifecycle), from the loop or from `abort_transfer`. The timers and
+/// tasks of every layer hold the stream through `enable_shared_from_this` here, the lowest
+/// layer that needs it; a layer above casts the pointer to its own type (one object).
 class stream_attempt : public transfer,
                        public stream_delivery,
                        public std::enable_shared_from_this<stream_attempt> {
@@ -125,9 +127,10 @@ protected:
     }
   }
 
-  // Declared first: destroyed last, after the handle whose sockets it closes.
+  // The whole stream's. The loop is declared first, so destroyed after the handle whose
+  // sockets it closes.
   const std::shared_ptr<loop_core> loop_;
-  reconnect_policy policy_;
+  reconnect_policy policy_; // the delays between attempts
 
   // The attempt under way, or the last one:
   easy_handle easy_;

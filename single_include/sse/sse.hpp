@@ -3238,11 +3238,583 @@ SSE_CLIENT_END_NAMESPACE
 #if !SSE_CLIENT_DECLARATIONS_ONLY
 // ---- sse/detail/stream.hpp ----
 // SPDX-License-Identifier: MIT
-// One client's stream on the loop: its attempts, reconnects and end. The request is built in
-// request.hpp, the response judged in response.hpp, the bytes delivered in delivery.hpp, and an
-// ended attempt judged in outcome.hpp.
+// One client's stream: what `sse::client` calls, from any thread, and how each call reaches the
+// loop. Its other jobs, one header each, from the bottom layer up:
+//   callbacks.hpp  the listener lists, and waiting for a running callback
+//   delivery.hpp   the bytes of an open stream through the parser to the listeners
+//   attempt.hpp    an attempt's state; its transfer's handle, share wave, idle timeout, abort
+//   reception.hpp  libcurl's callbacks: the response's head (open or reject), the body, pausing
+//   lifecycle.hpp  attempts one after another: begun, judged, retried after a delay, or ended
+// Beside them, request.hpp builds a request, response.hpp reads a response's head, outcome.hpp
+// judges an ended attempt, and stream_stats.hpp counts.
 #ifndef SSE_CLIENT_DETAIL_STREAM_HPP
 #define SSE_CLIENT_DETAIL_STREAM_HPP
+
+// ---- sse/detail/lifecycle.hpp ----
+// SPDX-License-Identifier: MIT
+// A stream's course from attempt to attempt: each one begun, its end judged (outcome.hpp) and
+// reported, then the next one scheduled after the reconnect policy's delay, or the end.
+#ifndef SSE_CLIENT_DETAIL_LIFECYCLE_HPP
+#define SSE_CLIENT_DETAIL_LIFECYCLE_HPP
+
+// ---- sse/detail/outcome.hpp ----
+// SPDX-License-Identifier: MIT
+// What an ended attempt means: an end for good, or a failure to report and whether to retry it.
+#ifndef SSE_CLIENT_DETAIL_OUTCOME_HPP
+#define SSE_CLIENT_DETAIL_OUTCOME_HPP
+
+// ---- sse/detail/response.hpp ----
+// SPDX-License-Identifier: MIT
+// An attempt's response: its head read line by line, and the verdict on it.
+#ifndef SSE_CLIENT_DETAIL_RESPONSE_HPP
+#define SSE_CLIENT_DETAIL_RESPONSE_HPP
+
+// ---- sse/detail/request.hpp ----
+// SPDX-License-Identifier: MIT
+// An attempt's request: its headers, and the libcurl options that the client's options ask for.
+#ifndef SSE_CLIENT_DETAIL_REQUEST_HPP
+#define SSE_CLIENT_DETAIL_REQUEST_HPP
+
+
+#include <curl/curl.h>
+
+#include <string>
+#include <string_view>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+inline bool is_https(std::string_view url) {
+  return url.size() > 8 && iequals(url.substr(0, 8), "https://");
+}
+
+/// The request's headers: those a stream needs, unless the user gives one of the same name, then
+/// the user's.
+inline header_list request_headers(const attempt_request& request, bool has_body) {
+  header_list headers;
+  // Defaults first; a user header of the same name replaces one.
+  const auto user_has = [&](std::string_view name) {
+    for (const auto& [key, value] : request.headers) {
+      if (iequals(key, name)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  if (!user_has("Accept")) {
+    append_header(headers, "Accept: text/event-stream");
+  }
+  if (!user_has("Cache-Control")) {
+    append_header(headers, "Cache-Control: no-cache");
+  }
+  if (!request.last_event_id.empty() && !user_has("Last-Event-ID")) {
+    append_header(headers, "Last-Event-ID: " + request.last_event_id);
+  }
+  for (const auto& [key, value] : request.headers) {
+    // "Name;" is libcurl's way to send a header with an empty value.
+    append_header(headers, value.empty() ? key + ";" : key + ": " + value);
+  }
+  if (has_body && !user_has("Content-Type")) {
+    append_header(headers, "Content-Type:"); // no form-urlencoded guess
+  }
+  append_header(headers, "Expect:"); // no 100-continue round trip before the body
+
+  return headers;
+}
+
+/// libcurl's mask for the configured scheme of user name and password.
+inline unsigned long auth_mask(const auth_options& auth) noexcept {
+  switch (auth.scheme) {
+  case auth_scheme::digest:
+    return CURLAUTH_DIGEST;
+  case auth_scheme::any:
+    return CURLAUTH_ANY;
+  case auth_scheme::basic:
+    break;
+  }
+  return CURLAUTH_BASIC;
+}
+
+/// Authentication and cookies by libcurl, which sends neither to another host after a redirect
+/// (CURLOPT_UNRESTRICTED_AUTH stays off; cookies follow their domain).
+inline void set_credentials(CURL* h, const client_options& options) {
+  const auth_options& auth = options.auth;
+  if (!auth.bearer_token.empty()) {
+    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
+    curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, auth.bearer_token.c_str());
+  } else if (!auth.username.empty() || auth.netrc) {
+    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(auth_mask(auth)));
+    if (!auth.username.empty()) {
+      curl_easy_setopt(h, CURLOPT_USERNAME, auth.username.c_str());
+      curl_easy_setopt(h, CURLOPT_PASSWORD, auth.password.c_str());
+    }
+  }
+  if (auth.netrc) {
+    curl_easy_setopt(h, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
+    if (!auth.netrc_file.empty()) {
+      curl_easy_setopt(h, CURLOPT_NETRC_FILE, auth.netrc_file.c_str());
+    }
+  }
+  if (options.cookies) {
+    // Each attempt is a new handle: the jar's share carries the cookies from one to the next.
+    curl_easy_setopt(h, CURLOPT_SHARE, options.cookies->native_handle());
+    curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the engine on, no file read
+  }
+}
+
+/// Sets on `h` what `options` and `request` ask for: URL, protocols, redirects, HTTP version,
+/// connection sharing, timeouts, proxy, TLS, credentials, method and body. libcurl reads `body`
+/// and `headers` where they are, for as long as the transfer runs.
+inline void set_request_options(CURL* h, const client_options& options,
+                                const attempt_request& request, const std::string* body,
+                                const header_list& headers) {
+  const bool has_body = body != nullptr;
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, options.max_redirects > 0 ? 1L : 0L);
+  curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options.max_redirects));
+  curl_easy_setopt(h, CURLOPT_POSTREDIR,
+                   static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(options.receive_buffer_size));
+  long version = CURL_HTTP_VERSION_NONE; // libcurl's default: h2 over TLS by ALPN, else 1.1
+  switch (options.http_version) {
+  case sse::http_version::automatic:
+    break;
+  case sse::http_version::http1_1:
+    version = CURL_HTTP_VERSION_1_1;
+    break;
+  case sse::http_version::http2:
+    version = CURL_HTTP_VERSION_2_0;
+    break;
+  case sse::http_version::http2_prior_knowledge:
+    version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    break;
+  }
+  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, version);
+  // Waiting for a connection to share pays only where HTTP/2 can come of it, and in cleartext
+  // libcurl 7.88 wakes the waiters only when some transfer ends: https only. Before 8.0,
+  // libcurl also fails a second stream on a cleartext HTTP/2 connection (curl issue 10634).
+  const bool https = is_https(request.url);
+  const bool cleartext_h2 =
+      !https && (options.http_version == sse::http_version::http2 ||
+                 options.http_version == sse::http_version::http2_prior_knowledge);
+  if (!options.multiplex ||
+      (cleartext_h2 && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)) {
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+  } else if (https && options.http_version != sse::http_version::http1_1) {
+    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+  }
+  if (options.connect_timeout) {
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options.connect_timeout->count()));
+  }
+  if (options.compression) {
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+  }
+  if (options.proxy) {
+    curl_easy_setopt(h, CURLOPT_PROXY, options.proxy->c_str());
+  }
+  if (options.no_proxy) {
+    curl_easy_setopt(h, CURLOPT_NOPROXY, options.no_proxy->c_str());
+  }
+  const tls_options& tls = options.tls;
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.insecure ? 0L : 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.insecure ? 0L : 2L);
+  if (!tls.ca_file.empty()) {
+    curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
+  }
+  if (!tls.ca_path.empty()) {
+    curl_easy_setopt(h, CURLOPT_CAPATH, tls.ca_path.c_str());
+  }
+  if (!tls.client_cert.empty()) {
+    curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str());
+  }
+  if (!tls.client_key.empty()) {
+    curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str());
+  }
+  if (!tls.client_key_password.empty()) {
+    curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
+  }
+  set_credentials(h, options);
+  if (request.method == "GET" && !has_body) {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "POST" || has_body) {
+    // libcurl reads the body from where it is held (POSTFIELDS copies nothing).
+    // A null pointer would make libcurl read the body from stdin: "" for an empty one.
+    const char* sent = has_body ? body->c_str() : "";
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(has_body ? body->size() : 0));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, sent);
+    if (request.method != "POST") {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+  } else {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (request.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    }
+  }
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_REQUEST_HPP
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// Reads the heads of one attempt's responses (redirects and 1xx included) and says which is
+/// the final one and whether it opens a stream. Loop thread only.
+class response_reader {
+public:
+  /// What the end of a head means for the transfer.
+  enum class verdict {
+    keep_reading, ///< not the final response: a 1xx, a redirect libcurl follows, a challenge
+    final,        ///< the final response's head: see `opens_stream()`
+    stop,         ///< a protocol switch nobody asked for: libcurl would wait for ever
+  };
+
+  /// A new attempt to `url`; `upgrade_requested`: it asks for a 101 (cleartext HTTP/2).
+  void begin(const attempt_request& request, const client_options& options) {
+    info_ = response_info{};
+    info_.url = request.url;
+    head_.clear();
+    head_bytes_ = 0;
+    body_.clear();
+    final_ = false;
+    redirected_ = false;
+    challenged_ = false;
+    // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
+    upgrade_requested_ = options.http_version == sse::http_version::http2 && !is_https(request.url);
+  }
+
+  /// A header line as libcurl hands it over (status line, header or blank line). Returns the
+  /// verdict at a blank line, `keep_reading` before.
+  verdict line(std::string_view text, CURL* easy, const client_options& options) {
+    if (text.size() >= 5 && text.substr(0, 5) == "HTTP/") {
+      head_.clear(); // a new response: after a redirect or a 1xx
+      head_bytes_ = 0;
+      return verdict::keep_reading;
+    }
+    if (trim(text).empty()) {
+      return end_of_head(easy, options);
+    }
+    if (const auto parts = split_header_line(text)) {
+      keep(parts->first, parts->second);
+    }
+    return verdict::keep_reading;
+  }
+
+  /// Whether the final response opens a stream: 200 with Content-Type text/event-stream.
+  bool opens_stream() const {
+    const auto content_type = info_.header_value("Content-Type");
+    return final_ && info_.status == 200 && content_type && is_event_stream(*content_type);
+  }
+
+  /// Keeps the start of a rejected response's body for `error::body`; false once it has enough.
+  bool keep_body(std::string_view bytes) {
+    constexpr std::size_t keep = 4096;
+    body_.append(bytes.substr(0, keep - std::min(keep, body_.size())));
+    return body_.size() < keep;
+  }
+
+  /// At the end of the transfer: a 401 challenge that libcurl did not answer after all is the
+  /// final response.
+  void transfer_ended(CURLcode result) {
+    if (challenged_ && !final_ && info_.status == 401 && result == CURLE_OK) {
+      final_ = true;
+    }
+  }
+
+  /// Describes the failure of a final response that did not open a stream, and whether it is
+  /// worth retrying. Empty for a 204, which ends the stream without an error.
+  std::optional<retry_decision>
+  failure(error& failure, std::optional<std::chrono::milliseconds>& retry_after) const {
+    failure.http_status = static_cast<int>(info_.status);
+    failure.headers = info_.headers;
+    failure.body = body_;
+    const long status = info_.status;
+    if (status == 204) {
+      return std::nullopt;
+    }
+    retry_decision proposal{false, std::nullopt};
+    if (status != 200) {
+      failure.code = make_error_code(errc::http_status);
+      failure.message = "HTTP status " + std::to_string(status);
+      if (status >= 300 && status < 400) {
+        failure.message += " without a Location to follow";
+      } else if (status == 101) {
+        failure.message += ": a protocol switch that was not asked for";
+      }
+      proposal.retry = is_retryable_status(status);
+      if (const auto value = info_.header_value("Retry-After")) {
+        retry_after = parse_retry_after(*value, std::chrono::system_clock::now());
+      }
+    } else {
+      const auto content_type = info_.header_value("Content-Type");
+      failure.code = make_error_code(errc::content_type);
+      failure.message =
+          "Content-Type is \"" + content_type.value_or("") + "\", not text/event-stream";
+    }
+    return proposal;
+  }
+
+  /// The final response so far (or the last challenge).
+  const response_info& info() const noexcept { return info_; }
+  /// Whether the final response's head has been read.
+  bool is_final() const noexcept { return final_; }
+  /// Whether this attempt followed a redirect.
+  bool redirected() const noexcept { return redirected_; }
+
+private:
+  // Bounded, so a hostile server cannot grow the list without end (libcurl 7.88 bounds each
+  // line, not their number); past the bound only the first of each header the client itself
+  // reads is kept, so a valid stream is still recognised after many headers.
+  void keep(std::string_view name, std::string_view value) {
+    constexpr std::size_t budget = 256 * 1024;
+    const std::size_t size = name.size() + value.size();
+    if (head_bytes_ + size > budget) {
+      const bool needed = iequals(name, "Content-Type") || iequals(name, "Retry-After") ||
+                          iequals(name, "Location");
+      const bool known = std::any_of(head_.begin(), head_.end(),
+                                     [&](const header& h) { return iequals(h.first, name); });
+      if (!needed || known) {
+        return;
+      }
+    }
+    head_bytes_ += size;
+    head_.emplace_back(std::string(name), std::string(value));
+  }
+
+  verdict end_of_head(CURL* easy, const client_options& options) {
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 101 && !upgrade_requested_) {
+      take_head(status);
+      final_ = true;
+      return verdict::stop;
+    }
+    if (status >= 100 && status < 200) {
+      return verdict::keep_reading;
+    }
+    bool has_location = false;
+    for (const auto& [key, value] : head_) {
+      has_location = has_location || (iequals(key, "Location") && !value.empty());
+    }
+    if (status >= 300 && status < 400 && has_location && options.max_redirects > 0) {
+      redirected_ = true;
+      return verdict::keep_reading; // libcurl follows it (or fails with too many redirects)
+    }
+    if (is_auth_challenge(status, easy, options.auth)) {
+      // Kept in case libcurl does not answer it after all; then it is the final response.
+      challenged_ = true;
+      take_head(status);
+      return verdict::keep_reading;
+    }
+    final_ = true;
+    take_head(status);
+    long version = 0;
+    curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+    info_.http_version = http_version_name(version);
+    char* effective = nullptr;
+    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
+        effective != nullptr) {
+      info_.url = effective;
+    }
+    return verdict::final;
+  }
+
+  void take_head(long status) {
+    info_.status = status;
+    info_.headers = std::move(head_);
+    head_.clear();
+  }
+
+  // Digest and `any` send the credentials only in answer to a 401 challenge: libcurl then sends
+  // the request again by itself, so the first 401 that offers a wanted method is not the answer.
+  bool is_auth_challenge(long status, CURL* easy, const auth_options& auth) const {
+    if (status != 401 || challenged_ || !auth.bearer_token.empty() ||
+        auth.scheme == auth_scheme::basic || (auth.username.empty() && !auth.netrc)) {
+      return false;
+    }
+    long available = 0;
+    curl_easy_getinfo(easy, CURLINFO_HTTPAUTH_AVAIL, &available);
+    return (static_cast<unsigned long>(available) & auth_mask(auth)) != 0;
+  }
+
+  response_info info_;
+  std::vector<header> head_; // the head being read
+  std::size_t head_bytes_ = 0;
+  std::string body_; // the start of a rejected response's body
+  bool final_ = false;
+  bool redirected_ = false;
+  bool challenged_ = false; // a 401 challenge that libcurl answers
+  bool upgrade_requested_ = false;
+};
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_RESPONSE_HPP
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <system_error>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+
+/// What is known of an attempt once its transfer has ended.
+struct attempt_facts {
+  CURLcode result = CURLE_OK;
+  std::string curl_message;      // libcurl's words for `result`
+  bool was_open = false;         // its response opened the stream
+  bool truncated = false;        // it ended inside an event
+  std::error_code parse_failure; // the parser stopped: a line or an event too large
+  bool idle_fired = false;       // the idle timeout ended it
+  std::size_t id_too_large = 0;  // the size of a server's id over max_id_size, else 0
+  bool request_arrived = false;  // one_shot: the server may have received the request
+};
+
+/// The verdict on an ended attempt.
+struct attempt_outcome {
+  std::optional<close_reason> ends;                   // the stream ends for good without an error
+  error failure;                                      // else: the failure to report ...
+  retry_decision proposal{true, std::nullopt};        // ... what the client proposes
+  close_reason if_not_retried = close_reason::failed; // ... the reason, if it is not retried
+  bool replay_forbidden = false; // one_shot: the hook cannot turn it into a retry
+  std::optional<std::chrono::milliseconds> retry_after; // the server's Retry-After
+};
+
+inline std::string id_too_large_message(std::size_t size, std::size_t max_id_size) {
+  return "the last event ID is " + std::to_string(size) + " bytes, over max_id_size (" +
+         std::to_string(max_id_size) + "): a reconnect could not send it";
+}
+
+/// libcurl's message for `result`, with the details of its error buffer.
+inline std::string curl_message(CURLcode result, const char* error_buffer) {
+  std::string message = curl_easy_strerror(result);
+  if (error_buffer[0] != '\0') {
+    message += ": ";
+    message += error_buffer;
+  }
+  return message;
+}
+
+/// True unless the attempt failed before its request could leave: name resolution or connect
+/// failed, or libcurl never got as far as sending (no request bytes, no pre-transfer time).
+inline bool request_may_have_arrived(CURLcode result, CURL* easy) {
+  switch (result) {
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+    return false;
+  default:
+    break;
+  }
+  long request_size = 0;
+  curl_off_t pretransfer = 0;
+  curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+  curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+  return request_size > 0 || pretransfer > 0;
+}
+
+/// Judges an attempt that ended on its own (not closed, restarted or ended by a terminal
+/// event); `attempt` counts the failures in a row since an event, this one too.
+inline attempt_outcome judge_attempt(const attempt_facts& facts, const response_reader& response,
+                                     const client_options& options, unsigned attempt) {
+  attempt_outcome out;
+  error& failure = out.failure;
+  failure.attempt = attempt;
+  if (facts.id_too_large != 0) {
+    failure.code = make_error_code(errc::too_large);
+    failure.message = id_too_large_message(facts.id_too_large, options.max_id_size);
+    out.proposal.retry = false;
+  } else if (facts.idle_fired) {
+    failure.code = make_error_code(errc::idle_timeout);
+    failure.message = "no data for " + std::to_string(options.idle_timeout->count()) + " ms";
+  } else if (facts.parse_failure) {
+    failure.code = facts.parse_failure;
+    failure.message = "a line or event exceeded max_event_size (" +
+                      std::to_string(options.max_event_size) + " bytes)";
+  } else if (facts.was_open) {
+    failure.code = make_error_code(errc::network);
+    if (facts.result == CURLE_OK) {
+      failure.message = "the server ended the stream";
+      if (!options.reconnect_on_end || options.one_shot) {
+        out.ends = facts.truncated ? close_reason::truncated : close_reason::server_ended;
+        return out;
+      }
+    } else {
+      failure.message = facts.curl_message;
+    }
+  } else if (response.is_final()) {
+    const auto proposed = response.failure(failure, out.retry_after);
+    if (!proposed) {
+      out.ends = close_reason::no_content; // 204: the server says there is nothing to follow
+      return out;
+    }
+    out.proposal = *proposed;
+  } else {
+    failure.code = make_error_code(classify_curl_error(facts.result));
+    failure.message = facts.curl_message;
+    // The URL's scheme was checked when the client was built, so an unsupported protocol
+    // without a redirect is a reply that is not HTTP: a server fault worth retrying.
+    out.proposal.retry = !is_permanent_curl_error(facts.result) ||
+                         (facts.result == CURLE_UNSUPPORTED_PROTOCOL && !response.redirected());
+  }
+  // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
+  // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
+  // never left is retried.
+  if (options.one_shot && facts.was_open) {
+    out.if_not_retried = close_reason::truncated;
+    out.replay_forbidden = true;
+  } else if (facts.request_arrived && !response.is_final()) {
+    out.replay_forbidden = true;
+  }
+  if (out.replay_forbidden) {
+    out.proposal.retry = false;
+  }
+  return out;
+}
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_OUTCOME_HPP
+// ---- sse/detail/reception.hpp ----
+// SPDX-License-Identifier: MIT
+// What an attempt receives: its transfer set up with libcurl's callbacks, the response's head
+// (the stream opens or is rejected), then its body, held while paused.
+#ifndef SSE_CLIENT_DETAIL_RECEPTION_HPP
+#define SSE_CLIENT_DETAIL_RECEPTION_HPP
+
+// ---- sse/detail/attempt.hpp ----
+// SPDX-License-Identifier: MIT
+// An attempt's state and its transfer's plumbing: the libcurl handle, the wave in which it may
+// share a connection, the idle timeout, and stopping it from outside libcurl.
+#ifndef SSE_CLIENT_DETAIL_ATTEMPT_HPP
+#define SSE_CLIENT_DETAIL_ATTEMPT_HPP
 
 // ---- sse/detail/delivery.hpp ----
 // SPDX-License-Identifier: MIT
@@ -5518,551 +6090,338 @@ private:
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
 #endif // SSE_CLIENT_DETAIL_DELIVERY_HPP
-// ---- sse/detail/outcome.hpp ----
-// SPDX-License-Identifier: MIT
-// What an ended attempt means: an end for good, or a failure to report and whether to retry it.
-#ifndef SSE_CLIENT_DETAIL_OUTCOME_HPP
-#define SSE_CLIENT_DETAIL_OUTCOME_HPP
-
-// ---- sse/detail/response.hpp ----
-// SPDX-License-Identifier: MIT
-// An attempt's response: its head read line by line, and the verdict on it.
-#ifndef SSE_CLIENT_DETAIL_RESPONSE_HPP
-#define SSE_CLIENT_DETAIL_RESPONSE_HPP
-
-// ---- sse/detail/request.hpp ----
-// SPDX-License-Identifier: MIT
-// An attempt's request: its headers, and the libcurl options that the client's options ask for.
-#ifndef SSE_CLIENT_DETAIL_REQUEST_HPP
-#define SSE_CLIENT_DETAIL_REQUEST_HPP
-
 
 #include <curl/curl.h>
 
-#include <string>
-#include <string_view>
-
-SSE_CLIENT_BEGIN_NAMESPACE
-namespace detail {
-
-inline bool is_https(std::string_view url) {
-  return url.size() > 8 && iequals(url.substr(0, 8), "https://");
-}
-
-/// The request's headers: those a stream needs, unless the user gives one of the same name, then
-/// the user's.
-inline header_list request_headers(const attempt_request& request, bool has_body) {
-  header_list headers;
-  // Defaults first; a user header of the same name replaces one.
-  const auto user_has = [&](std::string_view name) {
-    for (const auto& [key, value] : request.headers) {
-      if (iequals(key, name)) {
-        return true;
-      }
-    }
-    return false;
-  };
-  if (!user_has("Accept")) {
-    append_header(headers, "Accept: text/event-stream");
-  }
-  if (!user_has("Cache-Control")) {
-    append_header(headers, "Cache-Control: no-cache");
-  }
-  if (!request.last_event_id.empty() && !user_has("Last-Event-ID")) {
-    append_header(headers, "Last-Event-ID: " + request.last_event_id);
-  }
-  for (const auto& [key, value] : request.headers) {
-    // "Name;" is libcurl's way to send a header with an empty value.
-    append_header(headers, value.empty() ? key + ";" : key + ": " + value);
-  }
-  if (has_body && !user_has("Content-Type")) {
-    append_header(headers, "Content-Type:"); // no form-urlencoded guess
-  }
-  append_header(headers, "Expect:"); // no 100-continue round trip before the body
-
-  return headers;
-}
-
-/// libcurl's mask for the configured scheme of user name and password.
-inline unsigned long auth_mask(const auth_options& auth) noexcept {
-  switch (auth.scheme) {
-  case auth_scheme::digest:
-    return CURLAUTH_DIGEST;
-  case auth_scheme::any:
-    return CURLAUTH_ANY;
-  case auth_scheme::basic:
-    break;
-  }
-  return CURLAUTH_BASIC;
-}
-
-/// Authentication and cookies by libcurl, which sends neither to another host after a redirect
-/// (CURLOPT_UNRESTRICTED_AUTH stays off; cookies follow their domain).
-inline void set_credentials(CURL* h, const client_options& options) {
-  const auth_options& auth = options.auth;
-  if (!auth.bearer_token.empty()) {
-    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BEARER));
-    curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, auth.bearer_token.c_str());
-  } else if (!auth.username.empty() || auth.netrc) {
-    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(auth_mask(auth)));
-    if (!auth.username.empty()) {
-      curl_easy_setopt(h, CURLOPT_USERNAME, auth.username.c_str());
-      curl_easy_setopt(h, CURLOPT_PASSWORD, auth.password.c_str());
-    }
-  }
-  if (auth.netrc) {
-    curl_easy_setopt(h, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
-    if (!auth.netrc_file.empty()) {
-      curl_easy_setopt(h, CURLOPT_NETRC_FILE, auth.netrc_file.c_str());
-    }
-  }
-  if (options.cookies) {
-    // Each attempt is a new handle: the jar's share carries the cookies from one to the next.
-    curl_easy_setopt(h, CURLOPT_SHARE, options.cookies->native_handle());
-    curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); // the engine on, no file read
-  }
-}
-
-/// Sets on `h` what `options` and `request` ask for: URL, protocols, redirects, HTTP version,
-/// connection sharing, timeouts, proxy, TLS, credentials, method and body. libcurl reads `body`
-/// and `headers` where they are, for as long as the transfer runs.
-inline void set_request_options(CURL* h, const client_options& options,
-                                const attempt_request& request, const std::string* body,
-                                const header_list& headers) {
-  const bool has_body = body != nullptr;
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, options.max_redirects > 0 ? 1L : 0L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options.max_redirects));
-  curl_easy_setopt(h, CURLOPT_POSTREDIR,
-                   static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302));
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
-  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, static_cast<long>(options.receive_buffer_size));
-  long version = CURL_HTTP_VERSION_NONE; // libcurl's default: h2 over TLS by ALPN, else 1.1
-  switch (options.http_version) {
-  case sse::http_version::automatic:
-    break;
-  case sse::http_version::http1_1:
-    version = CURL_HTTP_VERSION_1_1;
-    break;
-  case sse::http_version::http2:
-    version = CURL_HTTP_VERSION_2_0;
-    break;
-  case sse::http_version::http2_prior_knowledge:
-    version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
-    break;
-  }
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, version);
-  // Waiting for a connection to share pays only where HTTP/2 can come of it, and in cleartext
-  // libcurl 7.88 wakes the waiters only when some transfer ends: https only. Before 8.0,
-  // libcurl also fails a second stream on a cleartext HTTP/2 connection (curl issue 10634).
-  const bool https = is_https(request.url);
-  const bool cleartext_h2 =
-      !https && (options.http_version == sse::http_version::http2 ||
-                 options.http_version == sse::http_version::http2_prior_knowledge);
-  if (!options.multiplex ||
-      (cleartext_h2 && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)) {
-    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-  } else if (https && options.http_version != sse::http_version::http1_1) {
-    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-  }
-  if (options.connect_timeout) {
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options.connect_timeout->count()));
-  }
-  if (options.compression) {
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-  }
-  if (options.proxy) {
-    curl_easy_setopt(h, CURLOPT_PROXY, options.proxy->c_str());
-  }
-  if (options.no_proxy) {
-    curl_easy_setopt(h, CURLOPT_NOPROXY, options.no_proxy->c_str());
-  }
-  const tls_options& tls = options.tls;
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, tls.insecure ? 0L : 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, tls.insecure ? 0L : 2L);
-  if (!tls.ca_file.empty()) {
-    curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
-  }
-  if (!tls.ca_path.empty()) {
-    curl_easy_setopt(h, CURLOPT_CAPATH, tls.ca_path.c_str());
-  }
-  if (!tls.client_cert.empty()) {
-    curl_easy_setopt(h, CURLOPT_SSLCERT, tls.client_cert.c_str());
-  }
-  if (!tls.client_key.empty()) {
-    curl_easy_setopt(h, CURLOPT_SSLKEY, tls.client_key.c_str());
-  }
-  if (!tls.client_key_password.empty()) {
-    curl_easy_setopt(h, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
-  }
-  set_credentials(h, options);
-  if (request.method == "GET" && !has_body) {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  } else if (request.method == "POST" || has_body) {
-    // libcurl reads the body from where it is held (POSTFIELDS copies nothing).
-    // A null pointer would make libcurl read the body from stdin: "" for an empty one.
-    const char* sent = has_body ? body->c_str() : "";
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(has_body ? body->size() : 0));
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, sent);
-    if (request.method != "POST") {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    }
-  } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    if (request.method == "HEAD") {
-      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    }
-  }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-}
-
-} // namespace detail
-SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_REQUEST_HPP
-
-#include <curl/curl.h>
-
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 SSE_CLIENT_BEGIN_NAMESPACE
 namespace detail {
 
-/// Reads the heads of one attempt's responses (redirects and 1xx included) and says which is
-/// the final one and whether it opens a stream. Loop thread only.
-class response_reader {
+/// The lowest layer of `stream` above the delivery of its bytes: what one attempt holds, and
+/// the transfer the loop runs for it. Loop thread only. An ended transfer goes to
+/// `transfer_done` (stream_lifecycle), from the loop or from `abort_transfer`. The timers and
+/// tasks of every layer hold the stream through `enable_shared_from_this` here, the lowest
+/// layer that needs it; a layer above casts the pointer to its own type (one object).
+class stream_attempt : public transfer,
+                       public stream_delivery,
+                       public std::enable_shared_from_this<stream_attempt> {
 public:
-  /// What the end of a head means for the transfer.
-  enum class verdict {
-    keep_reading, ///< not the final response: a 1xx, a redirect libcurl follows, a challenge
-    final,        ///< the final response's head: see `opens_stream()`
-    stop,         ///< a protocol switch nobody asked for: libcurl would wait for ever
-  };
+  using clock = std::chrono::steady_clock;
 
-  /// A new attempt to `url`; `upgrade_requested`: it asks for a 101 (cleartext HTTP/2).
-  void begin(const attempt_request& request, const client_options& options) {
-    info_ = response_info{};
-    info_.url = request.url;
-    head_.clear();
-    head_bytes_ = 0;
-    body_.clear();
-    final_ = false;
-    redirected_ = false;
-    challenged_ = false;
-    // Cleartext HTTP/2 by upgrade: the one case a 101 is asked for (libcurl handles it).
-    upgrade_requested_ = options.http_version == sse::http_version::http2 && !is_https(request.url);
-  }
+protected:
+  stream_attempt(client_options options, std::shared_ptr<loop_core> loop)
+      : stream_delivery(std::move(options), *loop, loop->shutting_down()), loop_(std::move(loop)),
+        policy_(options_.reconnect) {}
 
-  /// A header line as libcurl hands it over (status line, header or blank line). Returns the
-  /// verdict at a blank line, `keep_reading` before.
-  verdict line(std::string_view text, CURL* easy, const client_options& options) {
-    if (text.size() >= 5 && text.substr(0, 5) == "HTTP/") {
-      head_.clear(); // a new response: after a redirect or a 1xx
-      head_bytes_ = 0;
-      return verdict::keep_reading;
+  // An https attempt that may share an HTTP/2 connection (CURLOPT_PIPEWAIT) joins a wave of its
+  // host first (see share_waves::wave_size), so that many streams started together fill one
+  // connection after another instead of each opening its own. False: queued, `start_later`
+  // runs when the next wave starts (made into a task only then).
+  template <typename Start>
+  bool join_share_wave(Start&& start_later) {
+    if (!options_.multiplex || options_.http_version == sse::http_version::http1_1 ||
+        !is_https(options_.url)) {
+      return true;
     }
-    if (trim(text).empty()) {
-      return end_of_head(easy, options);
+    // scheme://authority, the same for every attempt of this stream.
+    const std::string_view url(options_.url);
+    const std::size_t path = url.find_first_of("/?#", 8);
+    std::string host(url.substr(0, path));
+    for (char& c : host) {
+      c = ascii_lower(c);
     }
-    if (const auto parts = split_header_line(text)) {
-      keep(parts->first, parts->second);
-    }
-    return verdict::keep_reading;
-  }
-
-  /// Whether the final response opens a stream: 200 with Content-Type text/event-stream.
-  bool opens_stream() const {
-    const auto content_type = info_.header_value("Content-Type");
-    return final_ && info_.status == 200 && content_type && is_event_stream(*content_type);
-  }
-
-  /// Keeps the start of a rejected response's body for `error::body`; false once it has enough.
-  bool keep_body(std::string_view bytes) {
-    constexpr std::size_t keep = 4096;
-    body_.append(bytes.substr(0, keep - std::min(keep, body_.size())));
-    return body_.size() < keep;
-  }
-
-  /// At the end of the transfer: a 401 challenge that libcurl did not answer after all is the
-  /// final response.
-  void transfer_ended(CURLcode result) {
-    if (challenged_ && !final_ && info_.status == 401 && result == CURLE_OK) {
-      final_ = true;
-    }
-  }
-
-  /// Describes the failure of a final response that did not open a stream, and whether it is
-  /// worth retrying. Empty for a 204, which ends the stream without an error.
-  std::optional<retry_decision>
-  failure(error& failure, std::optional<std::chrono::milliseconds>& retry_after) const {
-    failure.http_status = static_cast<int>(info_.status);
-    failure.headers = info_.headers;
-    failure.body = body_;
-    const long status = info_.status;
-    if (status == 204) {
-      return std::nullopt;
-    }
-    retry_decision proposal{false, std::nullopt};
-    if (status != 200) {
-      failure.code = make_error_code(errc::http_status);
-      failure.message = "HTTP status " + std::to_string(status);
-      if (status >= 300 && status < 400) {
-        failure.message += " without a Location to follow";
-      } else if (status == 101) {
-        failure.message += ": a protocol switch that was not asked for";
+    if (const auto wave = loop_->share_acquire(host)) {
+      if (*wave != 0) { // it leads a wave: its response lets the rest start
+        share_host_ = std::move(host);
+        share_wave_ = *wave;
       }
-      proposal.retry = is_retryable_status(status);
-      if (const auto value = info_.header_value("Retry-After")) {
-        retry_after = parse_retry_after(*value, std::chrono::system_clock::now());
+      return true;
+    }
+    loop_->share_queue(host, std::forward<Start>(start_later));
+    return false;
+  }
+
+  void release_share_wave() noexcept {
+    if (!share_host_.empty()) {
+      loop_->share_release(share_host_, share_wave_);
+      share_host_.clear();
+    }
+  }
+
+  void arm_idle_timer(clock::time_point from) {
+    if (!options_.idle_timeout) {
+      return;
+    }
+    idle_timer_ = loop_->add_timer(from + *options_.idle_timeout, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->idle_timer_.reset();
+        self->check_idle();
       }
-    } else {
-      const auto content_type = info_.header_value("Content-Type");
-      failure.code = make_error_code(errc::content_type);
-      failure.message =
-          "Content-Type is \"" + content_type.value_or("") + "\", not text/event-stream";
-    }
-    return proposal;
+    });
   }
 
-  /// The final response so far (or the last challenge).
-  const response_info& info() const noexcept { return info_; }
-  /// Whether the final response's head has been read.
-  bool is_final() const noexcept { return final_; }
-  /// Whether this attempt followed a redirect.
-  bool redirected() const noexcept { return redirected_; }
-
-private:
-  // Bounded, so a hostile server cannot grow the list without end (libcurl 7.88 bounds each
-  // line, not their number); past the bound only the first of each header the client itself
-  // reads is kept, so a valid stream is still recognised after many headers.
-  void keep(std::string_view name, std::string_view value) {
-    constexpr std::size_t budget = 256 * 1024;
-    const std::size_t size = name.size() + value.size();
-    if (head_bytes_ + size > budget) {
-      const bool needed = iequals(name, "Content-Type") || iequals(name, "Retry-After") ||
-                          iequals(name, "Location");
-      const bool known = std::any_of(head_.begin(), head_.end(),
-                                     [&](const header& h) { return iequals(h.first, name); });
-      if (!needed || known) {
-        return;
-      }
+  void check_idle() {
+    if (!easy_ || transfer_paused_) {
+      return; // held by us, not the server's silence: do_resume arms the timer again
     }
-    head_bytes_ += size;
-    head_.emplace_back(std::string(name), std::string(value));
+    const auto deadline = last_activity_ + *options_.idle_timeout;
+    if (clock::now() < deadline) {
+      arm_idle_timer(last_activity_); // bytes came meanwhile: wait for the rest of the window
+      return;
+    }
+    idle_fired_ = true;
+    abort_transfer();
   }
 
-  verdict end_of_head(CURL* easy, const client_options& options) {
-    long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 101 && !upgrade_requested_) {
-      take_head(status);
-      final_ = true;
-      return verdict::stop;
+  // Stops the running transfer from outside libcurl's callbacks and concludes it.
+  void abort_transfer() {
+    if (!easy_) {
+      return;
     }
-    if (status >= 100 && status < 200) {
-      return verdict::keep_reading;
-    }
-    bool has_location = false;
-    for (const auto& [key, value] : head_) {
-      has_location = has_location || (iequals(key, "Location") && !value.empty());
-    }
-    if (status >= 300 && status < 400 && has_location && options.max_redirects > 0) {
-      redirected_ = true;
-      return verdict::keep_reading; // libcurl follows it (or fails with too many redirects)
-    }
-    if (is_auth_challenge(status, easy, options.auth)) {
-      // Kept in case libcurl does not answer it after all; then it is the final response.
-      challenged_ = true;
-      take_head(status);
-      return verdict::keep_reading;
-    }
-    final_ = true;
-    take_head(status);
-    long version = 0;
-    curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
-    info_.http_version = http_version_name(version);
-    char* effective = nullptr;
-    if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK &&
-        effective != nullptr) {
-      info_.url = effective;
-    }
-    return verdict::final;
+    loop_->remove_transfer(easy_.get());
+    transfer_done(CURLE_ABORTED_BY_CALLBACK);
   }
 
-  void take_head(long status) {
-    info_.status = status;
-    info_.headers = std::move(head_);
-    head_.clear();
-  }
-
-  // Digest and `any` send the credentials only in answer to a 401 challenge: libcurl then sends
-  // the request again by itself, so the first 401 that offers a wanted method is not the answer.
-  bool is_auth_challenge(long status, CURL* easy, const auth_options& auth) const {
-    if (status != 401 || challenged_ || !auth.bearer_token.empty() ||
-        auth.scheme == auth_scheme::basic || (auth.username.empty() && !auth.netrc)) {
-      return false;
+  void cancel_idle_timer() noexcept {
+    if (idle_timer_) {
+      loop_->cancel_timer(*idle_timer_);
+      idle_timer_.reset();
     }
-    long available = 0;
-    curl_easy_getinfo(easy, CURLINFO_HTTPAUTH_AVAIL, &available);
-    return (static_cast<unsigned long>(available) & auth_mask(auth)) != 0;
   }
 
-  response_info info_;
-  std::vector<header> head_; // the head being read
-  std::size_t head_bytes_ = 0;
-  std::string body_; // the start of a rejected response's body
-  bool final_ = false;
-  bool redirected_ = false;
-  bool challenged_ = false; // a 401 challenge that libcurl answers
-  bool upgrade_requested_ = false;
+  void cancel_timers() noexcept {
+    cancel_idle_timer();
+    if (reconnect_timer_) {
+      loop_->cancel_timer(*reconnect_timer_);
+      reconnect_timer_.reset();
+    }
+  }
+
+  // The whole stream's. The loop is declared first, so destroyed after the handle whose
+  // sockets it closes.
+  const std::shared_ptr<loop_core> loop_;
+  reconnect_policy policy_; // the delays between attempts
+
+  // The attempt under way, or the last one:
+  easy_handle easy_;
+  header_list request_headers_;
+  char curl_error_[CURL_ERROR_SIZE] = {};
+  response_reader response_;
+  bool opened_ = false;
+  bool idle_fired_ = false;
+  bool id_too_large_ = false;    // the server sent an id over max_id_size
+  bool transfer_paused_ = false; // on_body returned CURL_WRITEFUNC_PAUSE for this attempt
+  std::string share_host_;       // the host whose connection this attempt waits to share, if any
+  std::uint64_t share_wave_ = 0; // ... and the wave it started in
+  std::uint64_t events_at_attempt_start_ = 0;
+  clock::time_point last_activity_{};
+  clock::time_point opened_at_{};
+  std::optional<loop_core::timer_id> idle_timer_;
+  std::optional<loop_core::timer_id> reconnect_timer_; // the next attempt's, between attempts
 };
 
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_RESPONSE_HPP
+#endif // SSE_CLIENT_DETAIL_ATTEMPT_HPP
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <optional>
+#include <memory>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
 
 SSE_CLIENT_BEGIN_NAMESPACE
 namespace detail {
 
-/// What is known of an attempt once its transfer has ended.
-struct attempt_facts {
-  CURLcode result = CURLE_OK;
-  std::string curl_message;      // libcurl's words for `result`
-  bool was_open = false;         // its response opened the stream
-  bool truncated = false;        // it ended inside an event
-  std::error_code parse_failure; // the parser stopped: a line or an event too large
-  bool idle_fired = false;       // the idle timeout ended it
-  std::size_t id_too_large = 0;  // the size of a server's id over max_id_size, else 0
-  bool request_arrived = false;  // one_shot: the server may have received the request
-};
+/// The layer of `stream` that libcurl calls: header lines and body chunks, on the loop thread.
+/// `on_body` is the per-chunk path: no virtual call on the way to the parser.
+class stream_reception : public stream_attempt {
+protected:
+  using stream_attempt::stream_attempt;
 
-/// The verdict on an ended attempt.
-struct attempt_outcome {
-  std::optional<close_reason> ends;                   // the stream ends for good without an error
-  error failure;                                      // else: the failure to report ...
-  retry_decision proposal{true, std::nullopt};        // ... what the client proposes
-  close_reason if_not_retried = close_reason::failed; // ... the reason, if it is not retried
-  bool replay_forbidden = false; // one_shot: the hook cannot turn it into a retry
-  std::optional<std::chrono::milliseconds> retry_after; // the server's Retry-After
-};
-
-inline std::string id_too_large_message(std::size_t size, std::size_t max_id_size) {
-  return "the last event ID is " + std::to_string(size) + " bytes, over max_id_size (" +
-         std::to_string(max_id_size) + "): a reconnect could not send it";
-}
-
-/// libcurl's message for `result`, with the details of its error buffer.
-inline std::string curl_message(CURLcode result, const char* error_buffer) {
-  std::string message = curl_easy_strerror(result);
-  if (error_buffer[0] != '\0') {
-    message += ": ";
-    message += error_buffer;
-  }
-  return message;
-}
-
-/// True unless the attempt failed before its request could leave: name resolution or connect
-/// failed, or libcurl never got as far as sending (no request bytes, no pre-transfer time).
-inline bool request_may_have_arrived(CURLcode result, CURL* easy) {
-  switch (result) {
-  case CURLE_COULDNT_RESOLVE_PROXY:
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_CONNECT:
-    return false;
-  default:
-    break;
-  }
-  long request_size = 0;
-  curl_off_t pretransfer = 0;
-  curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
-  curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
-  return request_size > 0 || pretransfer > 0;
-}
-
-/// Judges an attempt that ended on its own (not closed, restarted or ended by a terminal
-/// event); `attempt` counts the failures in a row since an event, this one too.
-inline attempt_outcome judge_attempt(const attempt_facts& facts, const response_reader& response,
-                                     const client_options& options, unsigned attempt) {
-  attempt_outcome out;
-  error& failure = out.failure;
-  failure.attempt = attempt;
-  if (facts.id_too_large != 0) {
-    failure.code = make_error_code(errc::too_large);
-    failure.message = id_too_large_message(facts.id_too_large, options.max_id_size);
-    out.proposal.retry = false;
-  } else if (facts.idle_fired) {
-    failure.code = make_error_code(errc::idle_timeout);
-    failure.message = "no data for " + std::to_string(options.idle_timeout->count()) + " ms";
-  } else if (facts.parse_failure) {
-    failure.code = facts.parse_failure;
-    failure.message = "a line or event exceeded max_event_size (" +
-                      std::to_string(options.max_event_size) + " bytes)";
-  } else if (facts.was_open) {
-    failure.code = make_error_code(errc::network);
-    if (facts.result == CURLE_OK) {
-      failure.message = "the server ended the stream";
-      if (!options.reconnect_on_end || options.one_shot) {
-        out.ends = facts.truncated ? close_reason::truncated : close_reason::server_ended;
-        return out;
-      }
-    } else {
-      failure.message = facts.curl_message;
+  void start_transfer(const attempt_request& request, const std::string* body) {
+    easy_handle easy(curl_easy_init());
+    if (!easy) {
+      throw std::runtime_error("curl_easy_init failed");
     }
-  } else if (response.is_final()) {
-    const auto proposed = response.failure(failure, out.retry_after);
-    if (!proposed) {
-      out.ends = close_reason::no_content; // 204: the server says there is nothing to follow
-      return out;
+    CURL* h = easy.get();
+    header_list headers = request_headers(request, body != nullptr);
+    set_request_options(h, options_, request, body, headers);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &stream_reception::header_callback);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &stream_reception::write_callback);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &stream_reception::progress_callback);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error_);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, &loop_core::close_socket_callback);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, loop_.get());
+    curl_error_[0] = '\0';
+
+    // A fresh attempt: a new stream for the parser, nothing known about the response yet.
+    parser_.reset();
+    response_.begin(request, options_);
+    opened_ = false;
+    idle_fired_ = false;
+    id_too_large_ = false;
+    restart_requested_ = false;
+    terminal_seen_ = false;
+    transfer_paused_ = false;
+    events_at_attempt_start_ = counters_.events();
+    counters_.count_attempt();
+
+    loop_->add_transfer(h, shared_from_this());
+    easy_ = std::move(easy);
+    request_headers_ = std::move(headers);
+    last_activity_ = clock::now();
+    arm_idle_timer(last_activity_);
+  }
+
+  // Closed, restarting or on a loop that shuts down: libcurl's callbacks return 0 to end the
+  // transfer, and transfer_done() tells the cases apart.
+  bool connection_unwanted() const noexcept {
+    return closed_.load() || restart_requested_ || loop_gone_.load();
+  }
+
+  // Unless paused again meanwhile, unpauses a held transfer; the idle timeout counts anew.
+  // curl_easy_pause may run on_body right here with the bytes it kept: on_body's usual
+  // situation (loop thread, outside any other libcurl callback), whose listeners' close() or
+  // restart() post their work, so `easy_` stays valid through the call.
+  void do_resume() {
+    if (pause_requested_.load() || !transfer_paused_ || !easy_ || connection_unwanted()) {
+      return; // a transfer that ends is removed by its own task, held or not
     }
-    out.proposal = *proposed;
-  } else {
-    failure.code = make_error_code(classify_curl_error(facts.result));
-    failure.message = facts.curl_message;
-    // The URL's scheme was checked when the client was built, so an unsupported protocol
-    // without a redirect is a reply that is not HTTP: a server fault worth retrying.
-    out.proposal.retry = !is_permanent_curl_error(facts.result) ||
-                         (facts.result == CURLE_UNSUPPORTED_PROTOCOL && !response.redirected());
+    transfer_paused_ = false;
+    last_activity_ = clock::now();
+    curl_easy_pause(easy_.get(), CURLPAUSE_CONT);
+    if (!transfer_paused_ && !idle_timer_) { // on_body may have paused it again in the call
+      arm_idle_timer(last_activity_);
+    }
   }
-  // one_shot: after a stream was accepted nothing is sent again, and what was cut is reported
-  // as such; before that only a 5xx / 429 (the server says it did not act) or a request that
-  // never left is retried.
-  if (options.one_shot && facts.was_open) {
-    out.if_not_retried = close_reason::truncated;
-    out.replay_forbidden = true;
-  } else if (facts.request_arrived && !response.is_final()) {
-    out.replay_forbidden = true;
+
+  std::atomic<bool> pause_requested_{false}; // pause() in effect; any thread
+
+private:
+  static std::size_t header_callback(char* data, std::size_t size, std::size_t count, void* self) {
+    return static_cast<stream_reception*>(self)->on_header_line(
+        std::string_view(data, size * count));
   }
-  if (out.replay_forbidden) {
-    out.proposal.retry = false;
+
+  static std::size_t write_callback(char* data, std::size_t size, std::size_t count, void* self) {
+    return static_cast<stream_reception*>(self)->on_body(std::string_view(data, size * count));
   }
-  return out;
-}
+
+  // Bytes arriving before the response is judged are activity, not only complete header lines
+  // (a server may drip its headers): libcurl runs this each time it reads for the transfer.
+  static int progress_callback(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* const s = static_cast<stream_reception*>(self);
+    if (!s->response_.is_final()) {
+      s->last_activity_ = clock::now();
+    }
+    return 0;
+  }
+
+  std::size_t on_header_line(std::string_view line) {
+    last_activity_ = clock::now();
+    if (connection_unwanted()) {
+      return 0;
+    }
+    if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
+      release_share_wave(); // the connection is up: the next wave to its host may start
+    }
+    switch (response_.line(line, easy_.get(), options_)) {
+    case response_reader::verdict::keep_reading:
+      return line.size();
+    case response_reader::verdict::stop:
+      return 0;
+    case response_reader::verdict::final:
+      break;
+    }
+    on_final_response();
+    last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
+    return connection_unwanted() ? 0 : line.size();
+  }
+
+  void on_final_response() {
+    if (options_.on_response) {
+      run_hook([&] { invoke(options_.on_response, response_.info()); });
+    }
+    if (response_.opens_stream()) {
+      opened_ = true;
+      opened_at_ = clock::now();
+      counters_.opened(opened_at_);
+      policy_.connection_opened(opened_at_);
+      set_state(ready_state::open);
+      notify(opens_, response_.info());
+      return;
+    }
+    // Rejected: the verdict is in, whether or not the body ever ends. What of the body comes
+    // within a short grace reaches on_body (kept for error::body, up to 4 KiB); a body that
+    // ends sooner ends the transfer by itself, and a timer ends one that does not.
+    end_rejected_response_soon();
+  }
+
+  // Long enough for a body written just after the head, short enough to be "at once".
+  static constexpr std::chrono::milliseconds rejected_body_grace{100};
+
+  void end_rejected_response_soon() {
+    loop_->add_timer(clock::now() + rejected_body_grace,
+                     [weak = weak_from_this(), attempt = counters_.attempts()] {
+                       const auto self = std::static_pointer_cast<stream_reception>(weak.lock());
+                       if (self && self->easy_ && self->counters_.attempts() == attempt) {
+                         self->abort_transfer(); // concludes from the response: transfer_done
+                       }
+                     });
+  }
+
+  std::size_t on_body(std::string_view bytes) {
+    last_activity_ = clock::now();
+    if (connection_unwanted()) {
+      return 0;
+    }
+    if (!opened_) {
+      // A rejected response: keep its start for the error report, then stop reading.
+      return response_.keep_body(bytes) ? bytes.size() : 0;
+    }
+    if (pause_requested_.load(std::memory_order_relaxed)) {
+      // libcurl keeps this chunk and hands it over again when do_resume unpauses: nothing of
+      // it has reached the parser, so nothing is lost or delivered twice.
+      transfer_paused_ = true;
+      cancel_idle_timer();
+      return CURL_WRITEFUNC_PAUSE;
+    }
+    const std::error_code failure = deliver(bytes);
+    // Time spent in listeners is not the server's silence.
+    last_activity_ = clock::now();
+    if (publish_last_event_id() && parser_.last_event_id().size() > options_.max_id_size) {
+      id_too_large_ = true; // a reconnect could not send it: ends the stream, see transfer_done
+      return 0;
+    }
+    if (failure || connection_unwanted()) {
+      return 0;
+    }
+    return bytes.size();
+  }
+};
 
 } // namespace detail
 SSE_CLIENT_END_NAMESPACE
-#endif // SSE_CLIENT_DETAIL_OUTCOME_HPP
+#endif // SSE_CLIENT_DETAIL_RECEPTION_HPP
 
 #include <curl/curl.h>
 
@@ -6074,128 +6433,18 @@ SSE_CLIENT_END_NAMESPACE
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <string>
-#include <string_view>
+#include <system_error>
 #include <utility>
 
 SSE_CLIENT_BEGIN_NAMESPACE
-
 namespace detail {
 
-/// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
-/// Public methods are safe from any thread; everything else runs on the loop thread.
-class stream final : public transfer,
-                     public stream_delivery,
-                     public std::enable_shared_from_this<stream> {
-public:
-  using clock = std::chrono::steady_clock;
-
-  stream(client_options options, std::shared_ptr<loop_core> loop)
-      : stream_delivery(std::move(options), *loop, loop->shutting_down()), loop_(std::move(loop)),
-        policy_(options_.reconnect) {
-    parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
-  }
-
-  // ---- any thread ----
-
-  void start() {
-    if (started_.exchange(true)) {
-      return;
-    }
-    counters_.started(clock::now());
-    loop_->stream_started();
-    loop_->post([self = shared_from_this()] { self->begin_attempt(); });
-  }
-
-  /// Ends the stream for good; returns without waiting for the network.
-  void close() noexcept { end_from_any_thread(close_reason::closed); }
-
-  /// Holds the body from the next chunk of bytes on (the write callback returns
-  /// CURL_WRITEFUNC_PAUSE, so libcurl keeps the chunk and stops reading the socket), also for
-  /// attempts to come, until resume().
-  void pause() noexcept { pause_requested_.store(true); }
-
-  /// Lifts pause(): the loop thread unpauses the transfer (see do_resume).
-  void resume() {
-    if (pause_requested_.exchange(false)) {
-      try {
-        loop_->post([self = shared_from_this()] { self->do_resume(); });
-      } catch (...) {
-        pause_requested_.store(true); // still held: a later resume() tries again
-        throw;
-      }
-    }
-  }
-
-  /// The destructor's close: afterwards no callback runs, and none is running on another thread.
-  void detach() noexcept {
-    detach_callbacks();
-    end_from_any_thread(close_reason::closed);
-    wait_while_running(nullptr);
-    clear_listeners();
-  }
-
-  void restart(bool reset_backoff) {
-    if (closed_.load()) {
-      return;
-    }
-    if (loop_->in_loop_thread()) {
-      parser_.halt(); // a listener may be calling: nothing more from this connection
-      restart_requested_ = true;
-    }
-    loop_->post([self = shared_from_this(), reset_backoff] { self->do_restart(reset_backoff); });
-  }
-
-  sse::ready_state state() const noexcept { return state_.load(); }
-  sse::close_reason reason() const noexcept { return reason_.load(); }
-
-  client_stats stats() const {
-    client_stats s = counters_.snapshot();
-    s.paused = pause_requested_.load(std::memory_order_relaxed);
-    return s;
-  }
-
-  /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
-  /// On the loop's thread (from a callback) it throws std::logic_error unless the stream has
-  /// ended: the loop could not end it while its own thread waits.
-  bool wait_closed(std::optional<std::chrono::milliseconds> timeout) {
-    if (loop_->in_loop_thread()) {
-      if (finished_) {
-        return true; // e.g. from on_close
-      }
-      throw std::logic_error("sse::client: wait() or wait_for() on the loop's thread (from a "
-                             "callback) would never see the stream end");
-    }
-    std::unique_lock<std::mutex> lock(finished_mutex_);
-    const auto ended = [this] { return finished_shared_; };
-    if (!timeout) {
-      finished_cv_.wait(lock, ended);
-      return true;
-    }
-    return finished_cv_.wait_for(lock, *timeout, ended);
-  }
-
-  const client_options& options() const noexcept { return options_; }
-
-private:
-  // ---- callbacks into user code (loop thread) ----
-
-  // A throwing callback does not stop the stream; the failure goes to the error listeners
-  // (unless an error listener threw: no loop).
-  void report_listener_exception(const char* what) override {
-    if (in_error_callback_) {
-      return;
-    }
-    error e;
-    e.code = make_error_code(errc::listener);
-    e.message = std::string("a callback threw: ") + what;
-    e.attempt = policy_.attempt();
-    e.will_retry = !closed_.load();
-    deliver_error(e);
-  }
-
-  // ---- attempts (loop thread) ----
+/// The layer of `stream` that runs its attempts one after the other until it ends for good.
+/// Loop thread, except the state marked "any thread".
+class stream_lifecycle : public stream_reception {
+protected:
+  using stream_reception::stream_reception;
 
   void begin_attempt() {
     reconnect_timer_.reset();
@@ -6207,7 +6456,14 @@ private:
       return;
     }
     set_state(ready_state::connecting);
-    if (!join_share_wave()) {
+    auto start_later = [weak = weak_from_this()] {
+      const auto self = std::static_pointer_cast<stream_lifecycle>(weak.lock());
+      // A stream closed while queued is finished by its close task; it takes no place.
+      if (self && !self->finished_ && !self->closed_.load() && !self->easy_) {
+        self->begin_attempt();
+      }
+    };
+    if (!join_share_wave(std::move(start_later))) {
       return; // queued: it starts when an attempt to the same host has its response
     }
     attempt_request request;
@@ -6261,248 +6517,12 @@ private:
     }
   }
 
-  void start_transfer(const attempt_request& request, const std::string* body) {
-    easy_handle easy(curl_easy_init());
-    if (!easy) {
-      throw std::runtime_error("curl_easy_init failed");
-    }
-    CURL* h = easy.get();
-    header_list headers = request_headers(request, body != nullptr);
-    set_request_options(h, options_, request, body, headers);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &stream::header_callback);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &stream::write_callback);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &stream::progress_callback);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, this);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error_);
-    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, &loop_core::close_socket_callback);
-    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, loop_.get());
-    curl_error_[0] = '\0';
-
-    // A fresh attempt: a new stream for the parser, nothing known about the response yet.
-    parser_.reset();
-    response_.begin(request, options_);
-    opened_ = false;
-    idle_fired_ = false;
-    id_too_large_ = false;
-    restart_requested_ = false;
-    terminal_seen_ = false;
-    transfer_paused_ = false;
-    events_at_attempt_start_ = counters_.events();
-    counters_.count_attempt();
-
-    loop_->add_transfer(h, shared_from_this());
-    easy_ = std::move(easy);
-    request_headers_ = std::move(headers);
-    last_activity_ = clock::now();
-    arm_idle_timer(last_activity_);
-  }
-
-  // An https attempt that may share an HTTP/2 connection (CURLOPT_PIPEWAIT) joins a wave of its
-  // host first (see share_waves::wave_size), so that many streams started together fill one
-  // connection after another instead of each opening its own. False: queued, begin_attempt
-  // runs again when the next wave starts.
-  bool join_share_wave() {
-    if (!options_.multiplex || options_.http_version == sse::http_version::http1_1 ||
-        !is_https(options_.url)) {
-      return true;
-    }
-    // scheme://authority, the same for every attempt of this stream.
-    const std::string_view url(options_.url);
-    const std::size_t path = url.find_first_of("/?#", 8);
-    std::string host(url.substr(0, path));
-    for (char& c : host) {
-      c = ascii_lower(c);
-    }
-    if (const auto wave = loop_->share_acquire(host)) {
-      if (*wave != 0) { // it leads a wave: its response lets the rest start
-        share_host_ = std::move(host);
-        share_wave_ = *wave;
-      }
-      return true;
-    }
-    loop_->share_queue(host, [weak = weak_from_this()] {
-      const auto self = weak.lock();
-      // A stream closed while queued is finished by its close task; it takes no place.
-      if (self && !self->finished_ && !self->closed_.load() && !self->easy_) {
-        self->begin_attempt();
-      }
-    });
-    return false;
-  }
-
-  void release_share_wave() noexcept {
-    if (!share_host_.empty()) {
-      loop_->share_release(share_host_, share_wave_);
-      share_host_.clear();
-    }
-  }
-
-  void arm_idle_timer(clock::time_point from) {
-    if (!options_.idle_timeout) {
-      return;
-    }
-    idle_timer_ = loop_->add_timer(from + *options_.idle_timeout, [weak = weak_from_this()] {
-      if (auto self = weak.lock()) {
-        self->idle_timer_.reset();
-        self->check_idle();
-      }
-    });
-  }
-
-  void check_idle() {
-    if (!easy_ || transfer_paused_) {
-      return; // held by us, not the server's silence: do_resume arms the timer again
-    }
-    const auto deadline = last_activity_ + *options_.idle_timeout;
-    if (clock::now() < deadline) {
-      arm_idle_timer(last_activity_); // bytes came meanwhile: wait for the rest of the window
-      return;
-    }
-    idle_fired_ = true;
-    abort_transfer();
-  }
-
-  // Stops the running transfer from outside libcurl's callbacks and concludes it.
-  void abort_transfer() {
-    if (!easy_) {
-      return;
-    }
-    loop_->remove_transfer(easy_.get());
-    transfer_done(CURLE_ABORTED_BY_CALLBACK);
-  }
-
-  void cancel_timers() noexcept {
-    if (idle_timer_) {
-      loop_->cancel_timer(*idle_timer_);
-      idle_timer_.reset();
-    }
-    if (reconnect_timer_) {
-      loop_->cancel_timer(*reconnect_timer_);
-      reconnect_timer_.reset();
-    }
-  }
-
-  static std::size_t header_callback(char* data, std::size_t size, std::size_t count, void* self) {
-    return static_cast<stream*>(self)->on_header_line(std::string_view(data, size * count));
-  }
-
-  static std::size_t write_callback(char* data, std::size_t size, std::size_t count, void* self) {
-    return static_cast<stream*>(self)->on_body(std::string_view(data, size * count));
-  }
-
-  // Bytes arriving before the response is judged are activity, not only complete header lines
-  // (a server may drip its headers): libcurl runs this each time it reads for the transfer.
-  static int progress_callback(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    auto* const s = static_cast<stream*>(self);
-    if (!s->response_.is_final()) {
-      s->last_activity_ = clock::now();
-    }
-    return 0;
-  }
-
-  std::size_t on_header_line(std::string_view line) {
-    last_activity_ = clock::now();
-    if (connection_unwanted()) {
-      return 0;
-    }
-    if (line.size() >= 5 && line.substr(0, 5) == "HTTP/") {
-      release_share_wave(); // the connection is up: the next wave to its host may start
-    }
-    switch (response_.line(line, easy_.get(), options_)) {
-    case response_reader::verdict::keep_reading:
-      return line.size();
-    case response_reader::verdict::stop:
-      return 0;
-    case response_reader::verdict::final:
-      break;
-    }
-    on_final_response();
-    last_activity_ = clock::now(); // time in on_response / on_open is not the server's silence
-    return connection_unwanted() ? 0 : line.size();
-  }
-
-  void on_final_response() {
-    if (options_.on_response) {
-      run_hook([&] { invoke(options_.on_response, response_.info()); });
-    }
-    if (response_.opens_stream()) {
-      opened_ = true;
-      opened_at_ = clock::now();
-      counters_.opened(opened_at_);
-      policy_.connection_opened(opened_at_);
-      set_state(ready_state::open);
-      notify(opens_, response_.info());
-      return;
-    }
-    // Rejected: the verdict is in, whether or not the body ever ends. What of the body comes
-    // within a short grace reaches on_body (kept for error::body, up to 4 KiB); a body that
-    // ends sooner ends the transfer by itself, and a timer ends one that does not.
-    end_rejected_response_soon();
-  }
-
-  // Long enough for a body written just after the head, short enough to be "at once".
-  static constexpr std::chrono::milliseconds rejected_body_grace{100};
-
-  void end_rejected_response_soon() {
-    loop_->add_timer(clock::now() + rejected_body_grace,
-                     [weak = weak_from_this(), attempt = counters_.attempts()] {
-                       const auto self = weak.lock();
-                       if (self && self->easy_ && self->counters_.attempts() == attempt) {
-                         self->abort_transfer(); // concludes from the response: transfer_done
-                       }
-                     });
-  }
-
-  // Closed, restarting or on a loop that shuts down: libcurl's callbacks return 0 to end the
-  // transfer, and transfer_done() tells the cases apart.
-  bool connection_unwanted() const noexcept {
-    return closed_.load() || restart_requested_ || loop_gone_.load();
-  }
-
-  std::size_t on_body(std::string_view bytes) {
-    last_activity_ = clock::now();
-    if (connection_unwanted()) {
-      return 0;
-    }
-    if (!opened_) {
-      // A rejected response: keep its start for the error report, then stop reading.
-      return response_.keep_body(bytes) ? bytes.size() : 0;
-    }
-    if (pause_requested_.load(std::memory_order_relaxed)) {
-      // libcurl keeps this chunk and hands it over again when do_resume unpauses: nothing of
-      // it has reached the parser, so nothing is lost or delivered twice.
-      transfer_paused_ = true;
-      if (idle_timer_) {
-        loop_->cancel_timer(*idle_timer_);
-        idle_timer_.reset();
-      }
-      return CURL_WRITEFUNC_PAUSE;
-    }
-    const std::error_code failure = deliver(bytes);
-    // Time spent in listeners is not the server's silence.
-    last_activity_ = clock::now();
-    if (publish_last_event_id() && parser_.last_event_id().size() > options_.max_id_size) {
-      id_too_large_ = true; // a reconnect could not send it: ends the stream, see transfer_done
-      return 0;
-    }
-    if (failure || connection_unwanted()) {
-      return 0;
-    }
-    return bytes.size();
-  }
-
-  // ---- outcomes (loop thread) ----
-
 public:
+  // The loop's word that the attempt's transfer ended (or abort_transfer's): what it means,
+  // then a reconnect or the end.
   void transfer_done(CURLcode result) override {
     release_share_wave();
-    if (idle_timer_) {
-      loop_->cancel_timer(*idle_timer_);
-      idle_timer_.reset();
-    }
+    cancel_idle_timer();
     // one_shot: a request the server may have received is never sent again.
     const bool request_arrived =
         options_.one_shot && easy_ && request_may_have_arrived(result, easy_.get());
@@ -6559,7 +6579,7 @@ public:
              outcome.replay_forbidden);
   }
 
-private:
+protected:
   // Decides between retrying and ending, lets the user's hook have the last word, reports.
   // `replay_forbidden` (one_shot): the hook is told, but cannot turn it into a retry.
   void conclude(error failure, retry_decision proposal, close_reason if_not_retried,
@@ -6619,80 +6639,10 @@ private:
       loop_->cancel_timer(*reconnect_timer_);
     }
     reconnect_timer_ = loop_->add_timer(clock::now() + delay, [weak = weak_from_this()] {
-      if (auto self = weak.lock()) {
+      if (const auto self = std::static_pointer_cast<stream_lifecycle>(weak.lock())) {
         self->begin_attempt();
       }
     });
-  }
-
-  void do_restart(bool reset_backoff) {
-    if (finished_ || closed_.load()) {
-      return;
-    }
-    if (reset_backoff) {
-      policy_.reset();
-    }
-    if (easy_) {
-      restart_requested_ = true;
-      abort_transfer();
-    } else if (reconnect_timer_) {
-      schedule_attempt(std::chrono::milliseconds(0));
-    }
-  }
-
-  // Unless paused again meanwhile, unpauses a held transfer; the idle timeout counts anew.
-  // curl_easy_pause may run on_body right here with the bytes it kept: on_body's usual
-  // situation (loop thread, outside any other libcurl callback), whose listeners' close() or
-  // restart() post their work, so `easy_` stays valid through the call.
-  void do_resume() {
-    if (pause_requested_.load() || !transfer_paused_ || !easy_ || connection_unwanted()) {
-      return; // a transfer that ends is removed by its own task, held or not
-    }
-    transfer_paused_ = false;
-    last_activity_ = clock::now();
-    curl_easy_pause(easy_.get(), CURLPAUSE_CONT);
-    if (!transfer_paused_ && !idle_timer_) { // on_body may have paused it again in the call
-      arm_idle_timer(last_activity_);
-    }
-  }
-
-  void end_from_any_thread(close_reason reason) noexcept {
-    if (closed_.exchange(true)) {
-      return;
-    }
-    reason_requested_.store(reason);
-    // As in a browser, the state reads closed as soon as close() returns; on_state_change and
-    // on_close follow on the loop thread.
-    state_.store(ready_state::closed);
-    try {
-      if (loop_->in_loop_thread()) {
-        parser_.halt(); // maybe inside a listener: deliver nothing more
-      }
-      if (started_.exchange(true)) {
-        loop_->post([self = shared_from_this()] { self->end_now(); });
-      } else {
-        // Never started, and now never will be (start() sees started_): it is closed at once
-        // for the caller, and its on_close runs on the loop thread as after any close().
-        reason_.store(reason);
-        state_.store(ready_state::closed);
-        mark_finished_shared();
-        loop_->stream_started();
-        loop_->post([self = shared_from_this(), reason] { self->finish(reason); });
-      }
-    } catch (...) {
-      // post() can only fail for memory; the loop's shutdown drops the stream anyway.
-    }
-  }
-
-  void end_now() {
-    if (finished_) {
-      return;
-    }
-    if (easy_) {
-      abort_transfer(); // concludes through transfer_done, which sees closed_
-    } else {
-      finish(reason_requested_.load());
-    }
   }
 
   void finish(close_reason reason) {
@@ -6723,37 +6673,205 @@ private:
     finished_cv_.notify_all();
   }
 
-  const std::shared_ptr<loop_core> loop_;
-
   // Any thread:
-  std::atomic<bool> started_{false};
   std::atomic<close_reason> reason_requested_{close_reason::closed};
   std::atomic<close_reason> reason_{close_reason::none};
-  std::atomic<bool> pause_requested_{false}; // pause() in effect
   std::mutex finished_mutex_;
   std::condition_variable finished_cv_;
   bool finished_shared_ = false; // guarded by finished_mutex_
 
   // Loop thread only:
-  reconnect_policy policy_;
-  easy_handle easy_;
-  header_list request_headers_;
-  std::optional<std::string> hook_body_; // a body before_attempt may have changed
-  char curl_error_[CURL_ERROR_SIZE] = {};
-  response_reader response_;
-  bool opened_ = false;
-  bool idle_fired_ = false;
-  bool id_too_large_ = false;    // the server sent an id over max_id_size
-  bool transfer_paused_ = false; // on_body returned CURL_WRITEFUNC_PAUSE for this attempt
-  std::string share_host_;       // the host whose connection this attempt waits to share, if any
-  std::uint64_t share_wave_ = 0; // ... and the wave it started in
   bool finished_ = false;
-  std::uint64_t events_at_attempt_start_ = 0;
+  std::optional<std::string> hook_body_; // a body before_attempt may have changed
   std::optional<std::chrono::milliseconds> retry_after_;
-  clock::time_point last_activity_{};
-  clock::time_point opened_at_{};
-  std::optional<loop_core::timer_id> idle_timer_;
-  std::optional<loop_core::timer_id> reconnect_timer_;
+};
+
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_LIFECYCLE_HPP
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+
+namespace detail {
+
+/// The state machine behind `sse::client`. Lives as long as the client or a loop task needs it.
+/// Public methods are safe from any thread; everything else runs on the loop thread.
+class stream final : public stream_lifecycle {
+public:
+  stream(client_options options, std::shared_ptr<loop_core> loop)
+      : stream_lifecycle(std::move(options), std::move(loop)) {
+    parser_.on_retry([this](std::chrono::milliseconds delay) { policy_.set_server_retry(delay); });
+  }
+
+  // ---- any thread ----
+
+  void start() {
+    if (started_.exchange(true)) {
+      return;
+    }
+    counters_.started(clock::now());
+    loop_->stream_started();
+    loop_->post([self = shared_self()] { self->begin_attempt(); });
+  }
+
+  /// Ends the stream for good; returns without waiting for the network.
+  void close() noexcept { end_from_any_thread(close_reason::closed); }
+
+  /// Holds the body from the next chunk of bytes on (the write callback returns
+  /// CURL_WRITEFUNC_PAUSE, so libcurl keeps the chunk and stops reading the socket), also for
+  /// attempts to come, until resume().
+  void pause() noexcept { pause_requested_.store(true); }
+
+  /// Lifts pause(): the loop thread unpauses the transfer (see do_resume).
+  void resume() {
+    if (pause_requested_.exchange(false)) {
+      try {
+        loop_->post([self = shared_self()] { self->do_resume(); });
+      } catch (...) {
+        pause_requested_.store(true); // still held: a later resume() tries again
+        throw;
+      }
+    }
+  }
+
+  /// The destructor's close: afterwards no callback runs, and none is running on another thread.
+  void detach() noexcept {
+    detach_callbacks();
+    end_from_any_thread(close_reason::closed);
+    wait_while_running(nullptr);
+    clear_listeners();
+  }
+
+  void restart(bool reset_backoff) {
+    if (closed_.load()) {
+      return;
+    }
+    if (loop_->in_loop_thread()) {
+      parser_.halt(); // a listener may be calling: nothing more from this connection
+      restart_requested_ = true;
+    }
+    loop_->post([self = shared_self(), reset_backoff] { self->do_restart(reset_backoff); });
+  }
+
+  sse::ready_state state() const noexcept { return state_.load(); }
+  sse::close_reason reason() const noexcept { return reason_.load(); }
+
+  client_stats stats() const {
+    client_stats s = counters_.snapshot();
+    s.paused = pause_requested_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  /// Blocks until the stream has ended for good or `timeout` passed; true when it has ended.
+  /// On the loop's thread (from a callback) it throws std::logic_error unless the stream has
+  /// ended: the loop could not end it while its own thread waits.
+  bool wait_closed(std::optional<std::chrono::milliseconds> timeout) {
+    if (loop_->in_loop_thread()) {
+      if (finished_) {
+        return true; // e.g. from on_close
+      }
+      throw std::logic_error("sse::client: wait() or wait_for() on the loop's thread (from a "
+                             "callback) would never see the stream end");
+    }
+    std::unique_lock<std::mutex> lock(finished_mutex_);
+    const auto ended = [this] { return finished_shared_; };
+    if (!timeout) {
+      finished_cv_.wait(lock, ended);
+      return true;
+    }
+    return finished_cv_.wait_for(lock, *timeout, ended);
+  }
+
+  const client_options& options() const noexcept { return options_; }
+
+private:
+  // The whole stream for a task posted to the loop: its layers are one object with one owner.
+  std::shared_ptr<stream> shared_self() {
+    return std::static_pointer_cast<stream>(shared_from_this());
+  }
+
+  // ---- callbacks into user code (loop thread) ----
+
+  // A throwing callback does not stop the stream; the failure goes to the error listeners
+  // (unless an error listener threw: no loop).
+  void report_listener_exception(const char* what) override {
+    if (in_error_callback_) {
+      return;
+    }
+    error e;
+    e.code = make_error_code(errc::listener);
+    e.message = std::string("a callback threw: ") + what;
+    e.attempt = policy_.attempt();
+    e.will_retry = !closed_.load();
+    deliver_error(e);
+  }
+
+  // ---- the loop's side of restart() and close() ----
+
+  void do_restart(bool reset_backoff) {
+    if (finished_ || closed_.load()) {
+      return;
+    }
+    if (reset_backoff) {
+      policy_.reset();
+    }
+    if (easy_) {
+      restart_requested_ = true;
+      abort_transfer();
+    } else if (reconnect_timer_) {
+      schedule_attempt(std::chrono::milliseconds(0));
+    }
+  }
+
+  void end_from_any_thread(close_reason reason) noexcept {
+    if (closed_.exchange(true)) {
+      return;
+    }
+    reason_requested_.store(reason);
+    // As in a browser, the state reads closed as soon as close() returns; on_state_change and
+    // on_close follow on the loop thread.
+    state_.store(ready_state::closed);
+    try {
+      if (loop_->in_loop_thread()) {
+        parser_.halt(); // maybe inside a listener: deliver nothing more
+      }
+      if (started_.exchange(true)) {
+        loop_->post([self = shared_self()] { self->end_now(); });
+      } else {
+        // Never started, and now never will be (start() sees started_): it is closed at once
+        // for the caller, and its on_close runs on the loop thread as after any close().
+        reason_.store(reason);
+        state_.store(ready_state::closed);
+        mark_finished_shared();
+        loop_->stream_started();
+        loop_->post([self = shared_self(), reason] { self->finish(reason); });
+      }
+    } catch (...) {
+      // post() can only fail for memory; the loop's shutdown drops the stream anyway.
+    }
+  }
+
+  void end_now() {
+    if (finished_) {
+      return;
+    }
+    if (easy_) {
+      abort_transfer(); // concludes through transfer_done, which sees closed_
+    } else {
+      finish(reason_requested_.load());
+    }
+  }
+
+  std::atomic<bool> started_{false}; // any thread
 };
 
 } // namespace detail

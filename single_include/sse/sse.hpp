@@ -502,8 +502,13 @@ SSE_CLIENT_END_NAMESPACE
 #ifndef SSE_CLIENT_DETAIL_POLLER_POLL_HPP
 #define SSE_CLIENT_DETAIL_POLLER_POLL_HPP
 
+// ---- sse/detail/poll_sockets.hpp ----
+// SPDX-License-Identifier: MIT
+// The socket calls of the portable loop backend, alike on POSIX and Windows: poll() or
+// WSAPoll, closing, and a pair of connected sockets through which one thread wakes another.
+#ifndef SSE_CLIENT_DETAIL_POLL_SOCKETS_HPP
+#define SSE_CLIENT_DETAIL_POLL_SOCKETS_HPP
 
-#include <curl/curl.h>
 
 #ifdef _WIN32
 #include <winsock2.h>
@@ -516,6 +521,157 @@ SSE_CLIENT_END_NAMESPACE
 #endif
 
 #include <cerrno>
+#include <cstddef>
+
+SSE_CLIENT_BEGIN_NAMESPACE
+namespace detail {
+namespace poll_sockets {
+
+#ifdef _WIN32
+using socket_type = SOCKET;
+using entry_type = WSAPOLLFD;
+constexpr socket_type no_socket = INVALID_SOCKET;
+// WSAPoll rejects the priority-band bits that POLLIN and POLLOUT carry.
+constexpr int in_events = POLLRDNORM;
+constexpr int out_events = POLLWRNORM;
+inline void close_socket(socket_type s) noexcept {
+  closesocket(s);
+}
+#else
+using socket_type = int;
+using entry_type = pollfd;
+constexpr socket_type no_socket = -1;
+constexpr int in_events = POLLIN;
+constexpr int out_events = POLLOUT;
+inline void close_socket(socket_type s) noexcept {
+  ::close(s);
+}
+#endif
+
+inline entry_type entry(socket_type s, int events) noexcept {
+  entry_type e{};
+  e.fd = s;
+  e.events = static_cast<short>(events);
+  return e;
+}
+
+inline void drain(socket_type s) noexcept {
+#ifdef _WIN32
+  constexpr int size = 64;
+#else
+  constexpr std::size_t size = 64;
+#endif
+  char bytes[size];
+  // Bounded: wake-ups left over make the next wait return at once, which drains them.
+  for (int i = 0; i < 16; ++i) {
+    if (::recv(s, bytes, size, 0) < static_cast<long>(size)) {
+      break;
+    }
+  }
+}
+
+#ifdef _WIN32
+// No socketpair() on Windows: a TCP connection over the loopback, checked to be our own.
+inline bool make_socket_pair(socket_type& read_end, socket_type& write_end) noexcept {
+  const socket_type listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  if (listener == INVALID_SOCKET) {
+    return false;
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  int length = static_cast<int>(sizeof address);
+  auto* name = reinterpret_cast<sockaddr*>(&address);
+  bool ok = ::bind(listener, name, length) == 0 && ::listen(listener, 1) == 0 &&
+            ::getsockname(listener, name, &length) == 0;
+  if (ok) {
+    write_end = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    ok = write_end != INVALID_SOCKET && ::connect(write_end, name, length) == 0;
+  }
+  if (ok) {
+    read_end = ::accept(listener, nullptr, nullptr);
+    ok = read_end != INVALID_SOCKET;
+  }
+  closesocket(listener);
+  if (ok) {
+    // Another local program could have connected to the listener first.
+    sockaddr_in mine{};
+    sockaddr_in peer{};
+    int mine_length = static_cast<int>(sizeof mine);
+    int peer_length = static_cast<int>(sizeof peer);
+    ok = ::getsockname(write_end, reinterpret_cast<sockaddr*>(&mine), &mine_length) == 0 &&
+         ::getpeername(read_end, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0 &&
+         mine.sin_port == peer.sin_port && mine.sin_addr.s_addr == peer.sin_addr.s_addr;
+  }
+  if (ok) {
+    // A wake-up is one byte: sent at once, not held back for the last one's ACK (Nagle).
+    const BOOL on = TRUE;
+    u_long non_blocking = 1;
+    const auto fionbio = static_cast<long>(FIONBIO); // an unsigned constant for a long
+    ok = ::setsockopt(write_end, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on),
+                      static_cast<int>(sizeof on)) == 0 &&
+         ioctlsocket(read_end, fionbio, &non_blocking) == 0 &&
+         ioctlsocket(write_end, fionbio, &non_blocking) == 0;
+  }
+  return ok;
+}
+#else
+inline bool make_socket_pair(socket_type& read_end, socket_type& write_end) noexcept {
+  int pair[2] = {-1, -1};
+  int type = SOCK_STREAM;
+#ifdef SOCK_CLOEXEC
+  type |= SOCK_CLOEXEC;
+#endif
+  if (::socketpair(AF_UNIX, type, 0, pair) != 0) {
+    return false;
+  }
+  read_end = pair[0];
+  write_end = pair[1];
+  for (const int fd : pair) {
+    if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+#endif
+
+// A byte to `s`: a full buffer (would block) already holds a wake-up.
+inline void poke(socket_type s) noexcept {
+#ifdef _WIN32
+  const char byte = 1;
+  (void)::send(s, &byte, 1, 0);
+#else
+  const int saved = errno;
+  const char byte = 1;
+  (void)!::send(s, &byte, 1, 0);
+  errno = saved;
+#endif
+}
+
+/// poll() over `count` entries, or WSAPoll; `interrupted` says whether a failure was only a
+/// signal (EINTR), which is no failure.
+inline int poll(entry_type* entries, std::size_t count, int timeout_ms,
+                bool& interrupted) noexcept {
+#ifdef _WIN32
+  const int result = WSAPoll(entries, static_cast<ULONG>(count), timeout_ms);
+  interrupted = result < 0 && WSAGetLastError() == WSAEINTR;
+#else
+  const int result = ::poll(entries, static_cast<nfds_t>(count), timeout_ms);
+  interrupted = result < 0 && errno == EINTR;
+#endif
+  return result;
+}
+
+} // namespace poll_sockets
+} // namespace detail
+SSE_CLIENT_END_NAMESPACE
+#endif // SSE_CLIENT_DETAIL_POLL_SOCKETS_HPP
+
+#include <curl/curl.h>
+
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -547,11 +703,11 @@ public:
     }
     wsa_started_ = true;
 #endif
-    if (!make_socket_pair(wake_read_, wake_write_)) {
+    if (!poll_sockets::make_socket_pair(wake_read_, wake_write_)) {
       close_all();
       throw std::runtime_error("sse::event_loop: cannot create the wake-up socket pair");
     }
-    fds_.push_back(entry(wake_read_, in_events));
+    fds_.push_back(poll_sockets::entry(wake_read_, in_events));
   }
   poller(const poller&) = delete;
   poller& operator=(const poller&) = delete;
@@ -562,7 +718,7 @@ public:
         watch_stop_ = true;
       }
       watch_changed_.notify_all();
-      poke(control_write_);
+      poll_sockets::poke(control_write_);
       watcher_.join();
     }
     close_all();
@@ -579,7 +735,7 @@ public:
     }
     // noexcept: this runs inside libcurl's C callback; running out of memory here terminates.
     index_.emplace(socket, fds_.size());
-    fds_.push_back(entry(socket, events));
+    fds_.push_back(poll_sockets::entry(socket, events));
   }
 
   /// Stops watching `socket`, which may be closed already.
@@ -601,11 +757,8 @@ public:
   /// `ready(socket, CURL_CSELECT_* flags)` for each ready socket. `ready` may watch and forget.
   template <typename Ready>
   void wait(int timeout_ms, Ready&& ready) {
-#ifdef _WIN32
-    const int count = WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
-#else
-    const int count = ::poll(fds_.data(), static_cast<nfds_t>(fds_.size()), timeout_ms);
-#endif
+    bool interrupted = false;
+    const int count = poll_sockets::poll(fds_.data(), fds_.size(), timeout_ms, interrupted);
     // Collected first: libcurl's socket callback changes fds_ while `ready` runs.
     ready_.clear();
     int left = count;
@@ -616,7 +769,7 @@ public:
       }
       --left;
       if (i == 0) {
-        drain(wake_read_);
+        poll_sockets::drain(wake_read_);
         continue;
       }
       int flags = 0;
@@ -649,7 +802,7 @@ public:
   /// Any thread: makes the current or next `wait()` return. Async-signal-safe on POSIX; keeps
   /// errno.
   void wake() noexcept {
-    poke(wake_write_);
+    poll_sockets::poke(wake_write_);
   }
 
   /// For a host program's loop: readable when `wait(0, ...)` has something to do, once
@@ -661,7 +814,7 @@ public:
   /// For a host program's loop: starts the thread that watches libcurl's sockets, as last told
   /// by `processed()`, and wakes `descriptor()` when one is ready.
   void start_watcher() {
-    if (!make_socket_pair(control_read_, control_write_)) {
+    if (!poll_sockets::make_socket_pair(control_read_, control_write_)) {
       throw std::runtime_error("sse::event_loop: cannot create the watcher's socket pair");
     }
     publish();
@@ -678,139 +831,17 @@ public:
 
   /// Whether `descriptor()` is readable now, without waiting.
   bool ready_now() noexcept {
-    entry_type self = entry(wake_read_, in_events);
-#ifdef _WIN32
-    return WSAPoll(&self, 1, 0) > 0;
-#else
-    return ::poll(&self, 1, 0) > 0;
-#endif
+    entry_type self = poll_sockets::entry(wake_read_, in_events);
+    bool interrupted = false;
+    return poll_sockets::poll(&self, 1, 0, interrupted) > 0;
   }
 
 private:
-#ifdef _WIN32
-  using socket_type = SOCKET;
-  using entry_type = WSAPOLLFD;
-  static constexpr socket_type no_socket = INVALID_SOCKET;
-  // WSAPoll rejects the priority-band bits that POLLIN and POLLOUT carry.
-  static constexpr int in_events = POLLRDNORM;
-  static constexpr int out_events = POLLWRNORM;
-  static void close_socket(socket_type s) noexcept {
-    closesocket(s);
-  }
-#else
-  using socket_type = int;
-  using entry_type = pollfd;
-  static constexpr socket_type no_socket = -1;
-  static constexpr int in_events = POLLIN;
-  static constexpr int out_events = POLLOUT;
-  static void close_socket(socket_type s) noexcept {
-    ::close(s);
-  }
-#endif
-
-  static entry_type entry(socket_type s, int events) noexcept {
-    entry_type e{};
-    e.fd = s;
-    e.events = static_cast<short>(events);
-    return e;
-  }
-
-  static void drain(socket_type s) noexcept {
-#ifdef _WIN32
-    constexpr int size = 64;
-#else
-    constexpr std::size_t size = 64;
-#endif
-    char bytes[size];
-    // Bounded: wake-ups left over make the next wait return at once, which drains them.
-    for (int i = 0; i < 16; ++i) {
-      if (::recv(s, bytes, size, 0) < static_cast<long>(size)) {
-        break;
-      }
-    }
-  }
-
-#ifdef _WIN32
-  // No socketpair() on Windows: a TCP connection over the loopback, checked to be our own.
-  static bool make_socket_pair(socket_type& read_end, socket_type& write_end) noexcept {
-    const socket_type listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    if (listener == INVALID_SOCKET) {
-      return false;
-    }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    int length = static_cast<int>(sizeof address);
-    auto* name = reinterpret_cast<sockaddr*>(&address);
-    bool ok = ::bind(listener, name, length) == 0 && ::listen(listener, 1) == 0 &&
-              ::getsockname(listener, name, &length) == 0;
-    if (ok) {
-      write_end = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-      ok = write_end != INVALID_SOCKET && ::connect(write_end, name, length) == 0;
-    }
-    if (ok) {
-      read_end = ::accept(listener, nullptr, nullptr);
-      ok = read_end != INVALID_SOCKET;
-    }
-    closesocket(listener);
-    if (ok) {
-      // Another local program could have connected to the listener first.
-      sockaddr_in mine{};
-      sockaddr_in peer{};
-      int mine_length = static_cast<int>(sizeof mine);
-      int peer_length = static_cast<int>(sizeof peer);
-      ok = ::getsockname(write_end, reinterpret_cast<sockaddr*>(&mine), &mine_length) == 0 &&
-           ::getpeername(read_end, reinterpret_cast<sockaddr*>(&peer), &peer_length) == 0 &&
-           mine.sin_port == peer.sin_port && mine.sin_addr.s_addr == peer.sin_addr.s_addr;
-    }
-    if (ok) {
-      // A wake-up is one byte: sent at once, not held back for the last one's ACK (Nagle).
-      const BOOL on = TRUE;
-      u_long non_blocking = 1;
-      const auto fionbio = static_cast<long>(FIONBIO); // an unsigned constant for a long
-      ok = ::setsockopt(write_end, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on),
-                        static_cast<int>(sizeof on)) == 0 &&
-           ioctlsocket(read_end, fionbio, &non_blocking) == 0 &&
-           ioctlsocket(write_end, fionbio, &non_blocking) == 0;
-    }
-    return ok;
-  }
-#else
-  static bool make_socket_pair(socket_type& read_end, socket_type& write_end) noexcept {
-    int pair[2] = {-1, -1};
-    int type = SOCK_STREAM;
-#ifdef SOCK_CLOEXEC
-    type |= SOCK_CLOEXEC;
-#endif
-    if (::socketpair(AF_UNIX, type, 0, pair) != 0) {
-      return false;
-    }
-    read_end = pair[0];
-    write_end = pair[1];
-    for (const int fd : pair) {
-      if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
-          ::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-#endif
-
-  // A byte to `s`: a full buffer (would block) already holds a wake-up.
-  static void poke(socket_type s) noexcept {
-#ifdef _WIN32
-    const char byte = 1;
-    (void)::send(s, &byte, 1, 0);
-#else
-    const int saved = errno;
-    const char byte = 1;
-    (void)!::send(s, &byte, 1, 0);
-    errno = saved;
-#endif
-  }
-
+  using socket_type = poll_sockets::socket_type;
+  using entry_type = poll_sockets::entry_type;
+  static constexpr socket_type no_socket = poll_sockets::no_socket;
+  static constexpr int in_events = poll_sockets::in_events;
+  static constexpr int out_events = poll_sockets::out_events;
   // Loop thread: hands the watcher the sockets as they are now, and lets it look again.
   void publish() noexcept {
     bool changed = false;
@@ -823,16 +854,17 @@ private:
       if (changed) {
         try {
           watch_set_.assign(fds_.begin(), fds_.end());
-          watch_set_[0] = entry(control_read_, in_events);
+          watch_set_[0] = poll_sockets::entry(control_read_, in_events);
         } catch (...) {
-          watch_set_.assign(1, entry(control_read_, in_events)); // out of memory: poll no socket
+          watch_set_.assign(
+              1, poll_sockets::entry(control_read_, in_events)); // out of memory: poll no socket
         }
       }
       ++watch_generation_;
     }
     watch_changed_.notify_all();
     if (changed) {
-      poke(control_write_); // a poll() in progress watches the old set
+      poll_sockets::poke(control_write_); // a poll() in progress watches the old set
     }
   }
 
@@ -856,20 +888,16 @@ private:
           try {
             set = watch_set_;
           } catch (...) {
-            set.assign(1, entry(control_read_, in_events));
+            set.assign(1, poll_sockets::entry(control_read_, in_events));
           }
         }
       }
       wait_for_round = false;
-#ifdef _WIN32
-      const int count = WSAPoll(set.data(), static_cast<ULONG>(set.size()), -1);
-      const bool failed = count < 0 && WSAGetLastError() != WSAEINTR;
-#else
-      const int count = ::poll(set.data(), static_cast<nfds_t>(set.size()), -1);
-      const bool failed = count < 0 && errno != EINTR;
-#endif
+      bool interrupted = false;
+      const int count = poll_sockets::poll(set.data(), set.size(), -1, interrupted);
+      const bool failed = count < 0 && !interrupted;
       if (count > 0 && set[0].revents != 0) {
-        drain(control_read_);
+        poll_sockets::drain(control_read_);
       }
       bool ready = failed; // the loop's own poll() will say what failed
       for (std::size_t i = 1; !ready && count > 0 && i < set.size(); ++i) {
@@ -884,19 +912,19 @@ private:
 
   void close_all() noexcept {
     if (control_read_ != no_socket) {
-      close_socket(control_read_);
+      poll_sockets::close_socket(control_read_);
       control_read_ = no_socket;
     }
     if (control_write_ != no_socket) {
-      close_socket(control_write_);
+      poll_sockets::close_socket(control_write_);
       control_write_ = no_socket;
     }
     if (wake_read_ != no_socket) {
-      close_socket(wake_read_);
+      poll_sockets::close_socket(wake_read_);
       wake_read_ = no_socket;
     }
     if (wake_write_ != no_socket) {
-      close_socket(wake_write_);
+      poll_sockets::close_socket(wake_write_);
       wake_write_ = no_socket;
     }
 #ifdef _WIN32

@@ -1588,7 +1588,7 @@ public:
         break;
       }
       if (until_idle && active_streams_.load() == 0 && !more_tasks && !has_tasks() &&
-          !user_timers_.empty()) {
+          user_timers_.empty()) {
         break;
       }
       multi_.drive(more_tasks ? 0 : wait_ms());
